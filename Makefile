@@ -1,0 +1,101 @@
+# glassgpt: a tiny GPT in C that you can watch learn and think.
+# Run `make help` for the targets.
+
+CC       ?= cc
+# The optimised build is tuned for the machine it runs on; `make PORTABLE=1`
+# builds for any x86-64 (the sanitizer build below is always portable).
+ARCH     := $(if $(PORTABLE),,-march=native)
+CFLAGS   ?= -O3
+CFLAGS   += $(ARCH) -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
+SANFLAGS := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g \
+            -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS   := -lm
+
+LIB_SRC  := $(wildcard src/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+HEADERS  := $(wildcard src/*.h cli/*.h tests/*.h)
+LIB_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
+SAN_OBJ  := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
+
+CORPUS_FILE := data/tinyshakespeare.txt
+TOKENIZER   := models/tokenizer.bpe
+
+.PHONY: all run test bench setup corpus help clean
+
+all: build/glassgpt build/libglassgpt.a
+
+help:
+	@echo "glassgpt make targets:"
+	@echo "  make run     install what is missing, build, get the corpus, train the"
+	@echo "               tokenizer into $(TOKENIZER) (once) and show what it learned"
+	@echo "  make test    run every test: unit and property tests, the same under"
+	@echo "               AddressSanitizer + UBSan, and the command line end to end"
+	@echo "  make bench   time the tokenizer against a naive trainer (and sentencepiece)"
+	@echo "  make         build build/glassgpt and build/libglassgpt.a"
+	@echo "  make setup   install missing Debian packages (apt-get)"
+	@echo "  make corpus  copy or download tinyshakespeare into data/ (CORPUS=path to use your own)"
+	@echo "  make clean   remove build/"
+
+# ---- the library and the command-line tool ----
+
+build/obj/%.o: src/%.c $(HEADERS) | build/obj
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/libglassgpt.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/glassgpt: $(CLI_SRC) build/libglassgpt.a $(HEADERS)
+	$(CC) $(CFLAGS) $(CLI_SRC) build/libglassgpt.a $(LDLIBS) -o $@
+
+# The same library and tool under AddressSanitizer and UndefinedBehaviorSanitizer.
+build/asan/obj/%.o: src/%.c $(HEADERS) | build/asan/obj
+	$(CC) $(SANFLAGS) -c $< -o $@
+
+build/asan/libglassgpt.a: $(SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/asan/glassgpt: $(CLI_SRC) build/asan/libglassgpt.a $(HEADERS)
+	$(CC) $(SANFLAGS) $(CLI_SRC) build/asan/libglassgpt.a $(LDLIBS) -o $@
+
+build/obj build/asan/obj:
+	mkdir -p $@
+
+# ---- tests ----
+
+TEST_SRC := tests/test_tokenizer.c tests/ref_bpe.c
+
+build/test_tokenizer: $(TEST_SRC) build/libglassgpt.a $(HEADERS)
+	$(CC) $(CFLAGS) $(TEST_SRC) build/libglassgpt.a $(LDLIBS) -o $@
+
+build/asan/test_tokenizer: $(TEST_SRC) build/asan/libglassgpt.a $(HEADERS)
+	$(CC) $(SANFLAGS) $(TEST_SRC) build/asan/libglassgpt.a $(LDLIBS) -o $@
+
+test: setup corpus all build/test_tokenizer build/asan/test_tokenizer build/asan/glassgpt
+	@GLASSGPT_CORPUS=$(CORPUS_FILE) tests/run.sh
+
+# ---- benchmarks ----
+
+build/bench_bpe: bench/bench_bpe.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS)
+	$(CC) $(CFLAGS) bench/bench_bpe.c tests/ref_bpe.c build/libglassgpt.a $(LDLIBS) -o $@
+
+bench: corpus build/bench_bpe build/glassgpt
+	@scripts/setup.sh --bench
+	@bench/run.sh $(CORPUS_FILE)
+
+# ---- set-up, corpus, and the main job ----
+
+setup:
+	@scripts/setup.sh
+
+corpus:
+	@scripts/corpus.sh $(CORPUS)
+
+$(TOKENIZER): | build/glassgpt corpus
+	@mkdir -p models
+	build/glassgpt bpe train $(CORPUS_FILE) -o $@ --trace models/tokenizer-trace.tsv
+
+run: setup corpus all $(TOKENIZER)
+	@scripts/run.sh $(TOKENIZER)
+
+clean:
+	rm -rf build

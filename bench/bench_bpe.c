@@ -1,0 +1,135 @@
+// Tokenizer benchmarks: the incremental trainer against the naive reference
+// measured in the same run, a large vocabulary, and encoding speed on text
+// and on hostile inputs. Every figure is the median of several runs.
+//
+// usage: build/bench_bpe CORPUS
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../src/fileio.h"
+#include "../src/tokenizer.h"
+#include "../tests/ref_bpe.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double time_train(const uint8_t *text, size_t n, int vocab, int runs, gg_tokenizer *keep) {
+    double t[16];
+    for (int r = 0; r < runs; r++) {
+        gg_tokenizer tok;
+        gg_bpe_train_opts opts = {.vocab_size = vocab};
+        double t0 = now();
+        if (gg_bpe_train(&tok, text, n, &opts, NULL, NULL) != GG_OK) exit(1);
+        t[r] = now() - t0;
+        if (keep && r == 0) *keep = tok;
+        else gg_tokenizer_free(&tok);
+    }
+    return median(t, runs);
+}
+
+static double time_encode(const gg_tokenizer *tok, const uint8_t *text, size_t n, int runs) {
+    uint32_t *ids = malloc(sizeof *ids * n);
+    double t[16];
+    for (int r = 0; r < runs; r++) {
+        size_t n_ids;
+        double t0 = now();
+        if (gg_bpe_encode(tok, text, n, ids, &n_ids, NULL) != GG_OK) exit(1);
+        t[r] = now() - t0;
+    }
+    free(ids);
+    return median(t, runs);
+}
+
+static const char *verdict(int ok) { return ok ? "met" : "MISSED"; }
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: bench_bpe CORPUS\n");
+        return 2;
+    }
+    uint8_t *text;
+    size_t n;
+    gg_error err;
+    if (gg_read_file(argv[1], &text, &n, &err)) {
+        fprintf(stderr, "bench_bpe: %s\n", err.msg);
+        return 1;
+    }
+    printf("corpus: %s, %zu bytes\n\n", argv[1], n);
+
+    // ---- training ----
+    double naive[3];
+    static gg_pair merges[512];
+    static uint32_t counts[512];
+    for (int r = 0; r < 3; r++) {
+        double t0 = now();
+        ref_bpe_train(text, n, 768, merges, counts, NULL, NULL);
+        naive[r] = now() - t0;
+    }
+    double t_naive = median(naive, 3);
+    gg_tokenizer tok;
+    double t_fast = time_train(text, n, 768, 9, &tok);
+    double t_big = time_train(text, n, 4096, 5, NULL);
+    printf("training (median)                         seconds   goal\n");
+    printf("  naive reference, 512 merges (recount)   %8.4f\n", t_naive);
+    printf("  glassgpt, 512 merges                    %8.4f   >= 20x naive: %.1fx, %s\n",
+           t_fast, t_naive / t_fast, verdict(t_naive / t_fast >= 20));
+    printf("  glassgpt, 3840 merges (vocab 4096)      %8.4f   < 0.3 s: %s\n\n", t_big,
+           verdict(t_big < 0.3));
+
+    // ---- encoding ----
+    size_t hn = 1 << 20;
+    uint8_t *same = malloc(hn), *rnd = malloc(hn);
+    memset(same, 'a', hn);
+    uint64_t s = 42;
+    for (size_t i = 0; i < hn; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        rnd[i] = (uint8_t)s;
+    }
+    gg_tokenizer deep;  // learned on runs of 'a': merges that apply everywhere
+    gg_bpe_train_opts opts = {.vocab_size = 768};
+    gg_bpe_train(&deep, same, 1 << 16, &opts, NULL, NULL);
+
+    double e_text = time_encode(&tok, text, n, 9);
+    double mbs = (double)n / e_text / 1e6, per_byte = e_text / (double)n;
+    printf("encoding, one thread (median)             MB/s      per byte vs text\n");
+    printf("  tinyshakespeare, vocab 768              %8.1f   (goal >= 50 MB/s: %s)\n", mbs,
+           verdict(mbs >= 50));
+    struct {
+        const char *name;
+        const gg_tokenizer *tok;
+        const uint8_t *data;
+    } hostile[] = {
+        {"1 MiB of 'a', Shakespeare vocab       ", &tok, same},
+        {"1 MiB of 'a', vocab learned on 'a's   ", &deep, same},
+        {"1 MiB of random bytes                 ", &tok, rnd},
+    };
+    int within = 1;
+    for (int i = 0; i < 3; i++) {
+        double e = time_encode(hostile[i].tok, hostile[i].data, hn, 9);
+        double ratio = e / (double)hn / per_byte;
+        within = within && ratio <= 3;
+        printf("  %s  %8.1f   %.2fx\n", hostile[i].name, (double)hn / e / 1e6, ratio);
+    }
+    printf("  hostile inputs within 3x of text per byte: %s\n", verdict(within));
+    gg_tokenizer_free(&tok);
+    gg_tokenizer_free(&deep);
+    free(same);
+    free(rnd);
+    free(text);
+    return 0;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make bench`: the tokenizer's speed, with the machine it ran on, and
+# sentencepiece's BPE trainer and encoder on the same corpus side by side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=${1:-data/tinyshakespeare.txt}
+
+echo "== machine"
+echo "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "cores:    $(nproc)"
+echo "compiler: $(${CC:-cc} --version | head -n 1)"
+echo "date:     $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "== glassgpt tokenizer"
+build/bench_bpe "$corpus"
+echo
+
+echo "== sentencepiece (BPE, vocab 768, no splitting), the tool a user might pick instead"
+if ! command -v spm_train > /dev/null; then
+    echo "not installed (apt-get install sentencepiece); skipped"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'; }
+train=$(for i in 1 2 3; do
+    seconds spm_train --input="$corpus" --model_prefix="$tmp/spm" --vocab_size=768 \
+        --model_type=bpe --character_coverage=1.0 --split_by_whitespace=false \
+        --split_by_unicode_script=false --split_by_number=false --split_digits=false \
+        --max_sentence_length=100000 --num_threads=1 --minloglevel=2
+done | median)
+enc=$(for i in 1 2 3; do
+    seconds spm_encode --model="$tmp/spm.model" --output_format=id --input="$corpus"
+done | median)
+bytes=$(wc -c < "$corpus")
+printf 'spm_train, vocab 768:   %.3f s (median of 3)\n' "$train"
+printf 'spm_encode:             %.1f MB/s (median of 3)\n' "$(awk -v b="$bytes" -v s="$enc" 'BEGIN {print b / s / 1e6}')"

@@ -1,0 +1,86 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../src/fileio.h"
+
+int usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "glassgpt %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'glassgpt %s --help'.\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int runtime_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("glassgpt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_RUNTIME;
+}
+
+int is_help(const char *arg) {
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
+}
+
+int take_option(int argc, char **argv, int *i, const char *name, const char *short_name,
+                const char **value) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) == 0 && a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (strcmp(a, name) != 0 && !(short_name && strcmp(a, short_name) == 0)) return 0;
+    if (*i + 1 >= argc) return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+int parse_long(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+int read_input(const char *path, uint8_t **data, size_t *len, gg_error *err) {
+    if (path && strcmp(path, "-") != 0) return gg_read_file(path, data, len, err);
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, stdin);
+        if (n < cap) break;
+        uint8_t *bigger = realloc(buf, 2 * cap + 1);
+        if (!bigger) free(buf);
+        buf = bigger;
+        cap *= 2;
+    }
+    if (!buf) return gg_fail(err, GG_ERR_NOMEM, "standard input: out of memory");
+    if (ferror(stdin)) {
+        free(buf);
+        return gg_fail(err, GG_ERR_IO, "standard input: cannot read: %s", strerror(errno));
+    }
+    buf[n] = 0;
+    *data = buf;
+    *len = n;
+    return GG_OK;
+}
+
+double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,37 @@
+// Shared helpers for the command-line faces: messages, exit codes, options.
+#ifndef GLASSGPT_CLI_H
+#define GLASSGPT_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../src/error.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+// Prints "glassgpt CMD: message" and a pointer to --help; returns EXIT_USAGE.
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Prints "glassgpt: message"; returns EXIT_RUNTIME.
+int runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int is_help(const char *arg);
+
+// Matches argv[*i] against an option that takes a value, given as
+// "--name VALUE", "--name=VALUE" or, if short_name is not NULL, "-x VALUE".
+// Returns 1 and sets *value (advancing *i past a separate value), 0 if
+// argv[*i] is another argument, or -1 if the value is missing.
+int take_option(int argc, char **argv, int *i, const char *name, const char *short_name,
+                const char **value);
+
+// Parses a whole decimal integer in [lo, hi]; 0 on any junk or overflow.
+int parse_long(const char *s, long lo, long hi, long *out);
+
+// Reads a whole file, or standard input when path is NULL or "-".
+int read_input(const char *path, uint8_t **data, size_t *len, gg_error *err);
+
+// Seconds from a monotonic clock.
+double now_seconds(void);
+
+int cmd_bpe(int argc, char **argv);
+
+#endif

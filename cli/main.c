@@ -1,0 +1,41 @@
+// glassgpt: the command-line face of the engine. Each command lives in a
+// file of its own and only parses arguments, calls the library and prints.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define GLASSGPT_VERSION "0.1.0"
+
+static const char usage[] =
+    "usage: glassgpt COMMAND [ARGS...]\n"
+    "\n"
+    "glassgpt is a tiny GPT written in C that you can watch learn and think.\n"
+    "\n"
+    "commands:\n"
+    "  bpe train    learn a byte-level BPE tokenizer from a text\n"
+    "  bpe encode   turn text into token ids\n"
+    "  bpe decode   turn token ids back into text\n"
+    "  bpe show     list the learned tokens\n"
+    "\n"
+    "Run 'glassgpt COMMAND --help' for the options of a command.\n"
+    "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (is_help(cmd)) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        puts("glassgpt " GLASSGPT_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "bpe") == 0) return cmd_bpe(argc - 1, argv + 1);
+    fprintf(stderr, "glassgpt: unknown command '%s'\n\n%s", cmd, usage);
+    return EXIT_USAGE;
+}

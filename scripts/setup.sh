@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages glassgpt needs, only those that are missing.
+# Safe to run any number of times; quiet when there is nothing to do.
+#
+# usage: scripts/setup.sh [--bench]
+#   --bench  also install what `make bench` compares against (sentencepiece)
+set -euo pipefail
+
+# What building and testing need.
+packages=(gcc make libc6-dev coreutils curl ca-certificates)
+if [ "${1:-}" = "--bench" ]; then
+    packages=(sentencepiece)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2> /dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing missing Debian packages: ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo > /dev/null; then
+        sudo=(sudo)
+    else
+        echo "setup: not root and no sudo; please run: apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+echo "setup: installed ${missing[*]}" >&2

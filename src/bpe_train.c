@@ -1,0 +1,304 @@
+// The BPE trainer: incremental, so that each merge costs time in proportion
+// to the places it changes, not to the length of the corpus.
+//
+// The corpus is a doubly linked list of nodes, one per surviving token. Each
+// node knows the pair that starts at it. Every distinct adjacent pair keeps
+// its exact count and the list of positions where it was ever seen, in
+// ascending order. A merge walks only its own pair's positions; at each it
+// takes one from the counts of the neighbouring pairs it breaks and adds the
+// pairs it makes, which always contain the new token.
+//
+// The next winner comes from a max-heap keyed by (count, leftmost position).
+// The keys of old pairs only ever get worse, because a merge makes new pairs
+// only with the new token: an old pair can lose occurrences but never gain
+// one. So the heap may hold stale keys: when the top is stale it is pushed
+// back with its true key, and the first top that is current is the true
+// winner. Likewise a position that stops holding its pair never holds it
+// again, so each pair skips its dead positions from the front just once.
+#include "tokenizer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define DEAD UINT32_MAX
+
+typedef struct {
+    uint32_t tok;         // token id, DEAD once merged into its left neighbour
+    uint32_t prev, next;  // neighbouring live nodes, NONE at the ends
+    uint32_t pair;        // the pair (tok, next's tok), NONE at the end
+} node;
+
+typedef struct {
+    uint32_t left, right;
+    uint32_t *pos;            // ascending positions where the pair was seen
+    uint32_t len, cap, head;  // pos[0 .. head) are known dead
+} pair_stats;
+
+typedef struct {
+    uint32_t count, first, pair;
+} heap_entry;
+
+typedef struct {
+    node *seq;
+    pair_stats *pairs;
+    uint32_t *count;  // [n_pairs] exact number of (overlapping) occurrences now;
+                      // apart from pairs because a merge touches it most
+    uint32_t n_pairs, cap_pairs, cap_count;
+    heap_entry *heap;
+    uint32_t heap_len, heap_cap;
+    // The pairs made by the current merge into token z, found by their other
+    // token t: (t, z) in with_left[t] and (z, t) in with_right[t].
+    uint32_t *with_left, *with_right;  // [vocab]
+    uint32_t *fresh;                   // their indices, to reset and offer to the heap
+    uint32_t n_fresh, cap_fresh;
+} trainer;
+
+static int grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
+    if (need <= *cap) return 1;
+    uint32_t c = *cap ? *cap : 16;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, elem * c);
+    if (!q) return 0;
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
+// Appends a new pair with no occurrences; returns its index or NONE.
+static uint32_t new_pair(trainer *tr, uint32_t l, uint32_t r) {
+    if (!grow((void **)&tr->pairs, &tr->cap_pairs, sizeof *tr->pairs, tr->n_pairs + 1) ||
+        !grow((void **)&tr->count, &tr->cap_count, sizeof *tr->count, tr->n_pairs + 1))
+        return NONE;
+    tr->pairs[tr->n_pairs] = (pair_stats){.left = l, .right = r};
+    tr->count[tr->n_pairs] = 0;
+    return tr->n_pairs++;
+}
+
+// The index of pair (l, r), one of whose tokens is z, the token being made.
+static uint32_t made_pair(trainer *tr, uint32_t l, uint32_t r, uint32_t z) {
+    uint32_t *slot = r == z ? &tr->with_left[l] : &tr->with_right[r];
+    if (*slot == NONE) {
+        if ((*slot = new_pair(tr, l, r)) == NONE) return NONE;
+        if (!grow((void **)&tr->fresh, &tr->cap_fresh, sizeof *tr->fresh, tr->n_fresh + 1))
+            return NONE;
+        tr->fresh[tr->n_fresh++] = *slot;
+    }
+    return *slot;
+}
+
+// Records that pair p now starts at node q.
+static int add_occurrence(trainer *tr, uint32_t p, uint32_t q) {
+    pair_stats *ps = &tr->pairs[p];
+    if (!grow((void **)&ps->pos, &ps->cap, sizeof *ps->pos, ps->len + 1)) return 0;
+    ps->pos[ps->len++] = q;
+    tr->count[p]++;
+    tr->seq[q].pair = p;
+    return 1;
+}
+
+static int holds(const trainer *tr, uint32_t p, uint32_t q) {
+    return tr->seq[q].tok != DEAD && tr->seq[q].pair == p;
+}
+
+// The leftmost position that still holds pair p (which must have count > 0).
+static uint32_t first_position(const trainer *tr, uint32_t p) {
+    pair_stats *ps = &tr->pairs[p];
+    while (!holds(tr, p, ps->pos[ps->head])) ps->head++;
+    return ps->pos[ps->head];
+}
+
+// ---- the heap: higher count first, then leftmost first occurrence ----
+
+static int better(heap_entry a, heap_entry b) {
+    return a.count > b.count || (a.count == b.count && a.first < b.first);
+}
+
+static int heap_push(trainer *tr, heap_entry e) {
+    if (!grow((void **)&tr->heap, &tr->heap_cap, sizeof *tr->heap, tr->heap_len + 1)) return 0;
+    uint32_t i = tr->heap_len++;
+    while (i > 0 && better(e, tr->heap[(i - 1) / 2])) {
+        tr->heap[i] = tr->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    tr->heap[i] = e;
+    return 1;
+}
+
+static heap_entry heap_pop(trainer *tr) {
+    heap_entry top = tr->heap[0], last = tr->heap[--tr->heap_len];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= tr->heap_len) break;
+        if (c + 1 < tr->heap_len && better(tr->heap[c + 1], tr->heap[c])) c++;
+        if (!better(tr->heap[c], last)) break;
+        tr->heap[i] = tr->heap[c];
+        i = c;
+    }
+    if (tr->heap_len > 0) tr->heap[i] = last;
+    return top;
+}
+
+// Pops current candidates, best first, into top[] until it holds want of them
+// or the heap is empty. Stale entries are re-keyed on the way. Returns how
+// many were found, or -1 when out of memory.
+static int best_candidates(trainer *tr, heap_entry *top, int want) {
+    int found = 0;
+    while (found < want && tr->heap_len > 0) {
+        heap_entry e = heap_pop(tr);
+        uint32_t count = tr->count[e.pair];
+        if (count == 0) continue;  // merged away entirely: drop it
+        heap_entry now = {count, first_position(tr, e.pair), e.pair};
+        if (now.count != e.count || now.first != e.first) {
+            if (!heap_push(tr, now)) return -1;
+            continue;
+        }
+        top[found++] = e;
+    }
+    return found;
+}
+
+// Replaces every occurrence of pair w, left to right, by token z, and offers
+// the pairs this made to the heap.
+static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_tokens) {
+    node *seq = tr->seq;
+    uint32_t len = tr->pairs[w].len;  // no merge can add occurrences of w
+    tr->n_fresh = 0;
+    for (uint32_t k = tr->pairs[w].head; k < len; k++) {
+        const uint32_t *pos = tr->pairs[w].pos;  // re-read: new_pair may move pairs
+        if (k + 8 < len) {  // the node and its left neighbour, a few merges ahead
+            __builtin_prefetch(&seq[pos[k + 8]]);
+            __builtin_prefetch(&seq[pos[k + 8] - (pos[k + 8] > 0)]);
+        }
+        uint32_t q = pos[k];
+        if (!holds(tr, w, q)) continue;
+        uint32_t s = seq[q].next, x = seq[q].prev, y = seq[s].next;
+        tr->count[w]--;
+        if (x != NONE) tr->count[seq[x].pair]--;
+        if (y != NONE) tr->count[seq[s].pair]--;
+        seq[q].tok = z;
+        seq[q].next = y;
+        seq[q].pair = NONE;
+        seq[s].tok = DEAD;
+        if (y != NONE) seq[y].prev = q;
+        uint32_t p;
+        if (x != NONE &&
+            ((p = made_pair(tr, seq[x].tok, z, z)) == NONE || !add_occurrence(tr, p, x)))
+            return 0;
+        if (y != NONE &&
+            ((p = made_pair(tr, z, seq[y].tok, z)) == NONE || !add_occurrence(tr, p, q)))
+            return 0;
+        --*n_tokens;
+    }
+    for (uint32_t k = 0; k < tr->n_fresh; k++) {
+        uint32_t f = tr->fresh[k];
+        pair_stats *ps = &tr->pairs[f];
+        if (ps->right == z) tr->with_left[ps->left] = NONE;
+        else tr->with_right[ps->right] = NONE;
+        if (tr->count[f] > 0 && !heap_push(tr, (heap_entry){tr->count[f], first_position(tr, f), f}))
+            return 0;
+    }
+    return 1;
+}
+
+// Builds the list, the byte pairs and the heap for the text.
+static int start(trainer *tr, const uint8_t *text, size_t n, int vocab) {
+    uint32_t *byte_pair = malloc(sizeof *byte_pair * 65536);  // (a << 8 | b) -> index
+    tr->seq = malloc(sizeof *tr->seq * n);
+    tr->with_left = malloc(sizeof *tr->with_left * (size_t)vocab);
+    tr->with_right = malloc(sizeof *tr->with_right * (size_t)vocab);
+    int ok = byte_pair && tr->seq && tr->with_left && tr->with_right;
+    if (ok) {
+        memset(byte_pair, 0xff, sizeof *byte_pair * 65536);
+        memset(tr->with_left, 0xff, sizeof *tr->with_left * (size_t)vocab);
+        memset(tr->with_right, 0xff, sizeof *tr->with_right * (size_t)vocab);
+    }
+    // Count first, so that every position list is allocated once, exactly.
+    for (size_t i = 0; ok && i + 1 < n; i++) {
+        uint32_t *p = &byte_pair[text[i] << 8 | text[i + 1]];
+        if (*p == NONE && (*p = new_pair(tr, text[i], text[i + 1])) == NONE) ok = 0;
+        else tr->pairs[*p].cap++;
+    }
+    for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
+        ok = (tr->pairs[p].pos = malloc(sizeof(uint32_t) * tr->pairs[p].cap)) != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        uint32_t p = i + 1 < n ? byte_pair[text[i] << 8 | text[i + 1]] : NONE;
+        tr->seq[i] = (node){text[i], i > 0 ? (uint32_t)(i - 1) : NONE,
+                            i + 1 < n ? (uint32_t)(i + 1) : NONE, p};
+        if (p != NONE) {
+            tr->pairs[p].pos[tr->pairs[p].len++] = (uint32_t)i;
+            tr->count[p]++;
+        }
+    }
+    for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
+        ok = heap_push(tr, (heap_entry){tr->count[p], tr->pairs[p].pos[0], p});
+    free(byte_pair);
+    return ok;
+}
+
+static void trainer_free(trainer *tr) {
+    for (uint32_t i = 0; i < tr->n_pairs; i++) free(tr->pairs[i].pos);
+    free(tr->pairs);
+    free(tr->count);
+    free(tr->heap);
+    free(tr->with_left);
+    free(tr->with_right);
+    free(tr->fresh);
+    free(tr->seq);
+}
+
+int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
+                 const gg_bpe_train_opts *opts, size_t *n_tokens, gg_error *err) {
+    memset(t, 0, sizeof *t);
+    int vocab = opts->vocab_size;
+    if (vocab < GG_BPE_BYTES || vocab > GG_BPE_MAX_VOCAB)
+        return gg_fail(err, GG_ERR_ARG, "vocabulary size %d is out of range: it must be %d..%d",
+                       vocab, GG_BPE_BYTES, GG_BPE_MAX_VOCAB);
+    if (n == 0) return gg_fail(err, GG_ERR_ARG, "the corpus is empty: there is nothing to learn from");
+    if (n >= NONE)
+        return gg_fail(err, GG_ERR_ARG, "a corpus of %zu bytes is too large (the limit is 4 GiB)", n);
+
+    int want = vocab - GG_BPE_BYTES, done = 0, rc = GG_OK;
+    size_t tokens = n;
+    trainer tr = {0};
+    gg_pair *merges = malloc(sizeof *merges * (want ? want : 1));
+    uint32_t *counts = malloc(sizeof *counts * (want ? want : 1));
+    if (!merges || !counts || !start(&tr, text, n, vocab)) goto nomem;
+
+    for (; done < want; done++) {
+        heap_entry top[GG_BPE_TOP];
+        int n_top = best_candidates(&tr, top, opts->trace ? GG_BPE_TOP : 1);
+        if (n_top < 0) goto nomem;
+        if (n_top == 0) break;  // the corpus is a single token now
+        const pair_stats *w = &tr.pairs[top[0].pair];
+        uint32_t z = GG_BPE_BYTES + (uint32_t)done;
+        merges[done] = (gg_pair){w->left, w->right};
+        counts[done] = tr.count[top[0].pair];
+        if (opts->trace) {
+            gg_bpe_step *st = &opts->trace[done];
+            memset(st, 0, sizeof *st);
+            st->id = z;
+            st->n_top = (uint32_t)n_top;
+            for (int k = 0; k < n_top; k++) {
+                const pair_stats *p = &tr.pairs[top[k].pair];
+                st->top[k] = (gg_bpe_candidate){p->left, p->right, tr.count[top[k].pair]};
+            }
+        }
+        // The runners-up are unchanged so far; give them back before merging.
+        for (int k = 1; k < n_top; k++)
+            if (!heap_push(&tr, top[k])) goto nomem;
+        if (!merge_pair(&tr, top[0].pair, z, &tokens)) goto nomem;
+        if (opts->progress) opts->progress(opts->progress_user, done + 1, want);
+    }
+    rc = gg_tokenizer_init(t, merges, counts, done, NULL, err);
+    if (rc == GG_OK && n_tokens) *n_tokens = tokens;
+    goto out;
+nomem:
+    rc = gg_fail(err, GG_ERR_NOMEM, "out of memory training on %zu bytes", n);
+out:
+    trainer_free(&tr);
+    free(merges);
+    free(counts);
+    return rc;
+}

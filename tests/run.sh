@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test suite, shows their output, and adds up their closing lines
+# ("N passed, N failed") into one. Exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+suite() {  # suite NAME COMMAND...
+    echo "== $1"
+    shift
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "suite exited with status $rc and no closing line: counted as one failure"
+        failed=$((failed + 1))
+        return
+    fi
+    local p f
+    p=$(echo "$line" | cut -d' ' -f1)
+    f=$(echo "$line" | cut -d' ' -f3)
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "suite exited with status $rc despite no failed case: counted as one failure"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+suite "tokenizer (optimised build)" build/test_tokenizer
+suite "tokenizer (AddressSanitizer + UBSan)" build/asan/test_tokenizer
+suite "command line (optimised build)" env GLASSGPT=build/glassgpt tests/test_cli.sh
+suite "command line (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_cli.sh
+
+echo "== all suites"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# End-to-end tests of the command line: every subcommand, its help, its exit
+# codes, and every kind of bad input.
+#
+# usage: GLASSGPT=build/glassgpt GLASSGPT_CORPUS=data/tinyshakespeare.txt tests/test_cli.sh
+set -u
+cd "$(dirname "$0")/.."
+G=${GLASSGPT:-build/glassgpt}
+CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE NAME COMMAND...: runs COMMAND, checks its exit status; stdout
+# and stderr are kept in $T/out and $T/err for further checks.
+expect() {
+    local want=$1 name=$2
+    shift 2
+    "$@" > "$T/out" 2> "$T/err"
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok; else fail "$name: exit $rc, expected $want; stderr: $(head -c 400 "$T/err")"; fi
+}
+# contains FILE TEXT NAME
+contains() { if grep -qF -- "$2" "$1"; then ok; else fail "$3: '$2' not in $(head -c 400 "$1")"; fi; }
+
+# ---- help and usage ----
+expect 0 "glassgpt --help" "$G" --help
+contains "$T/out" "bpe train" "top-level help lists bpe train"
+expect 2 "glassgpt alone" "$G"
+expect 2 "unknown command" "$G" frobnicate
+contains "$T/err" "unknown command 'frobnicate'" "unknown command message"
+expect 0 "bpe --help" "$G" bpe --help
+expect 2 "bpe alone" "$G" bpe
+expect 2 "bpe unknown subcommand" "$G" bpe nope
+for sub in train encode decode show; do
+    expect 0 "bpe $sub --help" "$G" bpe "$sub" --help
+    contains "$T/out" "usage: glassgpt bpe $sub" "bpe $sub help"
+done
+expect 2 "train without corpus" "$G" bpe train -o "$T/x.bpe"
+expect 2 "train without -o" "$G" bpe train "$CORPUS"
+expect 2 "train -o without value" "$G" bpe train "$CORPUS" -o
+expect 2 "train unknown option" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --frob
+expect 2 "vocab 255" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --vocab 255
+contains "$T/err" "256" "vocab 255 message gives the range"
+expect 2 "vocab 65537" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --vocab 65537
+expect 2 "vocab not a number" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --vocab 12ab
+expect 2 "encode without -t" "$G" bpe encode
+expect 2 "show with an extra argument" "$G" bpe show -t x y
+
+# ---- training on Shakespeare ----
+expect 0 "train tinyshakespeare" "$G" bpe train "$CORPUS" -o "$T/s.bpe" --trace "$T/trace.tsv"
+contains "$T/out" "learned 512 merges" "summary names the merges"
+contains "$T/out" "bytes/token" "summary gives the compression"
+ls "$T" | grep -q '\.tmp-' && fail "a temporary file was left behind" || ok
+head -n 2 "$T/s.bpe" > "$T/head"
+if [ "$(cat "$T/head")" = "$(printf 'glassgpt-bpe 1\nvocab 768')" ]; then ok; else fail "file header: $(cat "$T/head")"; fi
+[ "$(grep -cv '^#' "$T/s.bpe")" -eq 514 ] && ok || fail "expected 2 header lines and 512 merges"
+
+expect 0 "show" "$G" bpe show -t "$T/s.bpe"
+[ "$(head -n 1 "$T/out")" = "$(printf 'id\tleft\tright\tcount\ttoken')" ] && ok || fail "show header"
+[ "$(wc -l < "$T/out")" -eq 513 ] && ok || fail "show has $(wc -l < "$T/out") lines, expected 513"
+first5=$(sed -n '2,6p' "$T/out" | cut -f5 | tr '\n' '|')
+[ "$first5" = "e␣|th|t␣|s␣|d␣|" ] && ok || fail "first five merges: $first5"
+contains "$T/out" "$(printf '418\t')" "show lists token 418"
+
+[ "$(head -n 1 "$T/trace.tsv")" = "$(printf 'step\tid\trank\tleft\tright\tcount\ttoken')" ] && ok || fail "trace header"
+[ "$(wc -l < "$T/trace.tsv")" -eq 5121 ] && ok || fail "trace has $(wc -l < "$T/trace.tsv") lines, expected 1 + 512 x 10"
+[ "$(sed -n 2p "$T/trace.tsv" | cut -f1-6 | tr '\t' ' ')" = "1 256 1 101 32 27643" ] && ok || fail "first trace row: $(sed -n 2p "$T/trace.tsv")"
+
+# ---- encode and decode ----
+expect 0 "encode from stdin" sh -c "printf 'To be, or not to be' | '$G' bpe encode -t '$T/s.bpe'"
+[ "$(cut -d' ' -f1 "$T/out")" = "418" ] && ok || fail "'To ' should encode as 418: $(cat "$T/out")"
+cp "$T/out" "$T/ids_stdin"
+printf 'To be, or not to be' > "$T/tobe.txt"
+expect 0 "encode a file" "$G" bpe encode -t "$T/s.bpe" "$T/tobe.txt"
+cmp -s "$T/out" "$T/ids_stdin" && ok || fail "file and stdin encodings differ"
+expect 0 "encode from -" sh -c "'$G' bpe encode -t '$T/s.bpe' - < '$T/tobe.txt'"
+cmp -s "$T/out" "$T/ids_stdin" && ok || fail "'-' and stdin encodings differ"
+expect 0 "decode" "$G" bpe decode -t "$T/s.bpe" "$T/ids_stdin"
+[ "$(cat "$T/out")" = "To be, or not to be" ] && ok || fail "decode gave: $(cat "$T/out")"
+
+expect 0 "encode the corpus" "$G" bpe encode -t "$T/s.bpe" "$CORPUS"
+mv "$T/out" "$T/corpus.ids"
+expect 0 "decode the corpus" "$G" bpe decode -t "$T/s.bpe" "$T/corpus.ids"
+cmp -s "$T/out" "$CORPUS" && ok || fail "the corpus does not round-trip"
+
+# Any bytes at all round-trip: random binary, invalid UTF-8, emoji, CJK.
+head -c 20000 /dev/urandom > "$T/random.bin"
+printf '\xff\xfe\xc0\x80 \xe7\x8c\xab\xe3\x81\x8c \xf0\x9f\x90\x88\xf0\x9f\x98\x80 \x00\x01 end' > "$T/mixed.bin"
+for f in random.bin mixed.bin; do
+    "$G" bpe encode -t "$T/s.bpe" "$T/$f" > "$T/$f.ids" && "$G" bpe decode -t "$T/s.bpe" "$T/$f.ids" > "$T/$f.back"
+    cmp -s "$T/$f" "$T/$f.back" && ok || fail "$f does not round-trip"
+done
+expect 0 "encode empty input" sh -c "'$G' bpe encode -t '$T/s.bpe' < /dev/null"
+[ "$(cat "$T/out")" = "" ] && ok || fail "empty input should give an empty line"
+
+# ---- bad input ----
+: > "$T/empty.txt"
+expect 1 "empty corpus" "$G" bpe train "$T/empty.txt" -o "$T/e.bpe"
+contains "$T/err" "empty" "empty corpus message"
+[ ! -e "$T/e.bpe" ] && ok || fail "an empty corpus must not write a tokenizer"
+printf 'hello' > "$T/small.txt"
+expect 1 "corpus too small" "$G" bpe train "$T/small.txt" -o "$T/small.bpe"
+contains "$T/err" "too small" "small corpus warning"
+[ "$(sed -n 2p "$T/small.bpe")" = "vocab 260" ] && ok || fail "small corpus should save vocab 260"
+expect 1 "missing corpus" "$G" bpe train "$T/nope.txt" -o "$T/n.bpe"
+contains "$T/err" "nope.txt" "missing corpus message names the file"
+expect 1 "corpus is a directory" "$G" bpe train "$T" -o "$T/n.bpe"
+expect 1 "missing tokenizer" "$G" bpe encode -t "$T/nope.bpe" "$T/tobe.txt"
+expect 1 "unwritable output" "$G" bpe train "$T/small.txt" -o "$T/no/such/dir/x.bpe"
+
+# A failed save keeps the old file intact.
+cp "$T/s.bpe" "$T/keep.bpe"
+chmod 500 "$T" 2> /dev/null
+if [ "$(id -u)" -ne 0 ]; then
+    expect 1 "save into a read-only directory" "$G" bpe train "$T/small.txt" -o "$T/keep.bpe"
+    cmp -s "$T/keep.bpe" "$T/s.bpe" && ok || fail "the old tokenizer was damaged"
+fi
+chmod 700 "$T"
+
+bad() {  # bad NAME CONTENT EXPECTED-MESSAGE
+    printf "$2" > "$T/bad.bpe"
+    expect 1 "malformed: $1" "$G" bpe encode -t "$T/bad.bpe" "$T/tobe.txt"
+    contains "$T/err" "$3" "malformed: $1 message"
+}
+bad "bad magic" 'hello 1\nvocab 256\n' "bad.bpe:1: not a glassgpt tokenizer"
+bad "unknown version" 'glassgpt-bpe 9\nvocab 256\n' "bad.bpe:1: unknown format version 9"
+bad "undefined id" 'glassgpt-bpe 1\nvocab 257\n300 32\n' "bad.bpe:3: merge 1 (300, 32) uses id 300, which is not defined yet"
+bad "duplicate pair" 'glassgpt-bpe 1\nvocab 258\n101 32\n101 32\n' "bad.bpe:4: merge 2 (101, 32) repeats merge 1"
+bad "truncated" 'glassgpt-bpe 1\nvocab 768\n101 32\n' "truncated"
+bad "cut mid-line" 'glassgpt-bpe 1\nvocab 258\n101 32\n11' "bad.bpe:4: truncated"
+bad "vocab too large" 'glassgpt-bpe 1\nvocab 70000\n' "bad.bpe:2: vocabulary size 70000 is over the maximum of 65536"
+
+printf '418 99999' > "$T/range.ids"
+expect 1 "decode id out of range" "$G" bpe decode -t "$T/s.bpe" "$T/range.ids"
+contains "$T/err" "id 99999 (token 2) is out of range" "out-of-range message"
+printf '418 abc 32' > "$T/nan.ids"
+expect 1 "decode non-numeric" "$G" bpe decode -t "$T/s.bpe" "$T/nan.ids"
+contains "$T/err" "token 2, 'abc', is not a token id" "non-numeric message"
+printf '418 -5' > "$T/neg.ids"
+expect 1 "decode negative" "$G" bpe decode -t "$T/s.bpe" "$T/neg.ids"
+printf '99999999999999999999' > "$T/huge.ids"
+expect 1 "decode huge number" "$G" bpe decode -t "$T/s.bpe" "$T/huge.ids"
+contains "$T/err" "out of range" "huge number message"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

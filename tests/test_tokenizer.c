@@ -1,0 +1,487 @@
+// Tests of the BPE tokenizer: golden cases, the fast trainer and encoder
+// against the naive reference on random and adversarial corpora, the file
+// format, and every kind of bad input.
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/fileio.h"
+#include "../src/tokenizer.h"
+#include "check.h"
+#include "ref_bpe.h"
+
+// ---- helpers ----
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {  // xorshift64*
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
+}
+
+static const uint8_t *S(const char *s) { return (const uint8_t *)s; }
+
+static uint8_t *shakespeare(size_t *n) {
+    const char *path = getenv("GLASSGPT_CORPUS");
+    uint8_t *data = NULL;
+    *n = 0;
+    if (path && gg_read_file(path, &data, n, NULL) != GG_OK) {
+        fprintf(stderr, "GLASSGPT_CORPUS=%s cannot be read\n", path);
+        return NULL;
+    }
+    return data;
+}
+
+// Trains both implementations on text and checks that every merge, count,
+// trace step and the final length agree. Returns the fast tokenizer.
+static void compare_training(const uint8_t *text, size_t n, int vocab, const char *what,
+                             gg_tokenizer *out) {
+    int want = vocab - 256;
+    gg_pair *rm = malloc(sizeof *rm * (size_t)want);
+    uint32_t *rc = malloc(sizeof *rc * (size_t)want);
+    gg_bpe_step *rt = malloc(sizeof *rt * (size_t)want), *ft = malloc(sizeof *ft * (size_t)want);
+    size_t rn = 0, fn = 0;
+    int r_merges = ref_bpe_train(text, n, vocab, rm, rc, rt, &rn);
+    gg_tokenizer t;
+    gg_error err;
+    gg_bpe_train_opts opts = {.vocab_size = vocab, .trace = ft};
+    int status = gg_bpe_train(&t, text, n, &opts, &fn, &err);
+    CHECK(status == GG_OK, "%s: %s", what, err.msg);
+    if (status == GG_OK) {
+        CHECK(t.n_merges == r_merges, "%s: %d merges, reference %d", what, t.n_merges, r_merges);
+        CHECK(fn == rn, "%s: %zu tokens, reference %zu", what, fn, rn);
+        for (int i = 0; i < t.n_merges && i < r_merges; i++) {
+            int same = t.merges[i].left == rm[i].left && t.merges[i].right == rm[i].right &&
+                       t.counts[i] == rc[i] && ft[i].id == rt[i].id && ft[i].n_top == rt[i].n_top &&
+                       memcmp(ft[i].top, rt[i].top, sizeof *ft[i].top * ft[i].n_top) == 0;
+            CHECK(same, "%s: merge %d is (%u,%u)x%u, reference (%u,%u)x%u (or traces differ)",
+                  what, i, t.merges[i].left, t.merges[i].right, t.counts[i], rm[i].left,
+                  rm[i].right, rc[i]);
+            if (!same) break;
+        }
+        if (out) *out = t;
+        else gg_tokenizer_free(&t);
+    }
+    free(rm);
+    free(rc);
+    free(rt);
+    free(ft);
+}
+
+// Encodes text with both implementations and checks they agree and that
+// decoding gives the text back.
+static void compare_encoding(const gg_tokenizer *t, const uint8_t *text, size_t n,
+                             const char *what) {
+    uint32_t *a = malloc(sizeof *a * (n + 1)), *b = malloc(sizeof *b * (n + 1));
+    uint8_t *back = malloc(n + 1);
+    size_t na = 0, nback = 0;
+    gg_error err;
+    int rc = gg_bpe_encode(t, text, n, a, &na, &err);
+    CHECK(rc == GG_OK, "%s: %s", what, err.msg);
+    long nb = ref_bpe_encode(t->merges, t->n_merges, text, n, b);
+    CHECK((long)na == nb, "%s: %zu ids, reference %ld", what, na, nb);
+    CHECK(nb < 0 || (long)na != nb || memcmp(a, b, sizeof *a * na) == 0, "%s: ids differ", what);
+    rc = gg_bpe_decoded_size(t, a, na, &nback, &err);
+    CHECK(rc == GG_OK && nback == n, "%s: decodes to %zu bytes, not %zu", what, nback, n);
+    if (rc == GG_OK && nback == n) {
+        gg_bpe_decode(t, a, na, back, &err);
+        CHECK(memcmp(back, text, n) == 0, "%s: the round trip changed the bytes", what);
+    }
+    free(a);
+    free(b);
+    free(back);
+}
+
+// Fills buf with one of the adversarial or random corpus shapes.
+static void make_corpus(uint8_t *buf, size_t n, int kind) {
+    uint8_t a = (uint8_t)rnd(), b = (uint8_t)rnd();
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0: buf[i] = a; break;                                  // one byte repeated
+        case 1: buf[i] = i % 2 ? a : b; break;                      // two alternating
+        case 2: buf[i] = (uint8_t)("ab"[rnd() % 2]); break;         // random, 2 letters
+        case 3: buf[i] = (uint8_t)("abc"[rnd() % 3]); break;        // random, 3 letters
+        case 4: buf[i] = (uint8_t)rnd(); break;                     // random bytes
+        case 5: buf[i] = rnd() % 8 ? a : (uint8_t)rnd(); break;     // long runs, broken
+        case 6: buf[i] = (uint8_t)("aab"[i % 3]); break;            // a periodic pattern
+        default: buf[i] = (uint8_t)("the cat sat on a mat "[rnd() % 21]); break;
+        }
+    }
+}
+
+// ---- golden cases ----
+
+static void test_golden_minbpe(void) {
+    const char *text = "aaabdaaabac";
+    gg_tokenizer t;
+    gg_error err;
+    gg_bpe_train_opts opts = {.vocab_size = 259};
+    size_t n_tokens;
+    CHECK(gg_bpe_train(&t, S(text), strlen(text), &opts, &n_tokens, &err) == GG_OK, "%s", err.msg);
+    CHECK(t.n_merges == 3, "%d merges", t.n_merges);
+    const gg_pair want[3] = {{97, 97}, {256, 97}, {257, 98}};
+    CHECK(memcmp(t.merges, want, sizeof want) == 0, "merges (%u,%u) (%u,%u) (%u,%u)",
+          t.merges[0].left, t.merges[0].right, t.merges[1].left, t.merges[1].right,
+          t.merges[2].left, t.merges[2].right);
+    CHECK(t.counts[0] == 4, "(a,a) counted %u times; overlaps count, so 4", t.counts[0]);
+    uint32_t ids[11];
+    size_t n;
+    CHECK(gg_bpe_encode(&t, S(text), strlen(text), ids, &n, &err) == GG_OK, "%s", err.msg);
+    const uint32_t want_ids[5] = {258, 100, 258, 97, 99};
+    CHECK(n == 5 && memcmp(ids, want_ids, sizeof want_ids) == 0, "encoded to %zu ids", n);
+    CHECK(n_tokens == 5, "training ended at %zu tokens", n_tokens);
+    gg_tokenizer_free(&t);
+}
+
+static void test_ties_go_to_leftmost_first_occurrence(void) {
+    // (c,d) and (a,b) both occur twice; (c,d) occurs first.
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 257};
+    CHECK(gg_bpe_train(&t, S("cdxabycdzab"), 11, &opts, NULL, NULL) == GG_OK, "train");
+    CHECK(t.merges[0].left == 'c' && t.merges[0].right == 'd', "merged (%u,%u)",
+          t.merges[0].left, t.merges[0].right);
+    gg_tokenizer_free(&t);
+    // "aaaabab" -> X X b a b after (a,a): every pair now occurs once, so the
+    // leftmost in the current sequence, (X,X), wins, though (a,b) and (b,a)
+    // were seen earlier in the original text.
+    opts.vocab_size = 258;
+    CHECK(gg_bpe_train(&t, S("aaaabab"), 7, &opts, NULL, NULL) == GG_OK, "train");
+    CHECK(t.merges[0].left == 'a' && t.merges[0].right == 'a', "first merge (%u,%u)",
+          t.merges[0].left, t.merges[0].right);
+    CHECK(t.merges[1].left == 256 && t.merges[1].right == 256, "second merge (%u,%u)",
+          t.merges[1].left, t.merges[1].right);
+    gg_tokenizer_free(&t);
+}
+
+static void test_overlapping_runs_merge_left_to_right(void) {
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 257};
+    size_t n_tokens;
+    CHECK(gg_bpe_train(&t, S("aaaaa"), 5, &opts, &n_tokens, NULL) == GG_OK, "train");
+    CHECK(t.counts[0] == 4, "(a,a) occurs 4 times overlapping, counted %u", t.counts[0]);
+    CHECK(n_tokens == 3, "aaaaa -> XXa is 3 tokens, got %zu", n_tokens);
+    uint32_t ids[5];
+    size_t n;
+    gg_bpe_encode(&t, S("aaaaa"), 5, ids, &n, NULL);
+    CHECK(n == 3 && ids[0] == 256 && ids[1] == 256 && ids[2] == 'a', "encoded %zu ids", n);
+    gg_tokenizer_free(&t);
+}
+
+// ---- the fast implementations against the reference ----
+
+static void test_training_matches_reference(void) {
+    static uint8_t buf[3000];
+    char what[64];
+    for (int round = 0; round < 160; round++) {
+        int kind = round % 8;
+        size_t n = 1 + rnd() % (round < 80 ? 300 : sizeof buf);
+        make_corpus(buf, n, kind);
+        snprintf(what, sizeof what, "corpus %d (kind %d, %zu bytes)", round, kind, n);
+        gg_tokenizer t;
+        compare_training(buf, n, 256 + 1 + (int)(rnd() % 120), what, &t);
+        if (check_case_failed) break;
+        // Encode the training text and other texts of every shape with it.
+        compare_encoding(&t, buf, n, what);
+        for (int k = 0; k < 8; k++) {
+            static uint8_t other[2000];
+            size_t m = rnd() % sizeof other;
+            make_corpus(other, m, k);
+            compare_encoding(&t, other, m, what);
+        }
+        gg_tokenizer_free(&t);
+        if (check_case_failed) break;
+    }
+}
+
+static void test_encoding_the_training_text_replays_training(void) {
+    static uint8_t buf[5000];
+    for (int kind = 0; kind < 8; kind++) {
+        make_corpus(buf, sizeof buf, kind);
+        gg_tokenizer t;
+        gg_bpe_train_opts opts = {.vocab_size = 400};
+        size_t n_tokens, n_ids;
+        CHECK(gg_bpe_train(&t, buf, sizeof buf, &opts, &n_tokens, NULL) == GG_OK, "train");
+        static uint32_t ids[5000];
+        gg_bpe_encode(&t, buf, sizeof buf, ids, &n_ids, NULL);
+        CHECK(n_ids == n_tokens, "kind %d: encoding gives %zu ids, training ended at %zu",
+              kind, n_ids, n_tokens);
+        gg_tokenizer_free(&t);
+    }
+}
+
+static void test_hostile_inputs_encode_exactly(void) {
+    // A megabyte of one byte, with a tokenizer that learned deep merges of it.
+    size_t n = 1 << 20;
+    uint8_t *buf = malloc(n);
+    memset(buf, 'a', n);
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 256 + 40};
+    CHECK(gg_bpe_train(&t, buf, 4096 + 37, &opts, NULL, NULL) == GG_OK, "train");
+    compare_encoding(&t, buf, n, "1 MiB of 'a'");
+    for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)rnd();
+    compare_encoding(&t, buf, n, "1 MiB of random bytes");
+    gg_tokenizer_free(&t);
+    free(buf);
+}
+
+static void test_round_trips_of_any_bytes(void) {
+    size_t n;
+    uint8_t *text = shakespeare(&n);
+    const char *train = text ? (const char *)text : "the cat sat on the mat. the cat sat.";
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 512};
+    CHECK(gg_bpe_train(&t, S(train), text ? n : strlen(train), &opts, NULL, NULL) == GG_OK, "train");
+    const char *samples[] = {
+        "",
+        "To be, or not to be",
+        "\xe7\x8c\xab\xe3\x81\x8c\xe5\xba\xa7\xe3\x81\xa3\xe3\x81\x9f",   // CJK and kana
+        "\xf0\x9f\x90\x88 \xf0\x9f\x98\x80\xf0\x9f\x8f\xb3\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x8c\x88",  // emoji
+        "\xff\xfe\xc0\x80\xed\xa0\x80 invalid UTF-8 \x80\x80",
+        "\x00\x01\x02 NUL and control \x7f",
+    };
+    for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+        size_t len = i == 5 ? 21 : strlen(samples[i]);  // 5 starts with a NUL
+        compare_encoding(&t, S(samples[i]), len, samples[i]);
+    }
+    uint8_t all[512];
+    for (int i = 0; i < 512; i++) all[i] = (uint8_t)(i * 7);
+    compare_encoding(&t, all, sizeof all, "every byte value");
+    gg_tokenizer_free(&t);
+    free(text);
+}
+
+// ---- tinyshakespeare ----
+
+static void test_shakespeare_goldens(void) {
+    size_t n;
+    uint8_t *text = shakespeare(&n);
+    if (!text) {
+        CHECK(getenv("GLASSGPT_CORPUS") == NULL, "the corpus is missing");
+        fprintf(stderr, "note: GLASSGPT_CORPUS is not set; Shakespeare goldens not run\n");
+        return;
+    }
+    CHECK(n == 1115394, "tinyshakespeare is %zu bytes, expected 1115394", n);
+    gg_tokenizer t;
+    compare_training(text, n, 768, "tinyshakespeare, 512 merges", &t);
+    if (check_case_failed) {
+        free(text);
+        return;
+    }
+    const char *first[5] = {"e ", "th", "t ", "s ", "d "};
+    for (int i = 0; i < 5; i++) {
+        size_t len;
+        const uint8_t *b = gg_token_bytes(&t, 256 + (uint32_t)i, &len);
+        CHECK(len == 2 && memcmp(b, first[i], 2) == 0, "merge %d is '%.*s', expected '%s'", i,
+              (int)len, b, first[i]);
+    }
+    uint32_t ids[32];
+    size_t n_ids;
+    const char *line = "To be, or not to be";
+    gg_bpe_encode(&t, S(line), strlen(line), ids, &n_ids, NULL);
+    CHECK(n_ids > 0 && ids[0] == 418, "'To ' encodes as %u, expected 418", n_ids ? ids[0] : 0);
+    size_t len;
+    const uint8_t *b = gg_token_bytes(&t, 418, &len);
+    CHECK(len == 3 && memcmp(b, "To ", 3) == 0, "token 418 is '%.*s'", (int)len, b);
+    compare_encoding(&t, text + 500000, 30000, "30 kB of Shakespeare");
+    // The whole corpus round-trips.
+    uint32_t *all = malloc(sizeof *all * n);
+    uint8_t *back = malloc(n);
+    gg_bpe_encode(&t, text, n, all, &n_ids, NULL);
+    CHECK(gg_bpe_decode(&t, all, n_ids, back, NULL) == GG_OK && memcmp(back, text, n) == 0,
+          "tinyshakespeare does not round-trip");
+    free(all);
+    free(back);
+    gg_tokenizer_free(&t);
+    // A larger vocabulary on a slice, against the reference.
+    compare_training(text + 100000, 60000, 2048, "60 kB of Shakespeare, 1792 merges", NULL);
+    free(text);
+}
+
+// ---- the trace ----
+
+static void test_trace_is_ranked(void) {
+    static uint8_t buf[4000];
+    make_corpus(buf, sizeof buf, 7);
+    gg_bpe_step trace[100];
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 356, .trace = trace};
+    CHECK(gg_bpe_train(&t, buf, sizeof buf, &opts, NULL, NULL) == GG_OK, "train");
+    for (int i = 0; i < t.n_merges; i++) {
+        CHECK(trace[i].id == 256 + (uint32_t)i, "step %d has id %u", i, trace[i].id);
+        CHECK(trace[i].n_top >= 1 && trace[i].n_top <= GG_BPE_TOP, "step %d has %u", i,
+              trace[i].n_top);
+        CHECK(trace[i].top[0].left == t.merges[i].left && trace[i].top[0].right ==
+              t.merges[i].right && trace[i].top[0].count == t.counts[i], "step %d top[0]", i);
+        for (uint32_t k = 1; k < trace[i].n_top; k++)
+            CHECK(trace[i].top[k].count <= trace[i].top[k - 1].count, "step %d unsorted", i);
+    }
+    gg_tokenizer_free(&t);
+}
+
+// ---- bad input to the library ----
+
+static void test_training_rejects_bad_arguments(void) {
+    gg_tokenizer t;
+    gg_error err;
+    gg_bpe_train_opts opts = {.vocab_size = 255};
+    CHECK(gg_bpe_train(&t, S("abc"), 3, &opts, NULL, &err) == GG_ERR_ARG, "vocab 255");
+    CHECK(strstr(err.msg, "255") != NULL, "message: %s", err.msg);
+    opts.vocab_size = 65537;
+    CHECK(gg_bpe_train(&t, S("abc"), 3, &opts, NULL, &err) == GG_ERR_ARG, "vocab 65537");
+    opts.vocab_size = 768;
+    CHECK(gg_bpe_train(&t, S(""), 0, &opts, NULL, &err) == GG_ERR_ARG, "empty corpus");
+    CHECK(strstr(err.msg, "empty") != NULL, "message: %s", err.msg);
+}
+
+static void test_small_corpus_stops_early(void) {
+    gg_tokenizer t;
+    size_t n_tokens;
+    gg_bpe_train_opts opts = {.vocab_size = 768};
+    CHECK(gg_bpe_train(&t, S("hello"), 5, &opts, &n_tokens, NULL) == GG_OK, "train");
+    CHECK(t.n_merges == 4 && n_tokens == 1, "%d merges, %zu tokens", t.n_merges, n_tokens);
+    gg_tokenizer_free(&t);
+    CHECK(gg_bpe_train(&t, S("x"), 1, &opts, &n_tokens, NULL) == GG_OK, "train");
+    CHECK(t.n_merges == 0 && n_tokens == 1, "%d merges from one byte", t.n_merges);
+    gg_tokenizer_free(&t);
+    opts.vocab_size = 256;
+    CHECK(gg_bpe_train(&t, S("abab"), 4, &opts, &n_tokens, NULL) == GG_OK, "train");
+    CHECK(t.n_merges == 0 && n_tokens == 4, "vocab 256 learns nothing");
+    gg_tokenizer_free(&t);
+}
+
+static void test_init_checks_merges(void) {
+    gg_tokenizer t;
+    gg_error err;
+    int bad = -1;
+    gg_pair undefined[2] = {{97, 98}, {256, 257}};
+    CHECK(gg_tokenizer_init(&t, undefined, NULL, 2, &bad, &err) == GG_ERR_FORMAT, "undefined");
+    CHECK(bad == 1 && strstr(err.msg, "257") != NULL, "bad %d: %s", bad, err.msg);
+    gg_pair dup[3] = {{97, 98}, {99, 100}, {97, 98}};
+    CHECK(gg_tokenizer_init(&t, dup, NULL, 3, &bad, &err) == GG_ERR_FORMAT, "duplicate");
+    CHECK(bad == 2 && strstr(err.msg, "repeats merge 1") != NULL, "bad %d: %s", bad, err.msg);
+}
+
+static void test_decode_rejects_ids_out_of_range(void) {
+    gg_tokenizer t;
+    gg_pair m[1] = {{97, 98}};
+    gg_tokenizer_init(&t, m, NULL, 1, NULL, NULL);
+    uint32_t ids[3] = {97, 256, 257};
+    size_t n;
+    gg_error err;
+    CHECK(gg_bpe_decoded_size(&t, ids, 2, &n, &err) == GG_OK && n == 3, "ab + a = 3 bytes");
+    CHECK(gg_bpe_decoded_size(&t, ids, 3, &n, &err) == GG_ERR_ARG, "257 is out of range");
+    CHECK(strstr(err.msg, "id 257 (token 3)") != NULL, "message: %s", err.msg);
+    uint8_t out[8];
+    CHECK(gg_bpe_decode(&t, ids, 3, out, &err) == GG_ERR_ARG, "decode checks too");
+    gg_tokenizer_free(&t);
+}
+
+// ---- the file format ----
+
+static void test_file_round_trip(void) {
+    static uint8_t buf[3000];
+    make_corpus(buf, sizeof buf, 4);
+    gg_tokenizer t, u;
+    gg_error err;
+    gg_bpe_train_opts opts = {.vocab_size = 400};
+    gg_bpe_train(&t, buf, sizeof buf, &opts, NULL, NULL);
+    char *text;
+    size_t len;
+    CHECK(gg_tokenizer_format(&t, &text, &len, &err) == GG_OK, "%s", err.msg);
+    CHECK(strncmp(text, "glassgpt-bpe 1\nvocab 400\n", 25) == 0, "header: %.30s", text);
+    CHECK(gg_tokenizer_parse(&u, text, len, "mem", &err) == GG_OK, "%s", err.msg);
+    CHECK(u.n_merges == t.n_merges &&
+          memcmp(u.merges, t.merges, sizeof *t.merges * (size_t)t.n_merges) == 0 &&
+          memcmp(u.counts, t.counts, sizeof *t.counts * (size_t)t.n_merges) == 0,
+          "merges or counts changed");
+    CHECK(u.tok_start[gg_tokenizer_vocab(&u)] == t.tok_start[gg_tokenizer_vocab(&t)] &&
+          memcmp(u.tok_bytes, t.tok_bytes, t.tok_start[gg_tokenizer_vocab(&t)]) == 0,
+          "token bytes changed");
+    gg_tokenizer_free(&u);
+
+    char path[] = "/tmp/glassgpt-test-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    CHECK(gg_tokenizer_save(&t, path, &err) == GG_OK, "%s", err.msg);
+    CHECK(gg_tokenizer_load(&u, path, &err) == GG_OK, "%s", err.msg);
+    CHECK(u.n_merges == t.n_merges, "loaded %d merges", u.n_merges);
+    gg_tokenizer_free(&u);
+    unlink(path);
+    CHECK(gg_tokenizer_load(&u, path, &err) == GG_ERR_IO, "a missing file is an I/O error");
+    CHECK(strstr(err.msg, path) != NULL, "message names the file: %s", err.msg);
+    free(text);
+    gg_tokenizer_free(&t);
+}
+
+static void test_file_accepts_comments_blank_lines_crlf_and_no_counts(void) {
+    const char *text = "glassgpt-bpe 1\r\nvocab 258\r\n# a comment\r\n\r\n97 98\r\n256 99 7 # abc\r\n";
+    gg_tokenizer t;
+    gg_error err;
+    CHECK(gg_tokenizer_parse(&t, text, strlen(text), "t", &err) == GG_OK, "%s", err.msg);
+    CHECK(t.n_merges == 2 && t.counts[0] == 0 && t.counts[1] == 7, "parsed %d", t.n_merges);
+    gg_tokenizer_free(&t);
+}
+
+static void test_file_rejects_malformed(void) {
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"", "t: the file is empty"},
+        {"hello\nvocab 256\n", "t:1: not a glassgpt tokenizer"},
+        {"glassgpt-bpe 2\nvocab 256\n", "t:1: unknown format version 2"},
+        {"glassgpt-bpe 0\nvocab 256\n", "t:1: unknown format version 0"},
+        {"glassgpt-bpe 1\n", "t:2: truncated"},
+        {"glassgpt-bpe 1\nvocab\n", "t:2: expected 'vocab N'"},
+        {"glassgpt-bpe 1\nvocab 70000\n", "t:2: vocabulary size 70000 is over the maximum"},
+        {"glassgpt-bpe 1\nvocab 65537\n", "over the maximum of 65536"},
+        {"glassgpt-bpe 1\nvocab 100\n", "t:2: vocabulary size 100 is below 256"},
+        {"glassgpt-bpe 1\nvocab 258\n97 98\n", "t:3: truncated: 'vocab 258' promises 2 merges"},
+        {"glassgpt-bpe 1\nvocab 258\n97 98\n99 1", "t:4: truncated: the last line does not end"},
+        {"glassgpt-bpe 1\nvocab 257\n97 98\n99 100\n", "t:4: more merges than 'vocab 257'"},
+        {"glassgpt-bpe 1\nvocab 258\n97 98\n256 300\n", "t:4: merge 2 (256, 300) uses id 300, which is not defined yet"},
+        {"glassgpt-bpe 1\nvocab 257\n256 97\n", "t:3: merge 1 (256, 97) uses id 256"},
+        {"glassgpt-bpe 1\nvocab 259\n97 98\n\n99 98\n97 98\n", "t:6: merge 3 (97, 98) repeats merge 1"},
+        {"glassgpt-bpe 1\nvocab 257\n97 x\n", "t:3: expected 'left right [count]'"},
+        {"glassgpt-bpe 1\nvocab 257\n97 98 5 6\n", "t:3: expected 'left right [count]'"},
+        {"glassgpt-bpe 1\nvocab 257\n-1 98\n", "t:3: expected"},
+        {"glassgpt-bpe 1\nvocab 257\n97 98 99999999999\n", "t:3: expected"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        gg_tokenizer t;
+        gg_error err = {{0}};
+        int rc = gg_tokenizer_parse(&t, cases[i].text, strlen(cases[i].text), "t", &err);
+        CHECK(rc == GG_ERR_FORMAT, "case %zu was accepted (rc %d)", i, rc);
+        CHECK(strstr(err.msg, cases[i].expect) != NULL, "case %zu: got '%s', expected '%s'", i,
+              err.msg, cases[i].expect);
+        if (rc == GG_OK) gg_tokenizer_free(&t);
+    }
+}
+
+static void test_escape_bytes(void) {
+    char out[128];
+    const uint8_t in[] = "a b\n\t\\\x01\xff\xe2\x82\xac\xe2\x82";
+    gg_escape_bytes(in, sizeof in - 1, out);
+    CHECK(strcmp(out, "a\xe2\x90\xa3" "b\\n\\t\\\\\\x01\\xff\xe2\x82\xac\\xe2\\x82") == 0, "got %s", out);
+}
+
+int main(void) {
+    RUN(test_golden_minbpe);
+    RUN(test_ties_go_to_leftmost_first_occurrence);
+    RUN(test_overlapping_runs_merge_left_to_right);
+    RUN(test_training_matches_reference);
+    RUN(test_encoding_the_training_text_replays_training);
+    RUN(test_hostile_inputs_encode_exactly);
+    RUN(test_round_trips_of_any_bytes);
+    RUN(test_shakespeare_goldens);
+    RUN(test_trace_is_ranked);
+    RUN(test_training_rejects_bad_arguments);
+    RUN(test_small_corpus_stops_early);
+    RUN(test_init_checks_merges);
+    RUN(test_decode_rejects_ids_out_of_range);
+    RUN(test_file_round_trip);
+    RUN(test_file_accepts_comments_blank_lines_crlf_and_no_counts);
+    RUN(test_file_rejects_malformed);
+    RUN(test_escape_bytes);
+    return check_summary();
+}
