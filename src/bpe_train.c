@@ -15,6 +15,7 @@
 // back with its true key, and the first top that is current is the true
 // winner. Likewise a position that stops holding its pair never holds it
 // again, so each pair skips its dead positions from the front just once.
+#include "fileio.h"
 #include "tokenizer.h"
 
 #include <stdlib.h>
@@ -41,6 +42,7 @@ typedef struct {
 
 typedef struct {
     node *seq;
+    uint32_t n;  // nodes in seq
     pair_stats *pairs;
     uint32_t *count;  // [n_pairs] exact number of (overlapping) occurrences now;
                       // apart from pairs because a merge touches it most
@@ -167,9 +169,10 @@ static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_tokens) {
     tr->n_fresh = 0;
     for (uint32_t k = tr->pairs[w].head; k < len; k++) {
         const uint32_t *pos = tr->pairs[w].pos;  // re-read: new_pair may move pairs
-        if (k + 8 < len) {  // the node and its left neighbour, a few merges ahead
-            __builtin_prefetch(&seq[pos[k + 8]]);
-            __builtin_prefetch(&seq[pos[k + 8] - (pos[k + 8] > 0)]);
+        if (k + 8 < len) {  // the nodes around a merge a few merges ahead
+            uint32_t ahead = pos[k + 8];
+            __builtin_prefetch(&seq[ahead > 0 ? ahead - 1 : 0]);
+            __builtin_prefetch(&seq[ahead + 2 < tr->n ? ahead + 2 : ahead]);
         }
         uint32_t q = pos[k];
         if (!holds(tr, w, q)) continue;
@@ -205,7 +208,8 @@ static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_tokens) {
 // Builds the list, the byte pairs and the heap for the text.
 static int start(trainer *tr, const uint8_t *text, size_t n, int vocab) {
     uint32_t *byte_pair = malloc(sizeof *byte_pair * 65536);  // (a << 8 | b) -> index
-    tr->seq = malloc(sizeof *tr->seq * n);
+    tr->n = (uint32_t)n;
+    tr->seq = gg_big_alloc(sizeof *tr->seq * n);
     tr->with_left = malloc(sizeof *tr->with_left * (size_t)vocab);
     tr->with_right = malloc(sizeof *tr->with_right * (size_t)vocab);
     int ok = byte_pair && tr->seq && tr->with_left && tr->with_right;
@@ -245,7 +249,7 @@ static void trainer_free(trainer *tr) {
     free(tr->with_left);
     free(tr->with_right);
     free(tr->fresh);
-    free(tr->seq);
+    gg_big_free(tr->seq);
 }
 
 int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,

@@ -1,9 +1,11 @@
+#define _DEFAULT_SOURCE  // for MADV_HUGEPAGE
 #include "fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,3 +88,18 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len,
     free(tmp);
     return GG_OK;
 }
+
+void *gg_big_alloc(size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const size_t huge = 2u << 20;
+    if (size >= huge) {
+        size_t rounded = (size + huge - 1) / huge * huge;
+        void *p = aligned_alloc(huge, rounded);
+        if (p) madvise(p, rounded, MADV_HUGEPAGE);  // only a hint; failure is harmless
+        return p;
+    }
+#endif
+    return malloc(size ? size : 1);
+}
+
+void gg_big_free(void *p) { free(p); }

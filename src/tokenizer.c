@@ -16,8 +16,12 @@ static uint32_t pair_hash(uint32_t key, uint32_t mask) {
 
 // The merge rank of (left, right), or -1 when that pair was never merged.
 static int32_t rank_of(const gg_tokenizer *t, uint32_t left, uint32_t right) {
-    // Most tokens are never the left or never the right part of a merge.
-    if (!(t->role[left] & 1) || !(t->role[right] & 2)) return -1;
+    uint32_t li = t->left_index[left], ri = t->right_index[right];
+    if (li == 0xffff || ri == 0xffff) return -1;
+    if (t->rank_table) {
+        uint32_t r = t->rank_table[li * t->n_right + ri];
+        return r == 0xffff ? -1 : (int32_t)r;
+    }
     uint32_t key = pair_key(left, right);
     for (uint32_t i = pair_hash(key, t->rank_mask);; i = (i + 1) & t->rank_mask) {
         const struct gg_rank_slot *s = &t->rank_slots[i];
@@ -32,7 +36,9 @@ void gg_tokenizer_free(gg_tokenizer *t) {
     free(t->tok_bytes);
     free(t->rank_slots);
     free(t->byte_rank);
-    free(t->role);
+    free(t->left_index);
+    free(t->right_index);
+    free(t->rank_table);
     memset(t, 0, sizeof *t);
 }
 
@@ -51,9 +57,13 @@ int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *co
     t->tok_start = malloc(sizeof *t->tok_start * (vocab + 1));
     t->rank_slots = malloc(sizeof *t->rank_slots * slots);
     t->byte_rank = malloc(sizeof *t->byte_rank * 65536);
-    t->role = calloc(vocab, 1);
-    if (!t->merges || !t->counts || !t->tok_start || !t->rank_slots || !t->byte_rank || !t->role)
+    t->left_index = malloc(sizeof *t->left_index * vocab);
+    t->right_index = malloc(sizeof *t->right_index * vocab);
+    if (!t->merges || !t->counts || !t->tok_start || !t->rank_slots || !t->byte_rank ||
+        !t->left_index || !t->right_index)
         goto nomem;
+    memset(t->left_index, 0xff, sizeof *t->left_index * vocab);
+    memset(t->right_index, 0xff, sizeof *t->right_index * vocab);
     t->rank_mask = slots - 1;
     memset(t->rank_slots, 0xff, sizeof *t->rank_slots * slots);
     memset(t->byte_rank, 0xff, sizeof *t->byte_rank * 65536);
@@ -84,8 +94,8 @@ int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *co
         t->rank_slots[s] = (struct gg_rank_slot){key, i};
         if (l < GG_BPE_BYTES && r < GG_BPE_BYTES) t->byte_rank[l << 8 | r] = (uint16_t)i;
         t->merges[i] = merges[i];
-        t->role[l] |= 1;
-        t->role[r] |= 2;
+        if (t->left_index[l] == 0xffff) t->left_index[l] = (uint16_t)t->n_left++;
+        if (t->right_index[r] == 0xffff) t->right_index[r] = (uint16_t)t->n_right++;
         if (counts) t->counts[i] = counts[i];
         // tok_start temporarily holds lengths, shifted by one.
         uint64_t len = (uint64_t)t->tok_start[l + 1] + t->tok_start[r + 1];
@@ -96,6 +106,14 @@ int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *co
             return gg_fail(err, GG_ERR_FORMAT, "merge %d makes a token too long to store", i + 1);
         }
         t->tok_start[id + 1] = (uint32_t)len;
+    }
+    if ((uint64_t)t->n_left * t->n_right <= 1u << 20) {  // at most 2 MB
+        size_t cells = (size_t)t->n_left * t->n_right;
+        if (!(t->rank_table = malloc(sizeof *t->rank_table * (cells ? cells : 1)))) goto nomem;
+        memset(t->rank_table, 0xff, sizeof *t->rank_table * cells);
+        for (int i = 0; i < n_merges; i++)
+            t->rank_table[t->left_index[merges[i].left] * t->n_right +
+                          t->right_index[merges[i].right]] = (uint16_t)i;
     }
     // Every adjacent byte pair inside a token is the seam of some merge:
     // the last byte of its left part and the first byte of its right part.

@@ -43,8 +43,13 @@ typedef struct {
     uint32_t rank_mask;
     uint16_t *byte_rank;   // [65536] rank of the pair of bytes (x << 8 | y), or
                            // 0xffff: the first step of every encoding
-    uint8_t *role;         // [vocab] bit 0: is the left part of some merge,
-                           // bit 1: is the right part of some merge
+    // Most tokens are never the left (or never the right) part of a merge.
+    // Those that are get a dense index, and when the vocabulary is small the
+    // ranks sit in a table [n_left x n_right] that fits in cache.
+    uint16_t *left_index;  // [vocab] 0xffff: never a left part
+    uint16_t *right_index; // [vocab] 0xffff: never a right part
+    uint32_t n_left, n_right;
+    uint16_t *rank_table;  // [n_left * n_right] 0xffff: no merge; NULL: use the hash
     // Bit (x << 8 | y) is set when some token holds byte x followed by byte y.
     // Where two such bytes are not joinable, no merge can ever cross.
     uint64_t joinable[65536 / 64];
