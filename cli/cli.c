@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../src/checkpoint.h"
 #include "../src/fileio.h"
+#include "../src/tokenizer.h"
 
 int usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -83,4 +85,36 @@ double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int load_tokenizer_any(const char *path, gg_tokenizer *tok, gg_error *err) {
+    uint8_t *data;
+    size_t len;
+    int rc = gg_read_file(path, &data, &len, err);
+    if (rc) return rc;
+    if (gg_is_checkpoint(data, len)) {
+        gg_model m;
+        rc = gg_checkpoint_parse(data, len, path, &m, tok, NULL, NULL, err);
+        if (!rc) gg_model_free(&m);
+    } else {
+        rc = gg_tokenizer_parse(tok, (const char *)data, len, path, err);
+    }
+    free(data);
+    return rc;
+}
+
+int parse_float(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
+    *out = v;
+    return 1;
+}
+
+void format_duration(double seconds, char *out, size_t cap) {
+    long s = (long)(seconds + 0.5);
+    if (s >= 3600) snprintf(out, cap, "%ldh%02ldm", s / 3600, s / 60 % 60);
+    else if (s >= 60) snprintf(out, cap, "%ldm%02lds", s / 60, s % 60);
+    else snprintf(out, cap, "%lds", s);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../src/error.h"
+#include "../src/tokenizer.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -32,6 +33,21 @@ int read_input(const char *path, uint8_t **data, size_t *len, gg_error *err);
 // Seconds from a monotonic clock.
 double now_seconds(void);
 
+// Loads a tokenizer from a tokenizer file or from a checkpoint, which
+// carries its own.
+int load_tokenizer_any(const char *path, gg_tokenizer *tok, gg_error *err);
+
+// Parses a float in [lo, hi]; 0 on junk.
+int parse_float(const char *s, double lo, double hi, double *out);
+
+// Formats seconds as "1h02m", "3m05s" or "12s".
+void format_duration(double seconds, char *out, size_t cap);
+
 int cmd_bpe(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

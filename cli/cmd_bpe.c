@@ -43,7 +43,7 @@ static const char usage_encode[] =
     "Encodes INPUT (standard input when absent or '-') and prints the token ids\n"
     "on one line, separated by spaces.\n"
     "\n"
-    "  -t, --tokenizer FILE  the tokenizer to use\n";
+    "  -t, --tokenizer FILE  the tokenizer to use (or a checkpoint, which carries one)\n";
 
 static const char usage_decode[] =
     "usage: glassgpt bpe decode -t FILE [INPUT]\n"
@@ -51,7 +51,7 @@ static const char usage_decode[] =
     "Reads token ids separated by whitespace from INPUT (standard input when\n"
     "absent or '-') and writes the bytes they stand for.\n"
     "\n"
-    "  -t, --tokenizer FILE  the tokenizer to use\n";
+    "  -t, --tokenizer FILE  the tokenizer to use (or a checkpoint, which carries one)\n";
 
 static const char usage_show[] =
     "usage: glassgpt bpe show -t FILE\n"
@@ -218,7 +218,7 @@ static int bpe_encode(int argc, char **argv) {
     if (rc) return rc < 0 ? EXIT_OK : rc;
     gg_error err;
     gg_tokenizer t;
-    if (gg_tokenizer_load(&t, tok_path, &err)) return runtime_error("%s", err.msg);
+    if (load_tokenizer_any(tok_path, &t, &err)) return runtime_error("%s", err.msg);
     uint8_t *text;
     size_t n, n_ids;
     if (read_input(input, &text, &n, &err)) {
@@ -246,7 +246,7 @@ static int bpe_decode(int argc, char **argv) {
     const char *in_name = input && strcmp(input, "-") != 0 ? input : "standard input";
     gg_error err;
     gg_tokenizer t;
-    if (gg_tokenizer_load(&t, tok_path, &err)) return runtime_error("%s", err.msg);
+    if (load_tokenizer_any(tok_path, &t, &err)) return runtime_error("%s", err.msg);
     uint8_t *text;
     size_t n;
     if (read_input(input, &text, &n, &err)) {
@@ -304,7 +304,7 @@ static int bpe_show(int argc, char **argv) {
     if (rc) return rc < 0 ? EXIT_OK : rc;
     gg_error err;
     gg_tokenizer t;
-    if (gg_tokenizer_load(&t, tok_path, &err)) return runtime_error("%s", err.msg);
+    if (load_tokenizer_any(tok_path, &t, &err)) return runtime_error("%s", err.msg);
     size_t longest = 1;
     for (int i = 0; i < t.n_merges; i++) {
         size_t len;

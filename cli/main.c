@@ -17,6 +17,11 @@ static const char usage[] =
     "  bpe encode   turn text into token ids\n"
     "  bpe decode   turn token ids back into text\n"
     "  bpe show     list the learned tokens\n"
+    "  train        train a GPT on a text (or resume a run)\n"
+    "  generate     generate text with a trained model\n"
+    "  eval         score a model on a text: loss and bits per byte\n"
+    "  inspect      show a model's configuration, tensors and training state\n"
+    "  export       write a model as Hugging Face GPT-2 safetensors\n"
     "\n"
     "Run 'glassgpt COMMAND --help' for the options of a command.\n"
     "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.\n";
@@ -35,7 +40,15 @@ int main(int argc, char **argv) {
         puts("glassgpt " GLASSGPT_VERSION);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "bpe") == 0) return cmd_bpe(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {
+        {"bpe", cmd_bpe},           {"train", cmd_train},     {"generate", cmd_generate},
+        {"eval", cmd_eval},         {"inspect", cmd_inspect}, {"export", cmd_export},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "glassgpt: unknown command '%s'\n\n%s", cmd, usage);
     return EXIT_USAGE;
 }

@@ -464,3 +464,13 @@ size_t gg_escape_bytes(const uint8_t *s, size_t n, char *out) {
     *o = 0;
     return (size_t)(o - out);
 }
+
+size_t gg_utf8_complete(const uint8_t *s, size_t n) {
+    size_t k = n;
+    while (k > 0 && n - k < 3 && (s[k - 1] & 0xc0) == 0x80) k--;  // continuation bytes
+    if (k == 0) return n;
+    uint8_t lead = s[k - 1];
+    size_t want = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 && lead < 0xf0 ? 3
+                : lead >= 0xc2 && lead < 0xe0 ? 2 : 1;
+    return n - (k - 1) < want ? k - 1 : n;
+}

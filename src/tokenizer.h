@@ -154,4 +154,9 @@ int gg_tokenizer_save(const gg_tokenizer *t, const char *path, gg_error *err);
 // 4 * n + 1 bytes; returns the length written (without the NUL).
 size_t gg_escape_bytes(const uint8_t *s, size_t n, char *out);
 
+// How many of the n bytes can be written now without splitting a UTF-8
+// character: all of them, unless they end in the first bytes of one that the
+// next token will complete. Streams keep those bytes back, and never drop any.
+size_t gg_utf8_complete(const uint8_t *s, size_t n);
+
 #endif

@@ -1,0 +1,375 @@
+// glassgpt train | eval
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/checkpoint.h"
+#include "../src/train.h"
+#include "cli.h"
+
+static const char usage_train[] =
+    "usage: glassgpt train --data CORPUS [--tokenizer FILE] [--preset P] [options] -o MODEL\n"
+    "       glassgpt train --resume MODEL [--steps N] [-o MODEL]\n"
+    "\n"
+    "Trains a GPT on next-token prediction. The last 10% of the corpus is held\n"
+    "out for validation. The model is saved every K steps, at the end, and on\n"
+    "Ctrl-C, always atomically; --resume continues a saved run exactly where it\n"
+    "stopped (the same losses and weights as a run never interrupted).\n"
+    "\n"
+    "  --data FILE         the text to learn from\n"
+    "  --tokenizer FILE    a tokenizer (or a checkpoint); without one, a tokenizer\n"
+    "                      of --vocab tokens is trained on the corpus first\n"
+    "  -o, --output FILE   where to save the model\n"
+    "  --preset P          tiny (d 8, 2 layers, 2 heads, ctx 8), small (d 64, 2\n"
+    "                      layers, 8 heads, ctx 64) or base (d 128, 4 layers,\n"
+    "                      8 heads, ctx 128); default small\n"
+    "  --d N --layers N --heads N --ctx N --ff N   override the preset's sizes\n"
+    "  --vocab N           the tokenizer's size when one is trained (default 768)\n"
+    "  --pos KIND          learned (default) or sinusoidal position embeddings\n"
+    "  --steps N           total optimizer steps of the run (default 2000)\n"
+    "  --batch B           sequences per step (default 16)\n"
+    "  --lr X              peak learning rate (default: 3e-3 tiny, 2e-3 small,\n"
+    "                      1e-3 base); warmup, then cosine decay to a tenth\n"
+    "  --warmup N          warmup steps (default: 5% of --steps)\n"
+    "  --seed S            seeds the initial weights and the batches (default 1)\n"
+    "  --eval-every K      validate and save every K steps (default 100)\n"
+    "  --stop-after K      stop and save after K steps of this run, as if\n"
+    "                      interrupted (continue with --resume)\n"
+    "  --threads N         threads to use (default: all cores)\n"
+    "  --resume MODEL      continue the run saved in MODEL up to --steps\n";
+
+static const char usage_eval[] =
+    "usage: glassgpt eval -m MODEL FILE\n"
+    "\n"
+    "Prints the model's mean next-token loss on FILE, scored in consecutive\n"
+    "non-overlapping windows of its context length, as one line:\n"
+    "  loss <nats per token> bpb <bits per byte> tokens <tokens predicted>\n";
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+// Reads and tokenizes a corpus into ints.
+static int tokenize_file(const char *path, const gg_tokenizer *tok, int **out, size_t *n,
+                         size_t *n_bytes, gg_error *err) {
+    uint8_t *text;
+    size_t len, n_ids;
+    int rc = read_input(path, &text, &len, err);
+    if (rc) return rc;
+    uint32_t *ids = malloc(sizeof *ids * (len ? len : 1));
+    if (!ids) {
+        free(text);
+        return gg_fail(err, GG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    rc = gg_bpe_encode(tok, text, len, ids, &n_ids, err);
+    free(text);
+    if (rc) {
+        free(ids);
+        return rc;
+    }
+    int *tokens = (int *)ids;  // same size: convert in place
+    for (size_t i = 0; i < n_ids; i++) tokens[i] = (int)ids[i];
+    *out = tokens;
+    *n = n_ids;
+    if (n_bytes) *n_bytes = len;
+    return GG_OK;
+}
+
+typedef struct {
+    const char *data, *tokenizer, *output, *resume, *preset, *pos;
+    long d, layers, heads, ctx, ff, vocab, steps, batch, warmup, seed, eval_every, stop_after,
+        threads;
+    double lr;
+} train_args;
+
+static int parse_train_args(int argc, char **argv, train_args *a) {
+    *a = (train_args){.preset = "small", .vocab = GG_BPE_DEFAULT_VOCAB, .steps = -1, .batch = -1,
+                      .warmup = -1, .seed = -1, .eval_every = -1, .lr = -1};
+    struct {
+        const char *name;
+        long *value;
+        long lo, hi;
+    } ints[] = {
+        {"--d", &a->d, 1, 16384},          {"--layers", &a->layers, 1, 256},
+        {"--heads", &a->heads, 1, 1024},   {"--ctx", &a->ctx, 1, GG_MAX_CTX},
+        {"--ff", &a->ff, 1, 65536},        {"--vocab", &a->vocab, 256, 65536},
+        {"--steps", &a->steps, 1, 100000000}, {"--batch", &a->batch, 1, 65536},
+        {"--warmup", &a->warmup, 0, 100000000}, {"--seed", &a->seed, 0, 2147483647},
+        {"--eval-every", &a->eval_every, 1, 100000000},
+        {"--stop-after", &a->stop_after, 1, 100000000}, {"--threads", &a->threads, 1, 4096},
+    };
+    struct {
+        const char *name, *short_name;
+        const char **value;
+    } strs[] = {
+        {"--data", NULL, &a->data},       {"--tokenizer", "-t", &a->tokenizer},
+        {"--output", "-o", &a->output},   {"--resume", NULL, &a->resume},
+        {"--preset", NULL, &a->preset},   {"--pos", NULL, &a->pos},
+    };
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = 0, matched = 0;
+        if (is_help(argv[i])) {
+            fputs(usage_train, stdout);
+            return -1;
+        }
+        for (size_t k = 0; !matched && k < sizeof strs / sizeof *strs; k++)
+            if ((r = take_option(argc, argv, &i, strs[k].name, strs[k].short_name, &v))) {
+                if (r < 0) return usage_error("train", "%s needs a value", strs[k].name);
+                *strs[k].value = v;
+                matched = 1;
+            }
+        for (size_t k = 0; !matched && k < sizeof ints / sizeof *ints; k++)
+            if ((r = take_option(argc, argv, &i, ints[k].name, NULL, &v))) {
+                if (r < 0) return usage_error("train", "%s needs a number", ints[k].name);
+                if (!parse_long(v, ints[k].lo, ints[k].hi, ints[k].value))
+                    return usage_error("train", "%s %s: expected a whole number from %ld to %ld",
+                                       ints[k].name, v, ints[k].lo, ints[k].hi);
+                matched = 1;
+            }
+        if (!matched && (r = take_option(argc, argv, &i, "--lr", NULL, &v))) {
+            if (r < 0 || !parse_float(v, 1e-8, 10.0, &a->lr))
+                return usage_error("train", "--lr %s: expected a learning rate such as 1e-3",
+                                   r < 0 ? "" : v);
+            matched = 1;
+        }
+        if (!matched) return usage_error("train", "unexpected argument '%s'", argv[i]);
+    }
+    return 0;
+}
+
+static void fill_state(gg_train_state *st, const gg_trainer *tr, int eval_every, float val) {
+    *st = (gg_train_state){.step = (uint64_t)tr->step, .rng_state = tr->rng.state,
+                           .seed = tr->seed, .batch = (uint32_t)tr->B, .seq = (uint32_t)tr->T,
+                           .eval_every = (uint32_t)eval_every, .opt = tr->opt,
+                           .train_loss = tr->last_loss, .val_loss = val};
+}
+
+int cmd_train(int argc, char **argv) {
+    train_args a;
+    int rc = parse_train_args(argc, argv, &a);
+    if (rc) return rc < 0 ? EXIT_OK : rc;
+    if (!a.resume && !a.data) return usage_error("train", "missing --data CORPUS, the text to learn from");
+    if (!a.resume && !a.output) return usage_error("train", "missing -o MODEL, where to save the model");
+    if (a.resume && !a.data) return usage_error("train", "--resume needs --data CORPUS, the same text the run used");
+    if (!a.output) a.output = a.resume;
+
+    gg_error err;
+    gg_model model = {0};
+    gg_tokenizer tok = {0};
+    gg_train_state st;
+    gg_optim_cfg opt = gg_optim_defaults();
+    int has_train = 0, B, T;
+    uint64_t seed;
+    int eval_every;
+    if (a.resume) {
+        if (gg_checkpoint_load(a.resume, &model, &tok, &st, &has_train, &err))
+            return runtime_error("%s", err.msg);
+        if (!has_train || !model.m_mem) {
+            gg_model_free(&model);
+            gg_tokenizer_free(&tok);
+            return runtime_error("%s: holds no training state to resume (it was saved without "
+                                 "the optimizer); start a new run instead", a.resume);
+        }
+        opt = st.opt;
+        B = (int)st.batch;
+        T = (int)st.seq;
+        seed = st.seed;
+        eval_every = a.eval_every > 0 ? (int)a.eval_every : (int)st.eval_every;
+        if (a.steps > 0) opt.total = (int)a.steps;
+    } else {
+        gg_config cfg;
+        if (gg_config_preset(&cfg, a.preset, &err)) return usage_error("train", "%s", err.msg);
+        if (a.d > 0) cfg.d_model = (int)a.d;
+        if (a.layers > 0) cfg.n_layer = (int)a.layers;
+        if (a.heads > 0) cfg.n_head = (int)a.heads;
+        if (a.ctx > 0) cfg.ctx = (int)a.ctx;
+        if (a.ff > 0) cfg.d_ff = (int)a.ff;
+        else if (a.d > 0) cfg.d_ff = 4 * cfg.d_model;
+        if (a.pos && strcmp(a.pos, "learned") == 0) cfg.pos_kind = GG_POS_LEARNED;
+        else if (a.pos && strcmp(a.pos, "sinusoidal") == 0) cfg.pos_kind = GG_POS_SINUSOIDAL;
+        else if (a.pos) return usage_error("train", "--pos %s: expected learned or sinusoidal", a.pos);
+        cfg.vocab = (int)a.vocab;
+        if (a.tokenizer) {
+            if (load_tokenizer_any(a.tokenizer, &tok, &err)) return runtime_error("%s", err.msg);
+            cfg.vocab = gg_tokenizer_vocab(&tok);
+        }
+        if (gg_config_check(&cfg, &err)) {
+            gg_tokenizer_free(&tok);
+            return usage_error("train", "%s", err.msg);
+        }
+        if (!a.tokenizer) {
+            uint8_t *text;
+            size_t len;
+            if (read_input(a.data, &text, &len, &err)) return runtime_error("%s", err.msg);
+            fprintf(stderr, "train: no --tokenizer given; learning one of %d tokens from %s\n",
+                    cfg.vocab, a.data);
+            gg_bpe_train_opts bo = {.vocab_size = cfg.vocab};
+            rc = len ? gg_bpe_train(&tok, text, len, &bo, NULL, &err)
+                     : gg_fail(&err, GG_ERR_ARG, "%s is empty", a.data);
+            free(text);
+            if (rc) return runtime_error("%s", err.msg);
+            if (gg_tokenizer_vocab(&tok) != cfg.vocab) {
+                gg_tokenizer_free(&tok);
+                return runtime_error("%s is too small to learn %d tokens", a.data, cfg.vocab);
+            }
+        }
+        if (gg_model_init(&model, &cfg, &err)) {
+            gg_tokenizer_free(&tok);
+            return runtime_error("%s", err.msg);
+        }
+        seed = a.seed >= 0 ? (uint64_t)a.seed : 1;
+        gg_model_init_weights(&model, seed);
+        B = a.batch > 0 ? (int)a.batch : 16;
+        T = cfg.ctx;
+        opt.total = a.steps > 0 ? (int)a.steps : 2000;
+        opt.lr = a.lr > 0 ? (float)a.lr : cfg.d_model <= 16 ? 3e-3f : cfg.d_model <= 64 ? 2e-3f : 1e-3f;
+        opt.warmup = a.warmup >= 0 ? (int)a.warmup : opt.total / 20;
+        eval_every = a.eval_every > 0 ? (int)a.eval_every : 100;
+    }
+    if (a.threads > 0) gg_set_threads((int)a.threads);
+
+    int *tokens = NULL;
+    size_t n_tokens = 0;
+    if (tokenize_file(a.data, &tok, &tokens, &n_tokens, NULL, &err)) {
+        gg_model_free(&model);
+        gg_tokenizer_free(&tok);
+        return runtime_error("%s", err.msg);
+    }
+    gg_trainer tr;
+    if (gg_trainer_init(&tr, &model, tokens, n_tokens, B, T, &opt, seed, &tok, &err)) {
+        free(tokens);
+        gg_model_free(&model);
+        gg_tokenizer_free(&tok);
+        return runtime_error("%s: %s", a.data, err.msg);
+    }
+    if (a.resume) {
+        tr.step = (int)st.step;
+        tr.rng.state = st.rng_state;
+        tr.last_loss = st.train_loss;
+    }
+    float val = a.resume ? st.val_loss : NAN;
+    const gg_config *c = &model.cfg;
+    fprintf(stderr, "train: %zu parameters (V %d, d %d, %d layers, %d heads, ctx %d, ff %d, %s "
+            "positions); %zu tokens (%zu for training); batch %d x %d; lr %g; steps %d..%d\n",
+            model.n_params, c->vocab, c->d_model, c->n_layer, c->n_head, c->ctx, c->d_ff,
+            c->pos_kind == GG_POS_LEARNED ? "learned" : "sinusoidal", n_tokens, tr.n_train, B, T,
+            opt.lr, tr.step, opt.total);
+
+    signal(SIGINT, on_sigint);
+    int tty = isatty(STDERR_FILENO), start_step = tr.step, stopped = 0;
+    double t0 = now_seconds(), t_last = t0;
+    int step_last = tr.step;
+    double tok_s = 0.0;
+    while (tr.step < opt.total && !interrupted) {
+        if ((rc = gg_train_step(&tr, &err))) break;
+        int last = tr.step == opt.total;
+        int stop = a.stop_after > 0 && tr.step - start_step >= a.stop_after;
+        if (tr.step % eval_every == 0 || last || stop) {
+            if ((rc = gg_train_eval(&tr, 64, &val, &err))) break;
+        }
+        double now = now_seconds();
+        if (now - t_last > 0.5 || last) {
+            tok_s = (double)(tr.step - step_last) * B * T / (now - t_last);
+            t_last = now;
+            step_last = tr.step;
+        }
+        if (tty || tr.step % eval_every == 0 || last || stop) {
+            char eta[32];
+            format_duration(tok_s > 0 ? (double)(opt.total - tr.step) * B * T / tok_s : 0, eta,
+                            sizeof eta);
+            fprintf(stderr, "%sstep %d/%d | loss %.4f | val %.4f | bpb %.3f | %.0f tok/s | ETA %s%s",
+                    tty ? "\r\033[K" : "", tr.step, opt.total, tr.last_loss, val,
+                    gg_bits_per_byte(&tr, val), tok_s, eta,
+                    tty && !(tr.step % eval_every == 0 || last || stop) ? "" : "\n");
+        }
+        if (tr.step % eval_every == 0 || last || stop) {
+            fill_state(&st, &tr, eval_every, val);
+            if ((rc = gg_checkpoint_save(a.output, &model, &tok, 1, &st, &err))) break;
+        }
+        if (stop) {
+            stopped = 1;
+            break;
+        }
+    }
+    if (!rc && interrupted) {
+        fill_state(&st, &tr, eval_every, val);
+        rc = gg_checkpoint_save(a.output, &model, &tok, 1, &st, &err);
+        if (tty) fputc('\n', stderr);
+    }
+    double secs = now_seconds() - t0;
+    if (!rc) {
+        if (interrupted || stopped)
+            fprintf(stderr, "train: %s at step %d; saved %s; continue with: glassgpt train "
+                    "--resume %s --data %s\n", interrupted ? "interrupted" : "stopped", tr.step,
+                    a.output, a.output, a.data);
+        else
+            fprintf(stderr, "train: %d steps in %.1f s; val loss %.4f (%.3f bits per byte); "
+                    "saved %s\n", tr.step - start_step, secs, val, gg_bits_per_byte(&tr, val),
+                    a.output);
+    }
+    gg_trainer_free(&tr);
+    free(tokens);
+    gg_model_free(&model);
+    gg_tokenizer_free(&tok);
+    if (rc) return runtime_error("%s", err.msg);
+    return interrupted ? 130 : EXIT_OK;
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *model_path = NULL, *file = NULL;
+    long threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (is_help(argv[i])) {
+            fputs(usage_eval, stdout);
+            return EXIT_OK;
+        } else if ((r = take_option(argc, argv, &i, "--model", "-m", &model_path))) {
+            if (r < 0) return usage_error("eval", "-m needs a model file");
+        } else if ((r = take_option(argc, argv, &i, "--threads", NULL, &v))) {
+            if (r < 0 || !parse_long(v, 1, 4096, &threads))
+                return usage_error("eval", "--threads needs a number from 1 to 4096");
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error("eval", "unknown option '%s'", argv[i]);
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            return usage_error("eval", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!model_path) return usage_error("eval", "missing -m MODEL");
+    if (!file) return usage_error("eval", "missing FILE, the text to score");
+    if (threads > 0) gg_set_threads((int)threads);
+    gg_error err;
+    gg_model model;
+    gg_tokenizer tok;
+    if (gg_checkpoint_load(model_path, &model, &tok, NULL, NULL, &err))
+        return runtime_error("%s", err.msg);
+    int *tokens = NULL;
+    size_t n = 0, n_bytes = 0, scored = 0;
+    double loss = 0.0;
+    int rc = tokenize_file(file, &tok, &tokens, &n, &n_bytes, &err);
+    if (!rc && n < 2) rc = gg_fail(&err, GG_ERR_ARG, "%s: too short to score (%zu tokens)", file, n);
+    if (!rc) rc = gg_eval_tokens(&model, tokens, n, &loss, &scored, &err);
+    if (!rc) {
+        // bits per byte: the nats of every predicted token over the bytes they cover
+        size_t bytes = 0;
+        for (size_t i = 1; i < n; i++) {
+            size_t len;
+            gg_token_bytes(&tok, (uint32_t)tokens[i], &len);
+            bytes += len;
+        }
+        printf("loss %.6f bpb %.6f tokens %zu\n", loss, loss * (double)scored / log(2.0) / (double)bytes,
+               scored);
+    }
+    free(tokens);
+    gg_model_free(&model);
+    gg_tokenizer_free(&tok);
+    return rc ? runtime_error("%s", err.msg) : EXIT_OK;
+}

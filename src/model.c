@@ -1,0 +1,403 @@
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "rng.h"
+
+// ---- configuration ----
+
+const char *const gg_preset_names[] = {"tiny", "small", "base", NULL};
+
+int gg_config_preset(gg_config *cfg, const char *name, gg_error *err) {
+    static const gg_config presets[] = {
+        // V    C    L  NH  ctx  F
+        {768, 8, 2, 2, 8, 32, GG_POS_LEARNED},       // tiny: every number fits on screen
+        {768, 64, 2, 8, 64, 256, GG_POS_LEARNED},    // small
+        {768, 128, 4, 8, 128, 512, GG_POS_LEARNED},  // base: about 0.9M parameters
+    };
+    for (int i = 0; gg_preset_names[i]; i++)
+        if (strcmp(name, gg_preset_names[i]) == 0) {
+            *cfg = presets[i];
+            return GG_OK;
+        }
+    return gg_fail(err, GG_ERR_ARG, "unknown preset '%s' (the presets are tiny, small and base)",
+                   name);
+}
+
+int gg_config_check(const gg_config *c, gg_error *err) {
+    const struct {
+        const char *name;
+        int value, lo, hi;
+    } f[] = {
+        {"vocabulary size", c->vocab, 1, 65536},  {"model width (d)", c->d_model, 1, 16384},
+        {"number of layers", c->n_layer, 1, 256}, {"number of heads", c->n_head, 1, 1024},
+        {"context length", c->ctx, 1, GG_MAX_CTX}, {"feed-forward width", c->d_ff, 1, 65536},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (f[i].value < f[i].lo || f[i].value > f[i].hi)
+            return gg_fail(err, GG_ERR_ARG, "%s %d is out of range (%d..%d)", f[i].name,
+                           f[i].value, f[i].lo, f[i].hi);
+    if (c->d_model % c->n_head != 0)
+        return gg_fail(err, GG_ERR_ARG, "%d heads do not divide the model width %d: each head "
+                       "takes d / heads columns", c->n_head, c->d_model);
+    if (c->pos_kind != GG_POS_LEARNED && c->pos_kind != GG_POS_SINUSOIDAL)
+        return gg_fail(err, GG_ERR_ARG, "unknown position embedding kind %d", c->pos_kind);
+    if ((double)gg_param_count(c) > 1e9)
+        return gg_fail(err, GG_ERR_ARG, "%.0f parameters is more than glassgpt handles (1e9)",
+                       (double)gg_param_count(c));
+    return GG_OK;
+}
+
+// ---- the parameter arena ----
+
+void gg_param_layout(const gg_config *c, gg_tensor_info t[GG_N_PARAM_TENSORS]) {
+    int V = c->vocab, C = c->d_model, L = c->n_layer, F = c->d_ff, P = c->ctx;
+    const gg_tensor_info info[GG_N_PARAM_TENSORS] = {
+        {"wte", 2, {V, C, 0}, 0, 1},      {"wpe", 2, {P, C, 0}, 0, 1},
+        {"ln1w", 2, {L, C, 0}, 0, 0},     {"ln1b", 2, {L, C, 0}, 0, 0},
+        {"wqkv", 3, {L, C, 3 * C}, 0, 1}, {"bqkv", 2, {L, 3 * C, 0}, 0, 0},
+        {"wout", 3, {L, C, C}, 0, 1},     {"bout", 2, {L, C, 0}, 0, 0},
+        {"ln2w", 2, {L, C, 0}, 0, 0},     {"ln2b", 2, {L, C, 0}, 0, 0},
+        {"w1", 3, {L, C, F}, 0, 1},       {"b1", 2, {L, F, 0}, 0, 0},
+        {"w2", 3, {L, F, C}, 0, 1},       {"b2", 2, {L, C, 0}, 0, 0},
+        {"lnfw", 1, {C, 0, 0}, 0, 0},     {"lnfb", 1, {C, 0, 0}, 0, 0},
+    };
+    for (int i = 0; i < GG_N_PARAM_TENSORS; i++) {
+        t[i] = info[i];
+        t[i].size = 1;
+        for (int d = 0; d < t[i].ndim; d++) t[i].size *= (size_t)t[i].shape[d];
+    }
+}
+
+size_t gg_param_count(const gg_config *c) {
+    gg_tensor_info t[GG_N_PARAM_TENSORS];
+    gg_param_layout(c, t);
+    size_t n = 0;
+    for (int i = 0; i < GG_N_PARAM_TENSORS; i++) n += t[i].size;
+    return n;
+}
+
+void gg_params_view(gg_params *p, const gg_config *c, float *mem) {
+    gg_tensor_info t[GG_N_PARAM_TENSORS];
+    gg_param_layout(c, t);
+    float **views[GG_N_PARAM_TENSORS] = {
+        &p->wte, &p->wpe, &p->ln1w, &p->ln1b, &p->wqkv, &p->bqkv, &p->wout, &p->bout,
+        &p->ln2w, &p->ln2b, &p->w1, &p->b1, &p->w2, &p->b2, &p->lnfw, &p->lnfb,
+    };
+    for (int i = 0; i < GG_N_PARAM_TENSORS; i++) {
+        *views[i] = mem;
+        mem += t[i].size;
+    }
+}
+
+void gg_sinusoidal_table(float *pe, int ctx, int C) {
+    for (int pos = 0; pos < ctx; pos++)
+        for (int i = 0; i < C; i++) {
+            double angle = pos / pow(10000.0, (double)(i - i % 2) / C);
+            pe[(size_t)pos * C + i] = (float)(i % 2 ? cos(angle) : sin(angle));
+        }
+}
+
+int gg_model_init(gg_model *m, const gg_config *cfg, gg_error *err) {
+    memset(m, 0, sizeof *m);
+    int rc = gg_config_check(cfg, err);
+    if (rc) return rc;
+    m->cfg = *cfg;
+    m->ops = &gg_ops_cpu;
+    m->n_params = gg_param_count(cfg);
+    m->params_mem = gg_big_alloc(sizeof(float) * m->n_params);
+    if (!m->params_mem)
+        return gg_fail(err, GG_ERR_NOMEM, "out of memory for %zu parameters", m->n_params);
+    memset(m->params_mem, 0, sizeof(float) * m->n_params);
+    gg_params_view(&m->params, cfg, m->params_mem);
+    if (cfg->pos_kind == GG_POS_SINUSOIDAL) gg_sinusoidal_table(m->params.wpe, cfg->ctx, cfg->d_model);
+    return GG_OK;
+}
+
+void gg_model_free(gg_model *m) {
+    gg_big_free(m->params_mem);
+    gg_big_free(m->grads_mem);
+    gg_big_free(m->m_mem);
+    gg_big_free(m->v_mem);
+    gg_big_free(m->acts_mem);
+    gg_big_free(m->dacts_mem);
+    free(m->tokens);
+    free(m->targets);
+    memset(m, 0, sizeof *m);
+}
+
+void gg_model_init_weights(gg_model *m, uint64_t seed) {
+    const gg_config *c = &m->cfg;
+    gg_tensor_info t[GG_N_PARAM_TENSORS];
+    gg_param_layout(c, t);
+    gg_rng rng = gg_rng_seed(seed);
+    float *p = m->params_mem;
+    float resid_scale = 1.0f / sqrtf(2.0f * (float)c->n_layer);
+    for (int i = 0; i < GG_N_PARAM_TENSORS; i++, p += t[i - 1].size) {
+        int is_ln_weight = i == GG_LN1W || i == GG_LN2W || i == GG_LNFW;
+        if (i == GG_WPE && c->pos_kind == GG_POS_SINUSOIDAL) continue;  // fixed, not learned
+        for (size_t k = 0; k < t[i].size; k++) {
+            if (is_ln_weight) p[k] = 1.0f;
+            else if (!t[i].decay) p[k] = 0.0f;  // biases
+            else {
+                float std = 0.02f * (i == GG_WOUT || i == GG_W2 ? resid_scale : 1.0f);
+                p[k] = std * gg_rng_normal(&rng);
+            }
+        }
+    }
+}
+
+// ---- activations ----
+
+static int alloc_acts(gg_model *m, int B, int T, gg_error *err) {
+    if (m->acts_mem && m->B == B && m->T == T) return GG_OK;
+    if (T > m->cfg.ctx)
+        return gg_fail(err, GG_ERR_ARG, "a sequence of %d tokens is longer than the model's "
+                       "context of %d", T, m->cfg.ctx);
+    gg_big_free(m->acts_mem);
+    free(m->tokens);
+    free(m->targets);
+    m->acts_mem = NULL;
+    size_t V = (size_t)m->cfg.vocab, C = (size_t)m->cfg.d_model, L = (size_t)m->cfg.n_layer;
+    size_t NH = (size_t)m->cfg.n_head, F = (size_t)m->cfg.d_ff, BT = (size_t)B * T;
+    gg_acts *a = &m->acts;
+    struct {
+        float **view;
+        size_t size;
+    } table[] = {
+        {&a->encoded, BT * C},         {&a->ln1, L * BT * C},
+        {&a->ln1_mean, L * BT},        {&a->ln1_rstd, L * BT},
+        {&a->qkv, L * BT * 3 * C},     {&a->scores, L * B * NH * T * T},
+        {&a->att, L * B * NH * T * T}, {&a->atty, L * BT * C},
+        {&a->attproj, L * BT * C},     {&a->res_att, L * BT * C},
+        {&a->ln2, L * BT * C},         {&a->ln2_mean, L * BT},
+        {&a->ln2_rstd, L * BT},        {&a->ffh, L * BT * F},
+        {&a->ffh_gelu, L * BT * F},    {&a->ffproj, L * BT * C},
+        {&a->res_ff, L * BT * C},      {&a->lnf, BT * C},
+        {&a->lnf_mean, BT},            {&a->lnf_rstd, BT},
+        {&a->wte_t, C * V},            {&a->logits, BT * V},
+        {&a->probs, BT * V},           {&a->losses, BT},
+    };
+    size_t n = 0, count = sizeof table / sizeof *table;
+    for (size_t i = 0; i < count; i++) n += table[i].size;
+    m->acts_mem = gg_big_alloc(sizeof(float) * n);
+    m->tokens = malloc(sizeof *m->tokens * BT);
+    m->targets = malloc(sizeof *m->targets * BT);
+    if (!m->acts_mem || !m->tokens || !m->targets)
+        return gg_fail(err, GG_ERR_NOMEM, "out of memory for the activations of a %d x %d batch "
+                       "(%zu floats)", B, T, n);
+    float *p = m->acts_mem;
+    for (size_t i = 0; i < count; i++) {
+        *table[i].view = p;
+        p += table[i].size;
+    }
+    m->n_acts = n;
+    m->B = B;
+    m->T = T;
+    return GG_OK;
+}
+
+// ---- forward ----
+
+static void observe(const gg_model *m, const char *name, int layer, const float *data, int d0,
+                    int d1, int d2, int d3) {
+    if (!m->observe) return;
+    int shape[4] = {d0, d1, d2, d3}, ndim = d3 ? 4 : d2 ? 3 : 2;
+    m->observe(m->observe_user, name, layer, data, shape, ndim);
+}
+
+int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, int T,
+                     gg_error *err) {
+    int rc = alloc_acts(m, B, T, err);
+    if (rc) return rc;
+    const gg_ops *ops = m->ops;
+    const gg_config *c = &m->cfg;
+    int V = c->vocab, C = c->d_model, L = c->n_layer, NH = c->n_head, F = c->d_ff, N = B * T;
+    for (int i = 0; i < N; i++)
+        if (tokens[i] < 0 || tokens[i] >= V || (targets && (targets[i] < 0 || targets[i] >= V)))
+            return gg_fail(err, GG_ERR_ARG, "token %d of the batch is outside the vocabulary "
+                           "of %d", i, V);
+    memcpy(m->tokens, tokens, sizeof *tokens * (size_t)N);
+    if (targets) memcpy(m->targets, targets, sizeof *targets * (size_t)N);
+    gg_params *p = &m->params;
+    gg_acts *a = &m->acts;
+
+    ops->encoder_forward(a->encoded, tokens, p->wte, p->wpe, N, T, C);
+    observe(m, "encoded", -1, a->encoded, B, T, C, 0);
+    const float *x = a->encoded;  // the residual stream
+    for (int l = 0; l < L; l++) {
+        size_t lc = (size_t)l * N * C, lt = (size_t)l * N;
+        float *ln1 = a->ln1 + lc, *qkv = a->qkv + lc * 3, *atty = a->atty + lc;
+        float *scores = a->scores + (size_t)l * B * NH * T * T, *att = a->att + (size_t)l * B * NH * T * T;
+        float *attproj = a->attproj + lc, *res_att = a->res_att + lc, *ln2 = a->ln2 + lc;
+        float *ffh = a->ffh + (size_t)l * N * F, *ffh_gelu = a->ffh_gelu + (size_t)l * N * F;
+        float *ffproj = a->ffproj + lc, *res_ff = a->res_ff + lc;
+
+        ops->layernorm_forward(ln1, a->ln1_mean + lt, a->ln1_rstd + lt, x, p->ln1w + l * C,
+                               p->ln1b + l * C, N, C);
+        ops->matmul_forward(qkv, ln1, p->wqkv + (size_t)l * C * 3 * C, p->bqkv + l * 3 * C, N, C,
+                            3 * C);
+        ops->attention_forward(atty, scores, att, qkv, B, T, C, NH);
+        ops->matmul_forward(attproj, atty, p->wout + (size_t)l * C * C, p->bout + l * C, N, C, C);
+        ops->residual_forward(res_att, x, attproj, N * C);
+        ops->layernorm_forward(ln2, a->ln2_mean + lt, a->ln2_rstd + lt, res_att, p->ln2w + l * C,
+                               p->ln2b + l * C, N, C);
+        ops->matmul_forward(ffh, ln2, p->w1 + (size_t)l * C * F, p->b1 + l * F, N, C, F);
+        ops->gelu_forward(ffh_gelu, ffh, N * F);
+        ops->matmul_forward(ffproj, ffh_gelu, p->w2 + (size_t)l * F * C, p->b2 + l * C, N, F, C);
+        ops->residual_forward(res_ff, res_att, ffproj, N * C);
+        x = res_ff;
+
+        observe(m, "ln1", l, ln1, B, T, C, 0);
+        observe(m, "qkv", l, qkv, B, T, 3 * C, 0);
+        observe(m, "scores", l, scores, B, NH, T, T);
+        observe(m, "att", l, att, B, NH, T, T);
+        observe(m, "atty", l, atty, B, T, C, 0);
+        observe(m, "attproj", l, attproj, B, T, C, 0);
+        observe(m, "res_att", l, res_att, B, T, C, 0);
+        observe(m, "ln2", l, ln2, B, T, C, 0);
+        observe(m, "ffh", l, ffh, B, T, F, 0);
+        observe(m, "ffh_gelu", l, ffh_gelu, B, T, F, 0);
+        observe(m, "ffproj", l, ffproj, B, T, C, 0);
+        observe(m, "res_ff", l, res_ff, B, T, C, 0);
+    }
+    ops->layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, p->lnfw, p->lnfb, N, C);
+    ops->transpose(a->wte_t, p->wte, V, C);
+    ops->matmul_forward(a->logits, a->lnf, a->wte_t, NULL, N, C, V);
+    ops->softmax_forward(a->probs, a->logits, N, V);
+    observe(m, "lnf", -1, a->lnf, B, T, C, 0);
+    observe(m, "logits", -1, a->logits, B, T, V, 0);
+    observe(m, "probs", -1, a->probs, B, T, V, 0);
+    m->has_loss = targets != NULL;
+    if (targets) {
+        ops->crossentropy_forward(a->losses, a->probs, targets, N, V);
+        double sum = 0.0;  // in a fixed order: the mean does not depend on threads
+        for (int i = 0; i < N; i++) sum += a->losses[i];
+        m->loss = (float)(sum / N);
+    }
+    return GG_OK;
+}
+
+// ---- backward ----
+
+int gg_model_zero_grad(gg_model *m, gg_error *err) {
+    if (!m->grads_mem) {
+        m->grads_mem = gg_big_alloc(sizeof(float) * m->n_params);
+        if (!m->grads_mem)
+            return gg_fail(err, GG_ERR_NOMEM, "out of memory for %zu gradients", m->n_params);
+        gg_params_view(&m->grads, &m->cfg, m->grads_mem);
+    }
+    memset(m->grads_mem, 0, sizeof(float) * m->n_params);
+    return GG_OK;
+}
+
+// The gradients of the activations need far fewer buffers than the
+// activations: one for the residual stream, and one per tensor of a block,
+// reused by every layer. They live in a second arena, made on first use.
+typedef struct {
+    float *dlogits;   // (N,V)
+    float *dwte_t;    // (C,V)
+    float *dlnf;      // (N,C)
+    float *dres;      // (N,C) the residual stream, flowing back through the layers
+    float *dres_att;  // (N,C)
+    float *dproj;     // (N,C) of attproj, then of ffproj
+    float *dln;       // (N,C) of ln1, then of ln2
+    float *datty;     // (N,C)
+    float *dqkv;      // (N,3C)
+    float *dffh;      // (N,F)
+    float *dffh_gelu; // (N,F)
+} grad_acts;
+
+static size_t grad_acts_view(grad_acts *d, float *mem, int N, int C, int V, int F) {
+    struct {
+        float **view;
+        size_t size;
+    } table[] = {
+        {&d->dlogits, (size_t)N * V}, {&d->dwte_t, (size_t)C * V}, {&d->dlnf, (size_t)N * C},
+        {&d->dres, (size_t)N * C},    {&d->dres_att, (size_t)N * C}, {&d->dproj, (size_t)N * C},
+        {&d->dln, (size_t)N * C},     {&d->datty, (size_t)N * C},  {&d->dqkv, (size_t)N * 3 * C},
+        {&d->dffh, (size_t)N * F},    {&d->dffh_gelu, (size_t)N * F},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+        if (mem) *table[i].view = mem + n;
+        n += table[i].size;
+    }
+    return n;
+}
+
+static void zero(float *x, size_t n) { memset(x, 0, sizeof *x * n); }
+
+int gg_model_backward(gg_model *m, gg_error *err) {
+    const gg_ops *ops = m->ops;
+    const gg_config *c = &m->cfg;
+    int B = m->B, T = m->T, V = c->vocab, C = c->d_model, L = c->n_layer, NH = c->n_head;
+    int F = c->d_ff, N = B * T;
+    if (!m->has_loss || !m->grads_mem)
+        return gg_fail(err, GG_ERR_ARG, "backward needs a forward pass with targets and zeroed "
+                       "gradients first");
+    size_t need = grad_acts_view(NULL, NULL, N, C, V, F);
+    if (m->n_dacts != need) {
+        gg_big_free(m->dacts_mem);
+        m->n_dacts = 0;
+        if (!(m->dacts_mem = gg_big_alloc(sizeof(float) * need)))
+            return gg_fail(err, GG_ERR_NOMEM, "out of memory for the backward pass (%zu floats)",
+                           need);
+        m->n_dacts = need;
+    }
+    grad_acts d;
+    grad_acts_view(&d, m->dacts_mem, N, C, V, F);
+    zero(m->dacts_mem, need);
+    gg_params *p = &m->params, *g = &m->grads;
+    gg_acts *a = &m->acts;
+
+    // the head, in reverse: loss <- probs <- logits <- lnf @ wte_t <- wte
+    ops->crossentropy_softmax_backward(d.dlogits, a->probs, m->targets, 1.0f / (float)N, N, V);
+    ops->matmul_backward(d.dlnf, d.dwte_t, NULL, d.dlogits, a->lnf, a->wte_t, N, C, V);
+    ops->transpose_backward(g->wte, d.dwte_t, V, C);
+    const float *x_last = a->res_ff + (size_t)(L - 1) * N * C;
+    ops->layernorm_backward(d.dres, g->lnfw, g->lnfb, d.dlnf, x_last, p->lnfw, a->lnf_mean,
+                            a->lnf_rstd, N, C);
+
+    for (int l = L - 1; l >= 0; l--) {
+        size_t lc = (size_t)l * N * C, lt = (size_t)l * N, lf = (size_t)l * N * F;
+        const float *x = l > 0 ? a->res_ff + lc - (size_t)N * C : a->encoded;
+        // feed-forward sub-block, in reverse: res_ff = res_att + ffproj
+        zero(d.dres_att, (size_t)N * C);
+        zero(d.dproj, (size_t)N * C);
+        ops->residual_backward(d.dres_att, d.dproj, d.dres, N * C);
+        zero(d.dffh_gelu, (size_t)N * F);
+        ops->matmul_backward(d.dffh_gelu, g->w2 + (size_t)l * F * C, g->b2 + l * C, d.dproj,
+                             a->ffh_gelu + lf, p->w2 + (size_t)l * F * C, N, F, C);
+        zero(d.dffh, (size_t)N * F);
+        ops->gelu_backward(d.dffh, a->ffh + lf, d.dffh_gelu, N * F);
+        zero(d.dln, (size_t)N * C);
+        ops->matmul_backward(d.dln, g->w1 + (size_t)l * C * F, g->b1 + l * F, d.dffh,
+                             a->ln2 + lc, p->w1 + (size_t)l * C * F, N, C, F);
+        ops->layernorm_backward(d.dres_att, g->ln2w + l * C, g->ln2b + l * C, d.dln,
+                                a->res_att + lc, p->ln2w + l * C, a->ln2_mean + lt,
+                                a->ln2_rstd + lt, N, C);
+        // attention sub-block, in reverse: res_att = x + attproj
+        zero(d.dres, (size_t)N * C);
+        zero(d.dproj, (size_t)N * C);
+        ops->residual_backward(d.dres, d.dproj, d.dres_att, N * C);
+        zero(d.datty, (size_t)N * C);
+        ops->matmul_backward(d.datty, g->wout + (size_t)l * C * C, g->bout + l * C, d.dproj,
+                             a->atty + lc, p->wout + (size_t)l * C * C, N, C, C);
+        zero(d.dqkv, (size_t)N * 3 * C);
+        ops->attention_backward(d.dqkv, d.datty, a->qkv + lc * 3,
+                                a->att + (size_t)l * B * NH * T * T, B, T, C, NH);
+        zero(d.dln, (size_t)N * C);
+        ops->matmul_backward(d.dln, g->wqkv + (size_t)l * C * 3 * C, g->bqkv + l * 3 * C, d.dqkv,
+                             a->ln1 + lc, p->wqkv + (size_t)l * C * 3 * C, N, C, 3 * C);
+        ops->layernorm_backward(d.dres, g->ln1w + l * C, g->ln1b + l * C, d.dln, x,
+                                p->ln1w + l * C, a->ln1_mean + lt, a->ln1_rstd + lt, N, C);
+    }
+    // a fixed, sinusoidal position table has no gradient
+    ops->encoder_backward(g->wte, c->pos_kind == GG_POS_LEARNED ? g->wpe : NULL, d.dres,
+                          m->tokens, N, T, C);
+    return GG_OK;
+}

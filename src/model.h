@@ -1,0 +1,147 @@
+// The GPT: configuration, the four arenas (parameters, gradients, AdamW
+// moments, activations) with named views into them, and the forward and
+// backward passes of training.
+//
+//   tokens -> wte[token] + wpe[position]                       (encoder)
+//   N x [ x += attn(ln1(x)); x += ffn(ln2(x)) ]                (blocks)
+//   logits = ln_f(x) @ wte^T, probs = softmax(logits)          (head, tied)
+//
+// attn: qkv = ln1 @ W_qkv + b; head h uses columns h*hs .. (h+1)*hs-1 of
+// each of Q, K and V; causal softmax(q k^T / sqrt(hs)) @ v; concat; @ W_out.
+// ffn: gelu(ln2 @ W1 + b1) @ W2 + b2, with the tanh form of GELU.
+#ifndef GLASSGPT_MODEL_H
+#define GLASSGPT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ops.h"
+
+typedef enum { GG_POS_LEARNED = 0, GG_POS_SINUSOIDAL = 1 } gg_pos_kind;
+
+typedef struct {
+    int vocab;     // V
+    int d_model;   // C
+    int n_layer;   // L
+    int n_head;    // NH; C must be a multiple of it
+    int ctx;       // the longest context, T <= ctx
+    int d_ff;      // the feed-forward width, usually 4 C
+    int pos_kind;  // gg_pos_kind
+} gg_config;
+
+// Fills cfg with a preset ("tiny", "small", "base"); GG_ERR_ARG if unknown.
+int gg_config_preset(gg_config *cfg, const char *name, gg_error *err);
+// Checks every field, with a message that names the offending one.
+int gg_config_check(const gg_config *cfg, gg_error *err);
+extern const char *const gg_preset_names[];  // NULL-terminated
+
+// ---- the parameter arena ----
+// Fixed tensor order; this is also the order in a checkpoint.
+enum {
+    GG_WTE, GG_WPE,
+    GG_LN1W, GG_LN1B, GG_WQKV, GG_BQKV, GG_WOUT, GG_BOUT,
+    GG_LN2W, GG_LN2B, GG_W1, GG_B1, GG_W2, GG_B2,
+    GG_LNFW, GG_LNFB,
+    GG_N_PARAM_TENSORS
+};
+
+typedef struct {
+    float *wte;   // (V, C)
+    float *wpe;   // (ctx, C): learned, or the fixed sinusoidal table
+    float *ln1w, *ln1b;  // (L, C)
+    float *wqkv;  // (L, C, 3C)
+    float *bqkv;  // (L, 3C)
+    float *wout;  // (L, C, C)
+    float *bout;  // (L, C)
+    float *ln2w, *ln2b;  // (L, C)
+    float *w1;    // (L, C, F)
+    float *b1;    // (L, F)
+    float *w2;    // (L, F, C)
+    float *b2;    // (L, C)
+    float *lnfw, *lnfb;  // (C)
+} gg_params;
+
+typedef struct {
+    const char *name;  // e.g. "wqkv"
+    int ndim;
+    int shape[3];      // per model, the layer dimension first where present
+    size_t size;       // floats
+    int decay;         // a matrix: weight decay applies
+} gg_tensor_info;
+
+// The name, shape and size of every parameter tensor, in arena order.
+void gg_param_layout(const gg_config *cfg, gg_tensor_info info[GG_N_PARAM_TENSORS]);
+size_t gg_param_count(const gg_config *cfg);
+// Points the named views of p into the arena mem.
+void gg_params_view(gg_params *p, const gg_config *cfg, float *mem);
+
+// ---- activations for a batch of B sequences of T tokens ----
+typedef struct {
+    float *encoded;   // (B,T,C) token + position embedding: the residual stream at 0
+    float *ln1;       // (L,B,T,C)
+    float *ln1_mean, *ln1_rstd;  // (L,B,T)
+    float *qkv;       // (L,B,T,3C)
+    float *scores;    // (L,B,NH,T,T) q.k / sqrt(hs), before the mask
+    float *att;       // (L,B,NH,T,T) after the causal mask and softmax
+    float *atty;      // (L,B,T,C) heads concatenated
+    float *attproj;   // (L,B,T,C) @ W_out
+    float *res_att;   // (L,B,T,C) residual stream after the attention sub-block
+    float *ln2;       // (L,B,T,C)
+    float *ln2_mean, *ln2_rstd;  // (L,B,T)
+    float *ffh;       // (L,B,T,F) hidden layer before GELU
+    float *ffh_gelu;  // (L,B,T,F) after GELU
+    float *ffproj;    // (L,B,T,C) @ W2
+    float *res_ff;    // (L,B,T,C) residual stream after the feed-forward sub-block
+    float *lnf;       // (B,T,C)
+    float *lnf_mean, *lnf_rstd;  // (B,T)
+    float *wte_t;     // (C,V) the head's weight: wte transposed
+    float *logits;    // (B,T,V)
+    float *probs;     // (B,T,V)
+    float *losses;    // (B,T)
+} gg_acts;
+
+// Called by a forward pass with every named intermediate, as it is made:
+// name (e.g. "qkv"), layer (-1 outside the blocks), data and its shape.
+typedef void (*gg_observer)(void *user, const char *name, int layer, const float *data,
+                            const int *shape, int ndim);
+
+typedef struct {
+    gg_config cfg;
+    const gg_ops *ops;
+    // arenas
+    float *params_mem, *grads_mem, *m_mem, *v_mem, *acts_mem;
+    float *dacts_mem;   // gradients of the activations, for backward
+    size_t n_params, n_acts, n_dacts;
+    gg_params params, grads, m, v;
+    gg_acts acts;
+    int B, T;           // the batch the activations were sized for
+    int *tokens;        // (B,T) the last forward's input
+    int *targets;       // (B,T) its targets, when it had them
+    float loss;         // mean loss of the last forward with targets
+    int has_loss;
+    gg_observer observe;
+    void *observe_user;
+} gg_model;
+
+// Allocates the parameter arena (zeroed) and, for a sinusoidal model, fills
+// the position table. Uses the cpu kernels; set m->ops to choose others.
+int gg_model_init(gg_model *m, const gg_config *cfg, gg_error *err);
+void gg_model_free(gg_model *m);
+// GPT-2's initialisation: N(0, 0.02), residual projections scaled by
+// 1/sqrt(2L), layer norms at (1, 0), biases 0; seeded.
+void gg_model_init_weights(gg_model *m, uint64_t seed);
+// The fixed table: pe[pos][2i] = sin(pos / 10000^(2i/C)), pe[pos][2i+1] = cos(same).
+void gg_sinusoidal_table(float *pe, int ctx, int C);
+
+// Runs the model on tokens (B,T); with targets (B,T) also the mean loss.
+// Activations are (re)allocated for B and T on first use.
+int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, int T,
+                     gg_error *err);
+// Zeroes the gradients (allocating them on first use).
+int gg_model_zero_grad(gg_model *m, gg_error *err);
+// Accumulates into the gradients the gradient of the last forward's mean
+// loss. Backward calls the kernels in exactly the reverse order of forward.
+int gg_model_backward(gg_model *m, gg_error *err);
+
+#endif

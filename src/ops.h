@@ -1,0 +1,88 @@
+// The numeric kernels of the transformer, behind one narrow interface.
+//
+// The model code (model.c, generate.c) never does arithmetic on tensors
+// itself: it calls these kernels through a gg_ops table. Two tables exist:
+// gg_ops_ref, plain loops that read like the equations, and gg_ops_cpu,
+// register-blocked and threaded. The tests hold them against each other.
+// Another backend (WebGPU) fills in the same table.
+//
+// Conventions, after llm.c: outputs come first; backward kernels take the
+// same arguments as their forward partner; gradients accumulate with +=.
+// Every output element is computed by one thread, in a fixed order, so the
+// results do not depend on the number of threads, and a row computed alone
+// equals the same row computed in a batch bit for bit.
+#ifndef GLASSGPT_OPS_H
+#define GLASSGPT_OPS_H
+
+#include <stddef.h>
+
+enum { GG_MAX_CTX = 4096 };  // the longest context a kernel accepts
+
+typedef struct gg_ops {
+    const char *name;
+
+    // tokens (N) -> out (N,C) = wte[token] + wpe[position]; position = row % T
+    void (*encoder_forward)(float *out, const int *tokens, const float *wte, const float *wpe,
+                            int N, int T, int C);
+    // dwpe may be NULL (a fixed, sinusoidal position table)
+    void (*encoder_backward)(float *dwte, float *dwpe, const float *dout, const int *tokens,
+                             int N, int T, int C);
+
+    // inp (N,C) -> out (N,C), mean (N), rstd (N); out = (inp - mean) * rstd * w + b
+    void (*layernorm_forward)(float *out, float *mean, float *rstd, const float *inp,
+                              const float *w, const float *b, int N, int C);
+    void (*layernorm_backward)(float *dinp, float *dw, float *db, const float *dout,
+                               const float *inp, const float *w, const float *mean,
+                               const float *rstd, int N, int C);
+
+    // inp (N,C) @ w (C,OC) + bias (OC) -> out (N,OC); bias may be NULL
+    void (*matmul_forward)(float *out, const float *inp, const float *w, const float *bias,
+                           int N, int C, int OC);
+    void (*matmul_backward)(float *dinp, float *dw, float *dbias, const float *dout,
+                            const float *inp, const float *w, int N, int C, int OC);
+
+    // inp (R,C) -> out (C,R). The language-model head reads the token
+    // embedding table (V,C) through its transpose (C,V), an ordinary weight.
+    void (*transpose)(float *out, const float *inp, int R, int C);
+    // out (R,C) += inp (C,R)^T: carries a gradient back through transpose
+    void (*transpose_backward)(float *dinp, const float *dout, int R, int C);
+
+    // qkv (B,T,3C) -> out (B,T,C), scores (B,NH,T,T), att (B,NH,T,T).
+    // scores holds q.k / sqrt(C/NH) for every pair, before the causal mask;
+    // att holds the masked softmax, zero above the diagonal. Head h reads
+    // columns h*hs .. (h+1)*hs-1 of each of Q, K and V.
+    void (*attention_forward)(float *out, float *scores, float *att, const float *qkv,
+                              int B, int T, int C, int NH);
+    void (*attention_backward)(float *dqkv, const float *dout, const float *qkv,
+                               const float *att, int B, int T, int C, int NH);
+    // One query against a cache: q (C), k and v (len,C) -> out (C),
+    // scores (NH,len), att (NH,len). The row t = len - 1 of attention_forward,
+    // computed the same way, for generation with a KV cache.
+    void (*attention_decode)(float *out, float *scores, float *att, const float *q,
+                             const float *k, const float *v, int len, int C, int NH);
+
+    // GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    void (*gelu_forward)(float *out, const float *inp, int N);
+    void (*gelu_backward)(float *dinp, const float *inp, const float *dout, int N);
+
+    // out = a + b
+    void (*residual_forward)(float *out, const float *a, const float *b, int N);
+    void (*residual_backward)(float *da, float *db, const float *dout, int N);
+
+    // logits (N,V) -> probs (N,V): softmax of each row
+    void (*softmax_forward)(float *probs, const float *logits, int N, int V);
+    // losses (N) = -log probs[target]; dlogits (N,V) += (probs - onehot) * dloss
+    void (*crossentropy_forward)(float *losses, const float *probs, const int *targets,
+                                 int N, int V);
+    void (*crossentropy_softmax_backward)(float *dlogits, const float *probs,
+                                          const int *targets, float dloss, int N, int V);
+} gg_ops;
+
+extern const gg_ops gg_ops_ref;  // plain loops: the definition
+extern const gg_ops gg_ops_cpu;  // blocked and threaded: the default
+
+// Sets the number of threads the cpu kernels use (0: all cores). Returns the
+// number in effect; 1 when the build has no OpenMP.
+int gg_set_threads(int n);
+
+#endif

@@ -1,0 +1,317 @@
+// The optimised CPU kernels: the reference kernels' arithmetic, blocked for
+// registers and cache and spread over threads with OpenMP (when the build
+// has it). Every output element is owned by one thread and accumulated in a
+// fixed order, so results never depend on the number of threads. Where a
+// kernel keeps the reference's order (matmul_forward, the weight and bias
+// gradients, attention, layer norm), it matches it bit for bit; dot products
+// split into 16 lanes (the input gradient of a matmul) match it to rounding.
+#include <math.h>
+#include <string.h>
+
+#include "ops.h"
+#include "ops_rows.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#define PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
+#define PARALLEL_FOR2 _Pragma("omp parallel for collapse(2) schedule(static)")
+#else
+#define PARALLEL_FOR
+#define PARALLEL_FOR2
+#endif
+
+int gg_set_threads(int n) {
+#ifdef _OPENMP
+    omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+    return omp_get_max_threads();
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
+enum { TILE_N = 4, TILE_O = 64, LANES = 16 };
+
+static void encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
+                            int N, int T, int C) {
+    PARALLEL_FOR
+    for (int n = 0; n < N; n++) {
+        const float *te = wte + (size_t)tokens[n] * C, *pe = wpe + (size_t)(n % T) * C;
+        for (int i = 0; i < C; i++) out[(size_t)n * C + i] = te[i] + pe[i];
+    }
+}
+
+// Each thread owns a band of columns and walks the rows in order.
+static void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
+                             int N, int T, int C) {
+    PARALLEL_FOR
+    for (int i = 0; i < C; i++)
+        for (int n = 0; n < N; n++) {
+            float d = dout[(size_t)n * C + i];
+            dwte[(size_t)tokens[n] * C + i] += d;
+            if (dwpe) dwpe[(size_t)(n % T) * C + i] += d;
+        }
+}
+
+static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                              const float *w, const float *b, int N, int C) {
+    PARALLEL_FOR
+    for (int n = 0; n < N; n++)
+        layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
+}
+
+static void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
+                               const float *inp, const float *w, const float *mean,
+                               const float *rstd, int N, int C) {
+    PARALLEL_FOR
+    for (int n = 0; n < N; n++) {
+        const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
+        float *dx = dinp + (size_t)n * C;
+        float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
+        for (int i = 0; i < C; i++) {
+            float norm = (x[i] - mean[n]) * rstd[n];
+            float dnorm = w[i] * d[i];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean /= (float)C;
+        dnorm_norm_mean /= (float)C;
+        for (int i = 0; i < C; i++) {
+            float norm = (x[i] - mean[n]) * rstd[n];
+            dx[i] += (w[i] * d[i] - dnorm_mean - norm * dnorm_norm_mean) * rstd[n];
+        }
+    }
+    PARALLEL_FOR
+    for (int i = 0; i < C; i++)
+        for (int n = 0; n < N; n++) {
+            float d = dout[(size_t)n * C + i];
+            db[i] += d;
+            dw[i] += (inp[(size_t)n * C + i] - mean[n]) * rstd[n] * d;
+        }
+}
+
+// out[n0.., o0..] for a tile of up to TILE_N rows and TILE_O columns:
+// acc = bias, then acc += inp[n][i] * w[i][o] for i ascending, as in the
+// reference. Full tiles take the fixed-size path that vectorises.
+static void matmul_tile(float *out, const float *inp, const float *w, const float *bias,
+                        int C, int OC, int n0, int rows, int o0, int cols) {
+    float acc[TILE_N][TILE_O];
+    if (rows == TILE_N && cols == TILE_O) {
+        for (int r = 0; r < TILE_N; r++)
+            for (int j = 0; j < TILE_O; j++) acc[r][j] = bias ? bias[o0 + j] : 0.0f;
+        for (int i = 0; i < C; i++) {
+            const float *wr = w + (size_t)i * OC + o0;
+            for (int r = 0; r < TILE_N; r++) {
+                float a = inp[(size_t)(n0 + r) * C + i];
+                for (int j = 0; j < TILE_O; j++) acc[r][j] += a * wr[j];
+            }
+        }
+    } else {
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++) acc[r][j] = bias ? bias[o0 + j] : 0.0f;
+        for (int i = 0; i < C; i++) {
+            const float *wr = w + (size_t)i * OC + o0;
+            for (int r = 0; r < rows; r++) {
+                float a = inp[(size_t)(n0 + r) * C + i];
+                for (int j = 0; j < cols; j++) acc[r][j] += a * wr[j];
+            }
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        memcpy(out + (size_t)(n0 + r) * OC + o0, acc[r], sizeof(float) * (size_t)cols);
+}
+
+static void matmul_forward(float *out, const float *inp, const float *w, const float *bias,
+                           int N, int C, int OC) {
+    int tiles_n = (N + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
+    PARALLEL_FOR2
+    for (int tn = 0; tn < tiles_n; tn++)
+        for (int to = 0; to < tiles_o; to++) {
+            int n0 = tn * TILE_N, o0 = to * TILE_O;
+            matmul_tile(out, inp, w, bias, C, OC, n0, N - n0 < TILE_N ? N - n0 : TILE_N, o0,
+                        OC - o0 < TILE_O ? OC - o0 : TILE_O);
+        }
+}
+
+static void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
+                            const float *inp, const float *w, int N, int C, int OC) {
+    // dinp (N,C) += dout (N,OC) @ w^T: dot products over o, in 16 lanes
+    // (summed in a fixed order), for a tile of TILE_N rows at a time.
+    int tiles_n = (N + TILE_N - 1) / TILE_N;
+    PARALLEL_FOR
+    for (int tn = 0; tn < tiles_n; tn++) {
+        int n0 = tn * TILE_N, rows = N - n0 < TILE_N ? N - n0 : TILE_N;
+        for (int i = 0; i < C; i++) {
+            const float *wr = w + (size_t)i * OC;
+            float lane[TILE_N][LANES] = {{0}};
+            int o = 0;
+            for (; o + LANES <= OC; o += LANES)
+                for (int r = 0; r < rows; r++) {
+                    const float *d = dout + (size_t)(n0 + r) * OC + o;
+                    for (int l = 0; l < LANES; l++) lane[r][l] += d[l] * wr[o + l];
+                }
+            for (int r = 0; r < rows; r++) {
+                const float *d = dout + (size_t)(n0 + r) * OC;
+                float acc = 0.0f;
+                for (int l = 0; l < LANES; l++) acc += lane[r][l];
+                for (int t = o; t < OC; t++) acc += d[t] * wr[t];
+                dinp[(size_t)(n0 + r) * C + i] += acc;
+            }
+        }
+    }
+    // dw (C,OC) += inp^T @ dout: each thread owns rows of dw; n ascending.
+    int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
+    PARALLEL_FOR2
+    for (int tc = 0; tc < tiles_c; tc++)
+        for (int to = 0; to < tiles_o; to++) {
+            int i0 = tc * TILE_N, o0 = to * TILE_O;
+            int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
+            float acc[TILE_N][TILE_O] = {{0}};
+            for (int n = 0; n < N; n++) {
+                const float *d = dout + (size_t)n * OC + o0;
+                for (int r = 0; r < rows; r++) {
+                    float a = inp[(size_t)n * C + i0 + r];
+                    if (cols == TILE_O)
+                        for (int j = 0; j < TILE_O; j++) acc[r][j] += a * d[j];
+                    else
+                        for (int j = 0; j < cols; j++) acc[r][j] += a * d[j];
+                }
+            }
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < cols; j++) dw[(size_t)(i0 + r) * OC + o0 + j] += acc[r][j];
+        }
+    if (dbias) {
+        PARALLEL_FOR
+        for (int to = 0; to < tiles_o; to++) {
+            int o0 = to * TILE_O, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
+            float acc[TILE_O] = {0};
+            for (int n = 0; n < N; n++)
+                for (int j = 0; j < cols; j++) acc[j] += dout[(size_t)n * OC + o0 + j];
+            for (int j = 0; j < cols; j++) dbias[o0 + j] += acc[j];
+        }
+    }
+}
+
+static void transpose(float *out, const float *inp, int R, int C) {
+    PARALLEL_FOR
+    for (int c = 0; c < C; c++)
+        for (int r = 0; r < R; r++) out[(size_t)c * R + r] = inp[(size_t)r * C + c];
+}
+
+static void transpose_backward(float *dinp, const float *dout, int R, int C) {
+    PARALLEL_FOR
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) dinp[(size_t)r * C + c] += dout[(size_t)c * R + r];
+}
+
+static void attention_forward(float *out, float *scores, float *att, const float *qkv,
+                              int B, int T, int C, int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    PARALLEL_FOR2
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < NH; h++) {
+                const float *base = qkv + (size_t)b * T * 3 * C;
+                size_t row = (((size_t)b * NH + h) * T + t) * T;
+                attention_row(out + ((size_t)b * T + t) * C + h * hs, scores + row, att + row,
+                              base + (size_t)t * 3 * C + h * hs, base + C + h * hs,
+                              base + 2 * C + h * hs, 3 * C, t, T, hs, scale);
+            }
+}
+
+// A (batch, head) owns its slice of dqkv; queries run in order within it.
+static void attention_backward(float *dqkv, const float *dout, const float *qkv,
+                               const float *att, int B, int T, int C, int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    PARALLEL_FOR2
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            float datt[GG_MAX_CTX];
+            const float *base = qkv + (size_t)b * T * 3 * C;
+            float *dbase = dqkv + (size_t)b * T * 3 * C;
+            for (int t = 0; t < T; t++) {
+                size_t row = (((size_t)b * NH + h) * T + t) * T;
+                attention_row_backward(dbase + (size_t)t * 3 * C + h * hs, dbase + C + h * hs,
+                                       dbase + 2 * C + h * hs, datt,
+                                       dout + ((size_t)b * T + t) * C + h * hs,
+                                       base + (size_t)t * 3 * C + h * hs, base + C + h * hs,
+                                       base + 2 * C + h * hs, att + row, 3 * C, t, hs, scale);
+            }
+        }
+}
+
+static void attention_decode(float *out, float *scores, float *att, const float *q,
+                             const float *k, const float *v, int len, int C, int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int h = 0; h < NH; h++)
+        attention_row(out + h * hs, scores + (size_t)h * len, att + (size_t)h * len, q + h * hs,
+                      k + h * hs, v + h * hs, C, len - 1, len, hs, scale);
+}
+
+static void gelu_forward(float *out, const float *inp, int N) {
+    PARALLEL_FOR
+    for (int i = 0; i < N; i++) out[i] = gelu(inp[i]);
+}
+
+static void gelu_backward(float *dinp, const float *inp, const float *dout, int N) {
+    PARALLEL_FOR
+    for (int i = 0; i < N; i++) dinp[i] += gelu_grad(inp[i]) * dout[i];
+}
+
+static void residual_forward(float *out, const float *a, const float *b, int N) {
+    PARALLEL_FOR
+    for (int i = 0; i < N; i++) out[i] = a[i] + b[i];
+}
+
+static void residual_backward(float *da, float *db, const float *dout, int N) {
+    PARALLEL_FOR
+    for (int i = 0; i < N; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+static void softmax_forward(float *probs, const float *logits, int N, int V) {
+    PARALLEL_FOR
+    for (int n = 0; n < N; n++) softmax_row(probs + (size_t)n * V, logits + (size_t)n * V, V);
+}
+
+static void crossentropy_forward(float *losses, const float *probs, const int *targets,
+                                 int N, int V) {
+    for (int n = 0; n < N; n++) losses[n] = -logf(probs[(size_t)n * V + targets[n]]);
+}
+
+static void crossentropy_softmax_backward(float *dlogits, const float *probs, const int *targets,
+                                          float dloss, int N, int V) {
+    PARALLEL_FOR
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < V; i++) {
+            float p = probs[(size_t)n * V + i];
+            dlogits[(size_t)n * V + i] += (p - (i == targets[n] ? 1.0f : 0.0f)) * dloss;
+        }
+}
+
+const gg_ops gg_ops_cpu = {
+    .name = "cpu",
+    .encoder_forward = encoder_forward,
+    .encoder_backward = encoder_backward,
+    .layernorm_forward = layernorm_forward,
+    .layernorm_backward = layernorm_backward,
+    .matmul_forward = matmul_forward,
+    .matmul_backward = matmul_backward,
+    .transpose = transpose,
+    .transpose_backward = transpose_backward,
+    .attention_forward = attention_forward,
+    .attention_backward = attention_backward,
+    .attention_decode = attention_decode,
+    .gelu_forward = gelu_forward,
+    .gelu_backward = gelu_backward,
+    .residual_forward = residual_forward,
+    .residual_backward = residual_backward,
+    .softmax_forward = softmax_forward,
+    .crossentropy_forward = crossentropy_forward,
+    .crossentropy_softmax_backward = crossentropy_softmax_backward,
+};

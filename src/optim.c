@@ -1,0 +1,74 @@
+#include "optim.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "fileio.h"
+
+gg_optim_cfg gg_optim_defaults(void) {
+    return (gg_optim_cfg){.lr = 1e-3f, .min_lr_frac = 0.1f, .warmup = 100, .total = 5000,
+                          .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f,
+                          .grad_clip = 1.0f};
+}
+
+float gg_lr_at(const gg_optim_cfg *o, int step) {
+    if (step < o->warmup) return o->lr * (float)(step + 1) / (float)o->warmup;
+    float min_lr = o->lr * o->min_lr_frac;
+    if (step >= o->total) return min_lr;
+    float progress = (float)(step - o->warmup) / (float)(o->total - o->warmup);
+    return min_lr + 0.5f * (1.0f + cosf(3.14159265358979f * progress)) * (o->lr - min_lr);
+}
+
+float gg_grad_norm(const gg_model *m) {
+    double sum = 0.0;
+    for (size_t i = 0; i < m->n_params; i++) sum += (double)m->grads_mem[i] * m->grads_mem[i];
+    return (float)sqrt(sum);
+}
+
+float gg_clip_grads(gg_model *m, float max_norm) {
+    float norm = gg_grad_norm(m);
+    float coef = max_norm / (norm + 1e-6f);
+    if (max_norm > 0.0f && coef < 1.0f)
+        for (size_t i = 0; i < m->n_params; i++) m->grads_mem[i] *= coef;
+    return norm;
+}
+
+int gg_optim_alloc(gg_model *m, gg_error *err) {
+    if (m->m_mem) return GG_OK;
+    m->m_mem = gg_big_alloc(sizeof(float) * m->n_params);
+    m->v_mem = gg_big_alloc(sizeof(float) * m->n_params);
+    if (!m->m_mem || !m->v_mem) {
+        gg_big_free(m->m_mem);
+        gg_big_free(m->v_mem);
+        m->m_mem = m->v_mem = NULL;
+        return gg_fail(err, GG_ERR_NOMEM, "out of memory for the optimizer state");
+    }
+    memset(m->m_mem, 0, sizeof(float) * m->n_params);
+    memset(m->v_mem, 0, sizeof(float) * m->n_params);
+    gg_params_view(&m->m, &m->cfg, m->m_mem);
+    gg_params_view(&m->v, &m->cfg, m->v_mem);
+    return GG_OK;
+}
+
+int gg_adamw_step(gg_model *m, const gg_optim_cfg *o, float lr, int t, gg_error *err) {
+    int rc = gg_optim_alloc(m, err);
+    if (rc) return rc;
+    gg_tensor_info info[GG_N_PARAM_TENSORS];
+    gg_param_layout(&m->cfg, info);
+    float bc1 = 1.0f - powf(o->beta1, (float)t), bc2_sqrt = sqrtf(1.0f - powf(o->beta2, (float)t));
+    float step_size = lr / bc1;
+    size_t off = 0;
+    for (int k = 0; k < GG_N_PARAM_TENSORS; off += info[k].size, k++) {
+        if (k == GG_WPE && m->cfg.pos_kind == GG_POS_SINUSOIDAL) continue;
+        float decay = info[k].decay ? 1.0f - lr * o->weight_decay : 1.0f;
+        float *p = m->params_mem + off, *g = m->grads_mem + off;
+        float *mm = m->m_mem + off, *vv = m->v_mem + off;
+        for (size_t i = 0; i < info[k].size; i++) {
+            p[i] *= decay;
+            mm[i] += (g[i] - mm[i]) * (1.0f - o->beta1);
+            vv[i] = vv[i] * o->beta2 + (1.0f - o->beta2) * g[i] * g[i];
+            p[i] -= step_size * mm[i] / (sqrtf(vv[i]) / bc2_sqrt + o->eps);
+        }
+    }
+    return GG_OK;
+}

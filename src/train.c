@@ -1,0 +1,117 @@
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gg_trainer_init(gg_trainer *tr, gg_model *m, const int *tokens, size_t n_tokens, int B, int T,
+                    const gg_optim_cfg *opt, uint64_t seed, const gg_tokenizer *tok,
+                    gg_error *err) {
+    memset(tr, 0, sizeof *tr);
+    if (B < 1 || T < 1 || T > m->cfg.ctx)
+        return gg_fail(err, GG_ERR_ARG, "batch %d x %d does not fit a model with context %d", B,
+                       T, m->cfg.ctx);
+    size_t n_val = n_tokens / 10, n_train = n_tokens - n_val;
+    if (n_train < (size_t)T + 1 || n_val < 2)
+        return gg_fail(err, GG_ERR_ARG, "%zu tokens are too few to train with a context of %d "
+                       "(need at least %d, 90%% for training and 10%% held out)", n_tokens, T,
+                       10 * (T + 2));
+    tr->model = m;
+    tr->train = tokens;
+    tr->n_train = n_train;
+    tr->val = tokens + n_train;
+    tr->n_val = n_val;
+    tr->opt = *opt;
+    tr->B = B;
+    tr->T = T;
+    tr->seed = seed;
+    tr->rng = gg_rng_seed(seed);
+    tr->x = malloc(sizeof *tr->x * (size_t)B * T);
+    tr->y = malloc(sizeof *tr->y * (size_t)B * T);
+    if (!tr->x || !tr->y) {
+        gg_trainer_free(tr);
+        return gg_fail(err, GG_ERR_NOMEM, "out of memory for a batch");
+    }
+    if (tok) {
+        size_t bytes = 0;
+        for (size_t i = 0; i < n_val; i++) {
+            size_t len = 0;
+            if ((uint32_t)tr->val[i] < (uint32_t)gg_tokenizer_vocab(tok))
+                gg_token_bytes(tok, (uint32_t)tr->val[i], &len);
+            bytes += len;
+        }
+        tr->val_bytes_per_token = (double)bytes / (double)n_val;
+    }
+    return GG_OK;
+}
+
+void gg_trainer_free(gg_trainer *tr) {
+    free(tr->x);
+    free(tr->y);
+    tr->x = tr->y = NULL;
+}
+
+int gg_train_step(gg_trainer *tr, gg_error *err) {
+    int B = tr->B, T = tr->T;
+    for (int b = 0; b < B; b++) {
+        size_t start = gg_rng_below(&tr->rng, (uint32_t)(tr->n_train - (size_t)T));
+        memcpy(tr->x + b * T, tr->train + start, sizeof *tr->x * (size_t)T);
+        memcpy(tr->y + b * T, tr->train + start + 1, sizeof *tr->y * (size_t)T);
+    }
+    gg_model *m = tr->model;
+    int rc = gg_model_forward(m, tr->x, tr->y, B, T, err);
+    if (!rc) rc = gg_model_zero_grad(m, err);
+    if (!rc) rc = gg_model_backward(m, err);
+    if (rc) return rc;
+    tr->last_loss = m->loss;
+    tr->last_norm = gg_clip_grads(m, tr->opt.grad_clip);
+    rc = gg_adamw_step(m, &tr->opt, gg_lr_at(&tr->opt, tr->step), tr->step + 1, err);
+    if (!rc) tr->step++;
+    return rc;
+}
+
+int gg_train_eval(gg_trainer *tr, int max_windows, float *loss, gg_error *err) {
+    int B = tr->B, T = tr->T;
+    size_t span = tr->n_val - (size_t)T - 1 + 1;  // possible window starts
+    if (tr->n_val < (size_t)T + 1) span = 1;
+    int windows = max_windows < 1 ? 1 : max_windows;
+    double sum = 0.0;
+    int done = 0;
+    for (int w0 = 0; w0 < windows; w0 += B) {
+        int nb = windows - w0 < B ? windows - w0 : B;
+        int t = tr->n_val < (size_t)T + 1 ? (int)tr->n_val - 1 : T;
+        for (int b = 0; b < nb; b++) {
+            size_t start = windows > 1 ? (size_t)(w0 + b) * (span - 1) / (size_t)(windows - 1) : 0;
+            memcpy(tr->x + b * t, tr->val + start, sizeof *tr->x * (size_t)t);
+            memcpy(tr->y + b * t, tr->val + start + 1, sizeof *tr->y * (size_t)t);
+        }
+        int rc = gg_model_forward(tr->model, tr->x, tr->y, nb, t, err);
+        if (rc) return rc;
+        sum += (double)tr->model->loss * nb;
+        done += nb;
+    }
+    *loss = (float)(sum / done);
+    return GG_OK;
+}
+
+double gg_bits_per_byte(const gg_trainer *tr, double loss) {
+    if (tr->val_bytes_per_token <= 0) return 0.0;
+    return loss / log(2.0) / tr->val_bytes_per_token;
+}
+
+int gg_eval_tokens(gg_model *m, const int *tokens, size_t n, double *loss, size_t *n_scored,
+                   gg_error *err) {
+    int T = m->cfg.ctx;
+    double sum = 0.0;
+    size_t scored = 0;
+    for (size_t start = 0; start + 1 < n; start += (size_t)T) {
+        int t = n - 1 - start < (size_t)T ? (int)(n - 1 - start) : T;
+        int rc = gg_model_forward(m, tokens + start, tokens + start + 1, 1, t, err);
+        if (rc) return rc;
+        for (int i = 0; i < t; i++) sum += m->acts.losses[i];
+        scored += (size_t)t;
+    }
+    *loss = scored ? sum / (double)scored : 0.0;
+    *n_scored = scored;
+    return GG_OK;
+}

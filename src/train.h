@@ -1,0 +1,53 @@
+// Training: next-token prediction on a tokenized corpus. The last 10% of the
+// tokens is held out for validation. Every step draws B random windows of
+// T + 1 tokens from the training part with a seeded generator, whose state
+// is saved with a checkpoint, so that a resumed run continues exactly.
+#ifndef GLASSGPT_TRAIN_H
+#define GLASSGPT_TRAIN_H
+
+#include "model.h"
+#include "optim.h"
+#include "rng.h"
+#include "tokenizer.h"
+
+typedef struct {
+    gg_model *model;
+    const int *train;  // the training tokens
+    size_t n_train;
+    const int *val;    // the held-out tokens
+    size_t n_val;
+    double val_bytes_per_token;  // for bits per byte; 0 if unknown
+    gg_optim_cfg opt;
+    int B, T;
+    int step;          // optimizer steps done so far
+    uint64_t seed;
+    gg_rng rng;        // draws the training windows
+    int *x, *y;        // (B,T) the current batch and its targets
+    float last_loss, last_norm;
+} gg_trainer;
+
+// Splits tokens (which the trainer only borrows) 90/10 and prepares batches
+// of B windows of T tokens. tok, when not NULL, measures bytes per token of
+// the validation part for bits per byte.
+int gg_trainer_init(gg_trainer *tr, gg_model *m, const int *tokens, size_t n_tokens, int B, int T,
+                    const gg_optim_cfg *opt, uint64_t seed, const gg_tokenizer *tok,
+                    gg_error *err);
+void gg_trainer_free(gg_trainer *tr);
+
+// One optimizer step: draw a batch, forward, backward, clip, AdamW.
+int gg_train_step(gg_trainer *tr, gg_error *err);
+
+// The mean loss on up to max_windows fixed windows spread over the
+// validation part (the same windows every time).
+int gg_train_eval(gg_trainer *tr, int max_windows, float *loss, gg_error *err);
+
+// bits per byte for a loss in nats per token on the validation part
+double gg_bits_per_byte(const gg_trainer *tr, double loss);
+
+// The mean next-token loss of a whole token sequence, scored in consecutive
+// non-overlapping windows of the context length; *n_scored receives the
+// number of tokens predicted (n - 1).
+int gg_eval_tokens(gg_model *m, const int *tokens, size_t n, double *loss, size_t *n_scored,
+                   gg_error *err);
+
+#endif
