@@ -339,7 +339,8 @@ int gg_model_backward(gg_model *m, gg_error *err) {
     if (!m->has_loss || !m->grads_mem)
         return gg_fail(err, GG_ERR_ARG, "backward needs a forward pass with targets and zeroed "
                        "gradients first");
-    size_t need = grad_acts_view(NULL, NULL, N, C, V, F);
+    grad_acts d;
+    size_t need = grad_acts_view(&d, NULL, N, C, V, F);
     if (m->n_dacts != need) {
         gg_big_free(m->dacts_mem);
         m->n_dacts = 0;
@@ -348,7 +349,6 @@ int gg_model_backward(gg_model *m, gg_error *err) {
                            need);
         m->n_dacts = need;
     }
-    grad_acts d;
     grad_acts_view(&d, m->dacts_mem, N, C, V, F);
     zero(m->dacts_mem, need);
     gg_params *p = &m->params, *g = &m->grads;

@@ -34,6 +34,8 @@ suite() {  # suite NAME COMMAND...
 
 suite "tokenizer (optimised build)" build/test_tokenizer
 suite "tokenizer (AddressSanitizer + UBSan)" build/asan/test_tokenizer
+suite "engine (optimised build)" build/test_model
+suite "engine (AddressSanitizer + UBSan)" build/asan/test_model
 suite "command line (optimised build)" env GLASSGPT=build/glassgpt tests/test_cli.sh
 suite "command line (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_cli.sh
 

@@ -1,0 +1,737 @@
+// Tests of the engine: every kernel against the reference and against
+// finite differences, the whole model's gradients, the KV cache against the
+// full forward pass, thread-count independence, bit-exact resume, the
+// checkpoint format and its malformed cases, and the sampler.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/checkpoint.h"
+#include "../src/generate.h"
+#include "../src/model.h"
+#include "../src/optim.h"
+#include "../src/sampler.h"
+#include "../src/train.h"
+#include "check.h"
+
+#include <unistd.h>
+
+static gg_rng rng;
+
+static float *randn(size_t n, float scale) {
+    float *x = malloc(sizeof *x * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) x[i] = scale * gg_rng_normal(&rng);
+    return x;
+}
+
+static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+
+static float *copy(const float *x, size_t n) {
+    float *y = malloc(sizeof *y * (n ? n : 1));
+    memcpy(y, x, sizeof *y * n);
+    return y;
+}
+
+// max over i of |a - b| / (atol + rtol |b|): <= 1 means close
+static double worst(const float *a, const float *b, size_t n, double atol, double rtol) {
+    double w = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]) / (atol + rtol * fabs((double)b[i]));
+        if (!(e <= w)) w = e;  // NaN counts as worst
+    }
+    return w;
+}
+
+static gg_config tiny_config(int pos_kind) {
+    return (gg_config){.vocab = 23, .d_model = 8, .n_layer = 2, .n_head = 2, .ctx = 6,
+                       .d_ff = 12, .pos_kind = pos_kind};
+}
+
+static void random_tokens(int *t, int n, int V) {
+    for (int i = 0; i < n; i++) t[i] = (int)gg_rng_below(&rng, (uint32_t)V);
+}
+
+// ---- configuration ----
+
+static void test_presets_and_config_errors(void) {
+    gg_config c;
+    gg_error err;
+    CHECK(gg_config_preset(&c, "tiny", &err) == GG_OK, "tiny");
+    CHECK(c.vocab == 768 && c.d_model == 8 && c.n_layer == 2 && c.n_head == 2 && c.ctx == 8 &&
+          c.d_ff == 32, "tiny is V 768, d 8, 2 layers, 2 heads, ctx 8, FFN 32");
+    CHECK(gg_config_preset(&c, "small", &err) == GG_OK && c.d_model == 64 && c.n_head == 8 &&
+          c.ctx == 64, "small");
+    CHECK(gg_config_preset(&c, "base", &err) == GG_OK && c.d_model == 128 && c.n_layer == 4,
+          "base");
+    size_t n = gg_param_count(&c);
+    CHECK(n > 850000 && n < 950000, "base has %zu parameters, about 0.9M", n);
+    CHECK(gg_config_preset(&c, "huge", &err) == GG_ERR_ARG && strstr(err.msg, "huge"), "%s", err.msg);
+    gg_config_preset(&c, "small", &err);
+    c.n_head = 7;
+    CHECK(gg_config_check(&c, &err) == GG_ERR_ARG && strstr(err.msg, "7 heads do not divide"),
+          "%s", err.msg);
+    c.n_head = 8;
+    c.d_model = 0;
+    CHECK(gg_config_check(&c, &err) == GG_ERR_ARG && strstr(err.msg, "width"), "%s", err.msg);
+    c.d_model = 64;
+    c.n_layer = -1;
+    CHECK(gg_config_check(&c, &err) == GG_ERR_ARG && strstr(err.msg, "layers"), "%s", err.msg);
+}
+
+static void test_sinusoidal_table(void) {
+    float pe[4 * 6];
+    gg_sinusoidal_table(pe, 4, 6);
+    CHECK(fabsf(pe[0]) < 1e-7f && fabsf(pe[1] - 1.0f) < 1e-7f, "position 0 is sin 0, cos 0");
+    CHECK(fabsf(pe[6 + 0] - 0.841471f) < 1e-6f, "position 1, dim 0 = sin(1) = %f", pe[6]);
+    CHECK(fabsf(pe[6 + 1] - 0.540302f) < 1e-6f, "position 1, dim 1 = cos(1) = %f", pe[7]);
+    float want = (float)sin(3.0 / pow(10000.0, 4.0 / 6.0));
+    CHECK(fabsf(pe[3 * 6 + 4] - want) < 1e-6f, "position 3, dim 4 = %f, want %f", pe[22], want);
+}
+
+// ---- kernels: optimised against reference ----
+
+static void test_cpu_kernels_match_reference(void) {
+    const gg_ops *r = &gg_ops_ref, *o = &gg_ops_cpu;
+    int N = 11, C = 13, OC = 70, B = 2, T = 5, NH = 3, Cq = 9, V = 37;
+    // matmul forward and backward, with tiles that do not divide the sizes
+    float *inp = randn((size_t)N * C, 1), *w = randn((size_t)C * OC, 1), *bias = randn(OC, 1);
+    float *o1 = zeros((size_t)N * OC), *o2 = zeros((size_t)N * OC);
+    r->matmul_forward(o1, inp, w, bias, N, C, OC);
+    o->matmul_forward(o2, inp, w, bias, N, C, OC);
+    CHECK(memcmp(o1, o2, sizeof *o1 * N * OC) == 0, "matmul_forward differs from the reference");
+    float *dout = randn((size_t)N * OC, 1);
+    float *di1 = zeros((size_t)N * C), *di2 = zeros((size_t)N * C), *dw1 = zeros((size_t)C * OC);
+    float *dw2 = zeros((size_t)C * OC), *db1 = zeros(OC), *db2 = zeros(OC);
+    r->matmul_backward(di1, dw1, db1, dout, inp, w, N, C, OC);
+    o->matmul_backward(di2, dw2, db2, dout, inp, w, N, C, OC);
+    CHECK(worst(di2, di1, (size_t)N * C, 1e-5, 1e-5) <= 1, "matmul dinp");
+    CHECK(memcmp(dw1, dw2, sizeof *dw1 * C * OC) == 0, "matmul dw");
+    CHECK(memcmp(db1, db2, sizeof *db1 * OC) == 0, "matmul dbias");
+    // attention
+    float *qkv = randn((size_t)B * T * 3 * Cq, 1), *a1 = zeros((size_t)B * T * Cq);
+    float *a2 = zeros((size_t)B * T * Cq), *s1 = zeros((size_t)B * NH * T * T);
+    float *s2 = zeros((size_t)B * NH * T * T), *p1 = zeros((size_t)B * NH * T * T);
+    float *p2 = zeros((size_t)B * NH * T * T);
+    r->attention_forward(a1, s1, p1, qkv, B, T, Cq, NH);
+    o->attention_forward(a2, s2, p2, qkv, B, T, Cq, NH);
+    CHECK(memcmp(a1, a2, sizeof *a1 * B * T * Cq) == 0 &&
+          memcmp(p1, p2, sizeof *p1 * B * NH * T * T) == 0 &&
+          memcmp(s1, s2, sizeof *s1 * B * NH * T * T) == 0, "attention_forward");
+    float *da = randn((size_t)B * T * Cq, 1), *dq1 = zeros((size_t)B * T * 3 * Cq);
+    float *dq2 = zeros((size_t)B * T * 3 * Cq);
+    r->attention_backward(dq1, da, qkv, p1, B, T, Cq, NH);
+    o->attention_backward(dq2, da, qkv, p1, B, T, Cq, NH);
+    CHECK(memcmp(dq1, dq2, sizeof *dq1 * B * T * 3 * Cq) == 0, "attention_backward");
+    // layer norm
+    float *lw = randn(C, 1), *lb = randn(C, 1), *l1 = zeros((size_t)N * C), *l2 = zeros((size_t)N * C);
+    float m1[11], m2[11], rs1[11], rs2[11];
+    r->layernorm_forward(l1, m1, rs1, inp, lw, lb, N, C);
+    o->layernorm_forward(l2, m2, rs2, inp, lw, lb, N, C);
+    CHECK(memcmp(l1, l2, sizeof *l1 * N * C) == 0, "layernorm_forward");
+    float *dl = randn((size_t)N * C, 1), *dx1 = zeros((size_t)N * C), *dx2 = zeros((size_t)N * C);
+    float *dlw1 = zeros(C), *dlw2 = zeros(C), *dlb1 = zeros(C), *dlb2 = zeros(C);
+    r->layernorm_backward(dx1, dlw1, dlb1, dl, inp, lw, m1, rs1, N, C);
+    o->layernorm_backward(dx2, dlw2, dlb2, dl, inp, lw, m1, rs1, N, C);
+    CHECK(memcmp(dx1, dx2, sizeof *dx1 * N * C) == 0 && memcmp(dlw1, dlw2, sizeof *dlw1 * C) == 0 &&
+          memcmp(dlb1, dlb2, sizeof *dlb1 * C) == 0, "layernorm_backward");
+    // softmax and cross-entropy, transpose, encoder
+    float *logits = randn((size_t)N * V, 2), *pr1 = zeros((size_t)N * V), *pr2 = zeros((size_t)N * V);
+    r->softmax_forward(pr1, logits, N, V);
+    o->softmax_forward(pr2, logits, N, V);
+    CHECK(memcmp(pr1, pr2, sizeof *pr1 * N * V) == 0, "softmax");
+    float *t1 = zeros((size_t)C * OC), *t2 = zeros((size_t)C * OC);
+    r->transpose(t1, w, C, OC);
+    o->transpose(t2, w, C, OC);
+    CHECK(memcmp(t1, t2, sizeof *t1 * C * OC) == 0, "transpose");
+    int tokens[11];
+    random_tokens(tokens, N, V);
+    float *wte = randn((size_t)V * C, 1), *wpe = randn((size_t)N * C, 1);
+    float *e1 = zeros((size_t)N * C), *e2 = zeros((size_t)N * C);
+    r->encoder_forward(e1, tokens, wte, wpe, N, 4, C);
+    o->encoder_forward(e2, tokens, wte, wpe, N, 4, C);
+    CHECK(memcmp(e1, e2, sizeof *e1 * N * C) == 0, "encoder_forward");
+    float *g1 = zeros((size_t)V * C), *g2 = zeros((size_t)V * C), *gp1 = zeros((size_t)N * C);
+    float *gp2 = zeros((size_t)N * C);
+    r->encoder_backward(g1, gp1, dl, tokens, N, 4, C);
+    o->encoder_backward(g2, gp2, dl, tokens, N, 4, C);
+    CHECK(memcmp(g1, g2, sizeof *g1 * V * C) == 0 && memcmp(gp1, gp2, sizeof *gp1 * N * C) == 0,
+          "encoder_backward");
+    float *all[] = {inp, w, bias, o1, o2, dout, di1, di2, dw1, dw2, db1, db2, qkv, a1, a2, s1, s2,
+                    p1, p2, da, dq1, dq2, lw, lb, l1, l2, dl, dx1, dx2, dlw1, dlw2, dlb1, dlb2,
+                    logits, pr1, pr2, t1, t2, wte, wpe, e1, e2, g1, g2, gp1, gp2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+}
+
+// ---- kernels: backward against finite differences ----
+//
+// Each check builds a scalar L = sum(out * r) for a random r, so that dout = r,
+// and compares the analytic gradient of one input with central differences.
+
+typedef struct {
+    const gg_ops *ops;
+    float *r;  // the random projection of the output
+} probe;
+
+static double dot(const float *a, const float *b, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+// Central difference of f with respect to x[i]; f recomputes the loss.
+#define NUMERIC_GRAD(x, i, f, out)                           \
+    do {                                                     \
+        float saved = (x)[i], h = 1e-2f;                     \
+        (x)[i] = saved + h;                                  \
+        double up = (f);                                     \
+        (x)[i] = saved - h;                                  \
+        double down = (f);                                   \
+        (x)[i] = saved;                                      \
+        (out) = (up - down) / (2.0 * h);                     \
+    } while (0)
+
+static int grad_close(double analytic, double numeric) {
+    return fabs(analytic - numeric) <= 2e-3 + 2e-2 * fabs(numeric);
+}
+
+static double ln_loss(const gg_ops *ops, float *out, float *mean, float *rstd, const float *inp,
+                      const float *w, const float *b, const float *r, int N, int C) {
+    ops->layernorm_forward(out, mean, rstd, inp, w, b, N, C);
+    return dot(out, r, (size_t)N * C);
+}
+
+static void test_kernel_gradients(void) {
+    for (int which = 0; which < 2; which++) {
+        const gg_ops *ops = which ? &gg_ops_cpu : &gg_ops_ref;
+        int N = 4, C = 6, OC = 5, B = 2, T = 4, NH = 2, Cq = 6;
+        // layer norm: inputs, weight, bias
+        float *x = randn((size_t)N * C, 1), *w = randn(C, 1), *b = randn(C, 1);
+        float *out = zeros((size_t)N * C), *r = randn((size_t)N * C, 1), mean[4], rstd[4];
+        float *dx = zeros((size_t)N * C), *dw = zeros(C), *db = zeros(C);
+        ln_loss(ops, out, mean, rstd, x, w, b, r, N, C);
+        ops->layernorm_backward(dx, dw, db, r, x, w, mean, rstd, N, C);
+        for (int i = 0; i < N * C; i++) {
+            double num;
+            NUMERIC_GRAD(x, i, ln_loss(ops, out, mean, rstd, x, w, b, r, N, C), num);
+            CHECK(grad_close(dx[i], num), "%s layernorm dx[%d] %g vs %g", ops->name, i, dx[i], num);
+        }
+        for (int i = 0; i < C; i++) {
+            double num;
+            NUMERIC_GRAD(w, i, ln_loss(ops, out, mean, rstd, x, w, b, r, N, C), num);
+            CHECK(grad_close(dw[i], num), "%s layernorm dw[%d]", ops->name, i);
+            NUMERIC_GRAD(b, i, ln_loss(ops, out, mean, rstd, x, w, b, r, N, C), num);
+            CHECK(grad_close(db[i], num), "%s layernorm db[%d]", ops->name, i);
+        }
+        // matmul
+        float *mw = randn((size_t)C * OC, 1), *mb = randn(OC, 1), *mo = zeros((size_t)N * OC);
+        float *mr = randn((size_t)N * OC, 1), *mdx = zeros((size_t)N * C);
+        float *mdw = zeros((size_t)C * OC), *mdb = zeros(OC);
+#define MM_LOSS (ops->matmul_forward(mo, x, mw, mb, N, C, OC), dot(mo, mr, (size_t)N * OC))
+        ops->matmul_backward(mdx, mdw, mdb, mr, x, mw, N, C, OC);
+        for (int i = 0; i < N * C; i++) {
+            double num;
+            NUMERIC_GRAD(x, i, MM_LOSS, num);
+            CHECK(grad_close(mdx[i], num), "%s matmul dx[%d]", ops->name, i);
+        }
+        for (int i = 0; i < C * OC; i++) {
+            double num;
+            NUMERIC_GRAD(mw, i, MM_LOSS, num);
+            CHECK(grad_close(mdw[i], num), "%s matmul dw[%d]", ops->name, i);
+        }
+        for (int i = 0; i < OC; i++) {
+            double num;
+            NUMERIC_GRAD(mb, i, MM_LOSS, num);
+            CHECK(grad_close(mdb[i], num), "%s matmul db[%d]", ops->name, i);
+        }
+        // attention
+        float *qkv = randn((size_t)B * T * 3 * Cq, 1), *ao = zeros((size_t)B * T * Cq);
+        float *sc = zeros((size_t)B * NH * T * T), *att = zeros((size_t)B * NH * T * T);
+        float *ar = randn((size_t)B * T * Cq, 1), *dqkv = zeros((size_t)B * T * 3 * Cq);
+#define ATT_LOSS (ops->attention_forward(ao, sc, att, qkv, B, T, Cq, NH), dot(ao, ar, (size_t)B * T * Cq))
+        (void)ATT_LOSS;
+        ops->attention_backward(dqkv, ar, qkv, att, B, T, Cq, NH);
+        for (int i = 0; i < B * T * 3 * Cq; i++) {
+            double num;
+            NUMERIC_GRAD(qkv, i, ATT_LOSS, num);
+            CHECK(grad_close(dqkv[i], num), "%s attention dqkv[%d] %g vs %g", ops->name, i, dqkv[i], num);
+        }
+        // GELU
+        float *go = zeros((size_t)N * C), *gd = zeros((size_t)N * C);
+#define GELU_LOSS (ops->gelu_forward(go, x, N * C), dot(go, r, (size_t)N * C))
+        ops->gelu_backward(gd, x, r, N * C);
+        for (int i = 0; i < N * C; i++) {
+            double num;
+            NUMERIC_GRAD(x, i, GELU_LOSS, num);
+            CHECK(grad_close(gd[i], num), "%s gelu dx[%d]", ops->name, i);
+        }
+        // softmax + cross-entropy: L = mean of -log p[target]
+        int V = 7, targets[4] = {1, 6, 0, 3};
+        float *lg = randn((size_t)N * V, 1), *pr = zeros((size_t)N * V), losses[4];
+        float *dlg = zeros((size_t)N * V);
+#define CE_LOSS (ops->softmax_forward(pr, lg, N, V), ops->crossentropy_forward(losses, pr, targets, N, V), \
+                 (losses[0] + losses[1] + losses[2] + losses[3]) / 4.0)
+        (void)CE_LOSS;
+        ops->crossentropy_softmax_backward(dlg, pr, targets, 0.25f, N, V);
+        for (int i = 0; i < N * V; i++) {
+            double num;
+            NUMERIC_GRAD(lg, i, CE_LOSS, num);
+            CHECK(grad_close(dlg[i], num), "%s softmax+crossentropy dlogits[%d]", ops->name, i);
+        }
+        float *all[] = {x, w, b, out, r, dx, dw, db, mw, mb, mo, mr, mdx, mdw, mdb, qkv, ao, sc,
+                        att, ar, dqkv, go, gd, lg, pr, dlg};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+    }
+}
+
+// ---- the whole model ----
+
+static double model_loss(gg_model *m, const int *x, const int *y, int B, int T) {
+    gg_model_forward(m, x, y, B, T, NULL);
+    return m->loss;
+}
+
+static void check_model_gradients(int pos_kind, const gg_ops *ops) {
+    gg_config cfg = tiny_config(pos_kind);
+    gg_model m;
+    gg_error err;
+    CHECK(gg_model_init(&m, &cfg, &err) == GG_OK, "%s", err.msg);
+    m.ops = ops;
+    gg_model_init_weights(&m, 7);
+    // larger weights than GPT-2's 0.02 so that every path carries signal
+    for (size_t i = 0; i < m.n_params; i++) m.params_mem[i] += 0.3f * gg_rng_normal(&rng);
+    if (pos_kind == GG_POS_SINUSOIDAL) gg_sinusoidal_table(m.params.wpe, cfg.ctx, cfg.d_model);
+    int B = 2, T = 5, x[10], y[10];
+    random_tokens(x, B * T, cfg.vocab);
+    random_tokens(y, B * T, cfg.vocab);
+    model_loss(&m, x, y, B, T);
+    CHECK(gg_model_zero_grad(&m, &err) == GG_OK && gg_model_backward(&m, &err) == GG_OK, "%s", err.msg);
+    float *grads = copy(m.grads_mem, m.n_params);
+    gg_tensor_info info[GG_N_PARAM_TENSORS];
+    gg_param_layout(&cfg, info);
+    size_t off = 0;
+    for (int k = 0; k < GG_N_PARAM_TENSORS; off += info[k].size, k++) {
+        // up to 12 entries of each tensor, spread over it
+        for (size_t j = 0; j < 12 && j < info[k].size; j++) {
+            size_t i = off + (j * 7919) % info[k].size;
+            double num;
+            NUMERIC_GRAD(m.params_mem, i, model_loss(&m, x, y, B, T), num);
+            if (k == GG_WPE && pos_kind == GG_POS_SINUSOIDAL) {
+                CHECK(grads[i] == 0.0f, "a fixed position table gets no gradient");
+                continue;
+            }
+            CHECK(grad_close(grads[i], num), "%s %s model d%s[%zu]: analytic %g, numeric %g",
+                  ops->name, pos_kind ? "sinusoidal" : "learned", info[k].name, i - off, grads[i], num);
+        }
+    }
+    free(grads);
+    gg_model_free(&m);
+}
+
+static void test_model_gradients(void) {
+    check_model_gradients(GG_POS_LEARNED, &gg_ops_ref);
+    check_model_gradients(GG_POS_LEARNED, &gg_ops_cpu);
+    check_model_gradients(GG_POS_SINUSOIDAL, &gg_ops_cpu);
+}
+
+static void test_initial_loss_is_near_ln_v(void) {
+    gg_config cfg;
+    gg_config_preset(&cfg, "tiny", NULL);
+    gg_model m;
+    gg_model_init(&m, &cfg, NULL);
+    gg_model_init_weights(&m, 1);
+    int x[4 * 8], y[4 * 8];
+    random_tokens(x, 32, cfg.vocab);
+    random_tokens(y, 32, cfg.vocab);
+    gg_model_forward(&m, x, y, 4, 8, NULL);
+    CHECK(fabs(m.loss - log(768.0)) < 0.05, "initial loss %f, ln(768) = %f", m.loss, log(768.0));
+    gg_model_free(&m);
+}
+
+static const char *const observed_names[] = {
+    "encoded", "ln1", "qkv", "scores", "att", "atty", "attproj", "res_att", "ln2",
+    "ffh", "ffh_gelu", "ffproj", "res_ff", "lnf", "logits", "probs"};
+enum { N_OBSERVED = sizeof observed_names / sizeof *observed_names };
+static int observed[N_OBSERVED];
+
+static void count_observation(void *user, const char *name, int layer, const float *data,
+                              const int *shape, int ndim) {
+    (void)user, (void)layer, (void)data, (void)shape, (void)ndim;
+    for (int i = 0; i < N_OBSERVED; i++)
+        if (strcmp(name, observed_names[i]) == 0) observed[i]++;
+}
+
+static void test_observer_sees_every_intermediate(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    gg_model m;
+    gg_model_init(&m, &cfg, NULL);
+    gg_model_init_weights(&m, 3);
+    m.observe = count_observation;
+    int x[6];
+    random_tokens(x, 6, cfg.vocab);
+    memset(observed, 0, sizeof observed);
+    gg_model_forward(&m, x, NULL, 1, 6, NULL);
+    for (int i = 0; i < N_OBSERVED; i++) {
+        int per_layer = i >= 1 && i <= 12;
+        CHECK(observed[i] == (per_layer ? cfg.n_layer : 1), "%s observed %d times",
+              observed_names[i], observed[i]);
+    }
+    // the scores hold the pre-mask values above the diagonal too
+    const float *s = m.acts.scores, *q = m.acts.qkv, *k = m.acts.qkv + cfg.d_model;
+    int hs = cfg.d_model / cfg.n_head, T = 6;
+    double want = 0.0;
+    for (int i = 0; i < hs; i++) want += (double)q[i] * k[5 * 3 * cfg.d_model + i];  // query 0, key 5
+    want /= sqrt((double)hs);
+    CHECK(fabs(s[5] - want) < 1e-5, "score of query 0, key 5 is %f, want %f", s[5], want);
+    CHECK(m.acts.att[5] == 0.0f, "after the mask, query 0 gives key 5 no weight");
+    (void)T;
+    gg_model_free(&m);
+}
+
+// ---- inference ----
+
+static void test_kv_cache_matches_full_forward(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    cfg.ctx = 9;
+    cfg.d_model = 32;  // 3C and F over 64: the matmuls' full tiles are used too
+    cfg.n_head = 4;
+    cfg.d_ff = 80;
+    cfg.vocab = 70;
+    gg_model m;
+    gg_model_init(&m, &cfg, NULL);
+    gg_model_init_weights(&m, 5);
+    for (size_t i = 0; i < m.n_params; i++) m.params_mem[i] += 0.2f * gg_rng_normal(&rng);
+    int x[9];
+    random_tokens(x, 9, cfg.vocab);
+    gg_model_forward(&m, x, NULL, 1, 9, NULL);
+    gg_infer inf;
+    gg_error err;
+    CHECK(gg_infer_init(&inf, &m, &err) == GG_OK, "%s", err.msg);
+    for (int pos = 0; pos < 9; pos++) {
+        gg_infer_forward(&inf, x[pos], pos);
+        const float *full = m.acts.logits + (size_t)pos * cfg.vocab;
+        CHECK(memcmp(inf.logits, full, sizeof(float) * (size_t)cfg.vocab) == 0,
+              "position %d: the cached logits differ from the full forward's (worst %g)", pos,
+              worst(inf.logits, full, (size_t)cfg.vocab, 1e-30, 0));
+    }
+    gg_infer_free(&inf);
+    gg_model_free(&m);
+}
+
+static void generate_greedy(gg_model *m, int use_cache, int n, int *out, long *positions) {
+    gg_generator g;
+    gg_sampler s;
+    gg_generator_init(&g, m, use_cache, NULL);
+    gg_sampler_init(&s, m->cfg.vocab, 0.0f, 0, 1.0f, 1, NULL);
+    int tok = 3;
+    for (int i = 0; i < n; i++) {
+        gg_generator_push(&g, tok, NULL);
+        out[i] = tok = gg_sample(&s, g.logits);
+    }
+    *positions = g.positions;
+    gg_sampler_free(&s);
+    gg_generator_free(&g);
+}
+
+static void test_cache_and_no_cache_generate_the_same_tokens(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    gg_model m;
+    gg_model_init(&m, &cfg, NULL);
+    gg_model_init_weights(&m, 11);
+    for (size_t i = 0; i < m.n_params; i++) m.params_mem[i] += 0.3f * gg_rng_normal(&rng);
+    int a[40], b[40];
+    long pa, pb;
+    generate_greedy(&m, 1, 40, a, &pa);  // 40 tokens through a context of 6: many slides
+    generate_greedy(&m, 0, 40, b, &pb);
+    CHECK(memcmp(a, b, sizeof a) == 0, "the KV cache changed the generated tokens");
+    CHECK(pa < pb, "the cache computed %ld positions, without it %ld", pa, pb);
+    gg_model_free(&m);
+}
+
+// ---- training ----
+
+static int *corpus_tokens(size_t n, int V) {
+    int *t = malloc(sizeof *t * n);
+    for (size_t i = 0; i < n; i++) t[i] = (int)((i * 7 + i / 3) % (size_t)V);  // learnable
+    return t;
+}
+
+static void train_steps(gg_model *m, gg_trainer *tr, int steps) {
+    for (int i = 0; i < steps; i++) gg_train_step(tr, NULL);
+    (void)m;
+}
+
+static void test_results_do_not_depend_on_threads(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    cfg.d_model = 16;
+    cfg.d_ff = 40;
+    int *tokens = corpus_tokens(3000, cfg.vocab);
+    gg_optim_cfg opt = gg_optim_defaults();
+    opt.total = 5;
+    opt.warmup = 1;
+    float *params[2];
+    for (int run = 0; run < 2; run++) {
+        gg_set_threads(run == 0 ? 1 : 2);
+        gg_model m;
+        gg_trainer tr;
+        gg_model_init(&m, &cfg, NULL);
+        gg_model_init_weights(&m, 9);
+        gg_trainer_init(&tr, &m, tokens, 3000, 8, cfg.ctx, &opt, 4, NULL, NULL);
+        train_steps(&m, &tr, 5);
+        params[run] = copy(m.params_mem, m.n_params);
+        gg_trainer_free(&tr);
+        gg_model_free(&m);
+    }
+    gg_set_threads(0);
+    CHECK(memcmp(params[0], params[1], sizeof(float) * gg_param_count(&cfg)) == 0,
+          "1 and 2 threads trained different weights");
+    free(params[0]);
+    free(params[1]);
+    free(tokens);
+}
+
+static void test_training_lowers_the_loss(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    int *tokens = corpus_tokens(4000, cfg.vocab);
+    gg_optim_cfg opt = gg_optim_defaults();
+    opt.lr = 1e-2f;
+    opt.total = 150;
+    opt.warmup = 10;
+    gg_model m;
+    gg_trainer tr;
+    gg_model_init(&m, &cfg, NULL);
+    gg_model_init_weights(&m, 2);
+    gg_trainer_init(&tr, &m, tokens, 4000, 8, cfg.ctx, &opt, 1, NULL, NULL);
+    float before, after;
+    gg_train_eval(&tr, 16, &before, NULL);
+    train_steps(&m, &tr, 150);
+    gg_train_eval(&tr, 16, &after, NULL);
+    CHECK(after < before - 1.0f, "validation loss went from %f to %f", before, after);
+    gg_trainer_free(&tr);
+    gg_model_free(&m);
+    free(tokens);
+}
+
+static void test_resume_is_bit_exact(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    int *tokens = corpus_tokens(3000, cfg.vocab);
+    gg_pair merges[1] = {{0, 1}};
+    gg_tokenizer tok;
+    cfg.vocab = 257;
+    free(tokens);
+    tokens = corpus_tokens(3000, cfg.vocab);
+    gg_tokenizer_init(&tok, merges, NULL, 1, NULL, NULL);
+    gg_optim_cfg opt = gg_optim_defaults();
+    opt.total = 8;
+    opt.warmup = 2;
+    // straight through
+    gg_model a;
+    gg_trainer ta;
+    gg_model_init(&a, &cfg, NULL);
+    gg_model_init_weights(&a, 6);
+    gg_trainer_init(&ta, &a, tokens, 3000, 4, cfg.ctx, &opt, 8, NULL, NULL);
+    train_steps(&a, &ta, 8);
+    // stopped after 3, saved, loaded, continued
+    gg_model b, c;
+    gg_trainer tb, tc;
+    gg_model_init(&b, &cfg, NULL);
+    gg_model_init_weights(&b, 6);
+    gg_trainer_init(&tb, &b, tokens, 3000, 4, cfg.ctx, &opt, 8, NULL, NULL);
+    train_steps(&b, &tb, 3);
+    gg_train_state st = {.step = (uint64_t)tb.step, .rng_state = tb.rng.state, .seed = 8,
+                         .batch = 4, .seq = (uint32_t)cfg.ctx, .eval_every = 1, .opt = opt};
+    uint8_t *buf;
+    size_t len;
+    gg_error err;
+    CHECK(gg_checkpoint_serialize(&b, &tok, 1, &st, &buf, &len, &err) == GG_OK, "%s", err.msg);
+    gg_tokenizer tok2;
+    gg_train_state st2;
+    int has_train;
+    CHECK(gg_checkpoint_parse(buf, len, "mem", &c, &tok2, &st2, &has_train, &err) == GG_OK, "%s", err.msg);
+    CHECK(has_train && st2.step == 3 && st2.rng_state == st.rng_state, "training state lost");
+    gg_trainer_init(&tc, &c, tokens, 3000, (int)st2.batch, (int)st2.seq, &st2.opt, st2.seed, NULL, NULL);
+    tc.step = (int)st2.step;
+    tc.rng.state = st2.rng_state;
+    train_steps(&c, &tc, 5);
+    CHECK(memcmp(a.params_mem, c.params_mem, sizeof(float) * a.n_params) == 0,
+          "resumed weights differ from an uninterrupted run");
+    CHECK(memcmp(a.m_mem, c.m_mem, sizeof(float) * a.n_params) == 0 &&
+          memcmp(a.v_mem, c.v_mem, sizeof(float) * a.n_params) == 0, "moments differ");
+    CHECK(ta.last_loss == tc.last_loss, "last losses %f and %f", ta.last_loss, tc.last_loss);
+    free(buf);
+    gg_trainer_free(&ta);
+    gg_trainer_free(&tb);
+    gg_trainer_free(&tc);
+    gg_model_free(&a);
+    gg_model_free(&b);
+    gg_model_free(&c);
+    gg_tokenizer_free(&tok);
+    gg_tokenizer_free(&tok2);
+    free(tokens);
+}
+
+static void test_lr_schedule(void) {
+    gg_optim_cfg o = gg_optim_defaults();
+    o.lr = 1.0f;
+    o.warmup = 10;
+    o.total = 110;
+    CHECK(fabsf(gg_lr_at(&o, 0) - 0.1f) < 1e-6f, "warmup starts at lr / warmup");
+    CHECK(fabsf(gg_lr_at(&o, 9) - 1.0f) < 1e-6f, "warmup ends at the peak");
+    CHECK(fabsf(gg_lr_at(&o, 60) - 0.55f) < 1e-5f, "half way down the cosine: %f", gg_lr_at(&o, 60));
+    CHECK(fabsf(gg_lr_at(&o, 110) - 0.1f) < 1e-6f, "the floor is a tenth");
+}
+
+// ---- the checkpoint ----
+
+static void make_checkpoint(uint8_t **buf, size_t *len, gg_model *m, gg_tokenizer *tok) {
+    gg_config cfg = tiny_config(GG_POS_SINUSOIDAL);
+    cfg.vocab = 258;
+    gg_pair merges[2] = {{'a', 'b'}, {256, 'c'}};
+    gg_tokenizer_init(tok, merges, NULL, 2, NULL, NULL);
+    gg_model_init(m, &cfg, NULL);
+    gg_model_init_weights(m, 4);
+    gg_checkpoint_serialize(m, tok, 0, NULL, buf, len, NULL);
+}
+
+static void restamp_crc(uint8_t *buf, size_t len) {
+    uint32_t crc = gg_crc32(buf, len - 4);
+    for (int i = 0; i < 4; i++) buf[len - 4 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+static void test_checkpoint_round_trip(void) {
+    uint8_t *buf;
+    size_t len;
+    gg_model m, back;
+    gg_tokenizer tok, tok2;
+    gg_error err;
+    make_checkpoint(&buf, &len, &m, &tok);
+    CHECK(gg_checkpoint_parse(buf, len, "mem", &back, &tok2, NULL, NULL, &err) == GG_OK, "%s", err.msg);
+    CHECK(memcmp(&back.cfg, &m.cfg, sizeof m.cfg) == 0, "config changed");
+    CHECK(memcmp(back.params_mem, m.params_mem, sizeof(float) * m.n_params) == 0, "params changed");
+    CHECK(tok2.n_merges == 2 && tok2.merges[1].left == 256, "tokenizer changed");
+    CHECK(memcmp(buf, "GLASSGPT", 8) == 0 && buf[8] == 1 && buf[9] == 0, "magic and version 1, little-endian");
+    char path[] = "/tmp/glassgpt-ckpt-XXXXXX";
+    close(mkstemp(path));
+    CHECK(gg_checkpoint_save(path, &m, &tok, 0, NULL, &err) == GG_OK, "%s", err.msg);
+    gg_model_free(&back);
+    gg_tokenizer_free(&tok2);
+    CHECK(gg_checkpoint_load(path, &back, &tok2, NULL, NULL, &err) == GG_OK, "%s", err.msg);
+    unlink(path);
+    gg_model_free(&back);
+    gg_tokenizer_free(&tok2);
+    gg_model_free(&m);
+    gg_tokenizer_free(&tok);
+    free(buf);
+}
+
+static void expect_rejected(const uint8_t *buf, size_t len, const char *message, const char *what) {
+    gg_model m;
+    gg_tokenizer tok;
+    gg_error err = {{0}};
+    int rc = gg_checkpoint_parse(buf, len, "ck", &m, &tok, NULL, NULL, &err);
+    CHECK(rc == GG_ERR_FORMAT, "%s was accepted", what);
+    CHECK(strstr(err.msg, message) != NULL, "%s: got '%s', expected '%s'", what, err.msg, message);
+    if (rc == GG_OK) {
+        gg_model_free(&m);
+        gg_tokenizer_free(&tok);
+    }
+}
+
+static void test_checkpoint_rejects_malformed(void) {
+    uint8_t *buf;
+    size_t len;
+    gg_model m;
+    gg_tokenizer tok;
+    make_checkpoint(&buf, &len, &m, &tok);
+    uint8_t *b = malloc(len + 8);
+    expect_rejected(buf, 0, "not a glassgpt checkpoint", "an empty file");
+    expect_rejected((const uint8_t *)"glassgpt-bpe 1\nvocab 256\n", 25, "not a glassgpt checkpoint", "a tokenizer file");
+    expect_rejected(buf, 30, "truncated at byte 30", "a cut header");
+    expect_rejected(buf, len - 100, "truncated at byte", "cut parameters");
+    memcpy(b, buf, len);
+    memset(b + len, 0, 8);
+    expect_rejected(b, len + 8, "unexpected bytes", "trailing bytes");
+    memcpy(b, buf, len);
+    b[len / 2] ^= 0x40;
+    expect_rejected(b, len, "corrupted", "a flipped bit");
+    memcpy(b, buf, len);
+    b[8] = 2;
+    expect_rejected(b, len, "from a newer glassgpt", "a newer version");
+    memcpy(b, buf, len);
+    b[12 + 3 * 4] = 3;  // n_head 3 does not divide d 8
+    restamp_crc(b, len);
+    expect_rejected(b, len, "heads do not divide", "an impossible configuration");
+    memcpy(b, buf, len);
+    b[12] = 255;  // vocab 255 + 256: the tokenizer has 2 merges
+    restamp_crc(b, len);
+    expect_rejected(b, len, "merges", "a vocabulary that does not match the tokenizer");
+    free(b);
+    free(buf);
+    gg_model_free(&m);
+    gg_tokenizer_free(&tok);
+}
+
+// ---- the sampler ----
+
+static void test_sampler(void) {
+    float logits[5] = {0.1f, 2.0f, -1.0f, 1.9f, 0.0f};
+    gg_sampler s;
+    gg_error err;
+    CHECK(gg_sampler_init(&s, 5, 0.0f, 0, 1.0f, 1, &err) == GG_OK, "%s", err.msg);
+    CHECK(gg_sample(&s, logits) == 1 && s.argmax == 1, "greedy takes the argmax");
+    gg_sampler_free(&s);
+    gg_sampler_init(&s, 5, 5.0f, 1, 1.0f, 1, &err);
+    for (int i = 0; i < 20; i++) CHECK(gg_sample(&s, logits) == 1, "top-k 1 is greedy");
+    gg_sampler_free(&s);
+    gg_sampler_init(&s, 5, 1.0f, 2, 1.0f, 1, &err);
+    for (int i = 0; i < 50; i++) {
+        int t = gg_sample(&s, logits);
+        CHECK(t == 1 || t == 3, "top-k 2 drew %d", t);
+    }
+    CHECK(fabsf(s.probs[1] + s.probs[3] - 1.0f) < 1e-6f && s.probs[0] == 0.0f, "renormalised");
+    gg_sampler_free(&s);
+    int a[30], b[30], counts[5] = {0};
+    for (int run = 0; run < 2; run++) {
+        gg_sampler_init(&s, 5, 1.0f, 0, 1.0f, 42, &err);
+        for (int i = 0; i < 30; i++) (run ? b : a)[i] = gg_sample(&s, logits);
+        gg_sampler_free(&s);
+    }
+    CHECK(memcmp(a, b, sizeof a) == 0, "the same seed draws the same tokens");
+    gg_sampler_init(&s, 5, 1.0f, 0, 1.0f, 7, &err);
+    for (int i = 0; i < 4000; i++) counts[gg_sample(&s, logits)]++;
+    CHECK(counts[1] > counts[3] && counts[3] > counts[0] && counts[2] > 0, "draws follow the probabilities");
+    gg_sampler_free(&s);
+    CHECK(gg_sampler_init(&s, 5, -1.0f, 0, 1.0f, 1, &err) == GG_ERR_ARG, "negative temperature");
+    CHECK(gg_sampler_init(&s, 5, 1.0f, 0, 0.0f, 1, &err) == GG_ERR_ARG, "top-p 0");
+}
+
+static void test_utf8_complete(void) {
+    const uint8_t cat[] = {0xe7, 0x8c, 0xab};  // 猫
+    CHECK(gg_utf8_complete(cat, 1) == 0 && gg_utf8_complete(cat, 2) == 0, "a partial character waits");
+    CHECK(gg_utf8_complete(cat, 3) == 3, "a whole character goes");
+    const uint8_t mixed[] = {'a', 0xf0, 0x9f, 0x90};
+    CHECK(gg_utf8_complete(mixed, 4) == 1, "an emoji's first three bytes wait");
+    const uint8_t stray[] = {'a', 0x80};
+    CHECK(gg_utf8_complete(stray, 2) == 2, "a stray continuation byte is not held back");
+}
+
+int main(void) {
+    rng = gg_rng_seed(12345);
+    RUN(test_presets_and_config_errors);
+    RUN(test_sinusoidal_table);
+    RUN(test_cpu_kernels_match_reference);
+    RUN(test_kernel_gradients);
+    RUN(test_model_gradients);
+    RUN(test_initial_loss_is_near_ln_v);
+    RUN(test_observer_sees_every_intermediate);
+    RUN(test_kv_cache_matches_full_forward);
+    RUN(test_cache_and_no_cache_generate_the_same_tokens);
+    RUN(test_results_do_not_depend_on_threads);
+    RUN(test_training_lowers_the_loss);
+    RUN(test_resume_is_bit_exact);
+    RUN(test_lr_schedule);
+    RUN(test_checkpoint_round_trip);
+    RUN(test_checkpoint_rejects_malformed);
+    RUN(test_sampler);
+    RUN(test_utf8_complete);
+    return check_summary();
+}
