@@ -73,9 +73,10 @@ build/obj build/asan/obj:
 
 # ---- tests ----
 
-TESTS := test_tokenizer test_model
+TESTS := test_tokenizer test_model test_reference
 test_tokenizer_SRC := tests/test_tokenizer.c tests/ref_bpe.c
 test_model_SRC := tests/test_model.c
+test_reference_SRC := tests/test_reference.c
 
 build/test_%: tests/test_%.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS)
 	$(CC) $(CFLAGS) $($(@F)_SRC) build/libglassgpt.a $(LDLIBS) -o $@

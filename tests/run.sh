@@ -36,6 +36,15 @@ suite "tokenizer (optimised build)" build/test_tokenizer
 suite "tokenizer (AddressSanitizer + UBSan)" build/asan/test_tokenizer
 suite "engine (optimised build)" build/test_model
 suite "engine (AddressSanitizer + UBSan)" build/asan/test_model
+suite "engine against PyTorch's fixture (optimised build)" build/test_reference
+suite "engine against PyTorch's fixture (AddressSanitizer + UBSan)" build/asan/test_reference
+# The export, loaded into PyTorch by GPT-2's names, where Debian's
+# python3-torch is installed (the fixture above needs no PyTorch).
+if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
+    suite "export loaded into PyTorch" /usr/bin/python3 scripts/reference.py check-export build/export-check
+else
+    echo "== export loaded into PyTorch: skipped (python3-torch is not installed)"
+fi
 suite "command line (optimised build)" env GLASSGPT=build/glassgpt tests/test_cli.sh
 suite "command line (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_cli.sh
 
