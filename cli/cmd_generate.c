@@ -82,12 +82,13 @@ int cmd_generate(int argc, char **argv) {
     uint32_t *ids = malloc(sizeof *ids * (text_len + 1));
     int rc = ids ? gg_bpe_encode(&tok, (const uint8_t *)text, text_len, ids, &n_prompt, &err)
                  : gg_fail(&err, GG_ERR_NOMEM, "out of memory");
-    if (!rc && n_prompt > (size_t)model.cfg.ctx) {
+    int ctx = model.cfg.ctx;
+    if (!rc && n_prompt > (size_t)ctx) {
         free(ids);
         gg_model_free(&model);
         gg_tokenizer_free(&tok);
-        return usage_error("generate", "the prompt is %zu tokens long, more than the model's "
-                           "context of %d tokens; shorten it", n_prompt, model.cfg.ctx);
+        return usage_error("generate", "the prompt is %zu tokens long, longer than the model's "
+                           "context of %d tokens; shorten it", n_prompt, ctx);
     }
     gg_generator gen;
     gg_sampler sampler;

@@ -47,6 +47,8 @@ else
 fi
 suite "command line (optimised build)" env GLASSGPT=build/glassgpt tests/test_cli.sh
 suite "command line (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_cli.sh
+suite "model commands (optimised build)" env GLASSGPT=build/glassgpt tests/test_cli_model.sh
+suite "model commands (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_cli_model.sh
 
 echo "== all suites"
 echo "$passed passed, $failed failed"

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End-to-end tests of train, generate, eval, inspect and export, and their
+# bad inputs.
+#
+# usage: GLASSGPT=build/glassgpt GLASSGPT_CORPUS=data/tinyshakespeare.txt tests/test_cli_model.sh
+set -u
+cd "$(dirname "$0")/.."
+G=${GLASSGPT:-build/glassgpt}
+CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+expect() {
+    local want=$1 name=$2
+    shift 2
+    "$@" > "$T/out" 2> "$T/err"
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok; else fail "$name: exit $rc, expected $want; stderr: $(head -c 600 "$T/err")"; fi
+}
+contains() { if grep -qF -- "$2" "$1"; then ok; else fail "$3: '$2' not in $(head -c 600 "$1")"; fi; }
+same() { if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; fi; }
+
+head -c 200000 "$CORPUS" > "$T/text.txt"
+"$G" bpe train "$T/text.txt" -o "$T/tok.bpe" --vocab 300 > /dev/null || fail "training the tokenizer"
+TRAIN=("$G" train --data "$T/text.txt" -t "$T/tok.bpe" --preset tiny --batch 4 --threads 2)
+
+# ---- help and usage errors ----
+for cmd in train generate eval inspect export; do
+    expect 0 "$cmd --help" "$G" "$cmd" --help
+    contains "$T/out" "usage: glassgpt $cmd" "$cmd help"
+done
+expect 2 "train without --data" "$G" train -o "$T/m.ckpt"
+expect 2 "train without -o" "$G" train --data "$T/text.txt"
+expect 2 "unknown preset" "${TRAIN[@]}" --preset huge -o "$T/m.ckpt"
+contains "$T/err" "unknown preset 'huge'" "unknown preset message"
+expect 2 "heads that do not divide d" "${TRAIN[@]}" --heads 3 -o "$T/m.ckpt"
+contains "$T/err" "3 heads do not divide the model width 8" "heads message"
+expect 2 "a zero size" "${TRAIN[@]}" --d 0 -o "$T/m.ckpt"
+expect 2 "a negative size" "${TRAIN[@]}" --layers -2 -o "$T/m.ckpt"
+expect 2 "bad --pos" "${TRAIN[@]}" --pos cubic -o "$T/m.ckpt"
+expect 2 "bad --lr" "${TRAIN[@]}" --lr fast -o "$T/m.ckpt"
+expect 1 "missing corpus" "$G" train --data "$T/nope.txt" -t "$T/tok.bpe" -o "$T/m.ckpt"
+expect 2 "generate without -m" "$G" generate
+expect 1 "generate with a missing model" "$G" generate -m "$T/nope.ckpt"
+contains "$T/err" "nope.ckpt: cannot open" "missing model message"
+
+# ---- training, resuming, threads ----
+expect 0 "train tiny" "${TRAIN[@]}" --steps 30 --eval-every 10 -o "$T/a.ckpt"
+contains "$T/err" "step 30/30 | loss" "progress line"
+contains "$T/err" "bpb" "progress shows bits per byte"
+ls "$T" | grep -q '\.tmp-' && fail "a temporary file was left behind" || ok
+expect 0 "train, stopped after 12 steps" "${TRAIN[@]}" --steps 30 --eval-every 10 --stop-after 12 -o "$T/b.ckpt"
+contains "$T/err" "stopped at step 12" "stop message"
+expect 0 "resume" "$G" train --resume "$T/b.ckpt" --data "$T/text.txt" --steps 30 --threads 2
+same "$T/a.ckpt" "$T/b.ckpt" "a resumed run ends bit for bit where an uninterrupted one does"
+expect 0 "train with one thread" "${TRAIN[@]}" --steps 30 --eval-every 10 --threads 1 -o "$T/c.ckpt"
+same "$T/a.ckpt" "$T/c.ckpt" "one thread and two train the same weights"
+expect 0 "train sinusoidal" "${TRAIN[@]}" --steps 5 --pos sinusoidal -o "$T/s.ckpt"
+expect 0 "train without a tokenizer" "$G" train --data "$T/text.txt" --vocab 280 --preset tiny --steps 3 -o "$T/n.ckpt"
+contains "$T/err" "learning one of 280 tokens" "trains its own tokenizer"
+
+# Ctrl-C saves and exits 130, and the run can be resumed.
+"${TRAIN[@]}" --steps 1000000 --eval-every 1000000 -o "$T/i.ckpt" > /dev/null 2> "$T/err" &
+pid=$!
+for _ in $(seq 50); do grep -q "train:" "$T/err" && break; sleep 0.1; done
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] && ok || fail "Ctrl-C: exit $rc, expected 130"
+contains "$T/err" "interrupted at step" "Ctrl-C message"
+expect 0 "inspect the interrupted run" "$G" inspect "$T/i.ckpt"
+contains "$T/out" "training   step" "an interrupted run keeps its training state"
+
+# ---- inspect, eval, export ----
+expect 0 "inspect" "$G" inspect "$T/a.ckpt"
+contains "$T/out" "vocab 300, d_model 8, layers 2, heads 2 (head size 4), ctx 8, ff 32" "inspect config"
+contains "$T/out" "wqkv   2 x 8 x 24" "inspect tensor table"
+contains "$T/out" "training   step 30 of 30" "inspect training state"
+expect 0 "inspect sinusoidal" "$G" inspect "$T/s.ckpt"
+contains "$T/out" "no (fixed)" "a sinusoidal table is not trained"
+head -c 3000 "$CORPUS" > "$T/small.txt"
+expect 0 "eval" "$G" eval -m "$T/a.ckpt" "$T/small.txt"
+grep -Eq '^loss [0-9]+\.[0-9]{6} bpb [0-9]+\.[0-9]{6} tokens [0-9]+$' "$T/out" && ok || fail "eval line: $(cat "$T/out")"
+expect 0 "export" "$G" export "$T/a.ckpt" -o "$T/hf"
+[ -s "$T/hf/model.safetensors" ] && [ -s "$T/hf/config.json" ] && ok || fail "export wrote no files"
+contains "$T/hf/config.json" '"n_embd": 8' "config.json"
+expect 0 "a checkpoint serves as a tokenizer" "$G" bpe encode -t "$T/a.ckpt" "$T/small.txt"
+"$G" bpe encode -t "$T/tok.bpe" "$T/small.txt" > "$T/ids"
+same "$T/out" "$T/ids" "the checkpoint's tokenizer is the one it was trained with"
+
+# ---- generate ----
+expect 0 "generate greedy" "$G" generate -m "$T/a.ckpt" --prompt "ROMEO:" -n 40 --temperature 0
+cp "$T/out" "$T/greedy"
+contains "$T/err" "tokens/s" "generate reports its speed"
+expect 0 "generate greedy without the cache" "$G" generate -m "$T/a.ckpt" --prompt "ROMEO:" -n 40 --temperature 0 --no-kv-cache
+same "$T/out" "$T/greedy" "the KV cache does not change the tokens"
+expect 0 "generate sampled" "$G" generate -m "$T/a.ckpt" -n 50 --seed 5 --top-k 20 --top-p 0.9
+cp "$T/out" "$T/sampled"
+expect 0 "generate sampled again" "$G" generate -m "$T/a.ckpt" -n 50 --seed 5 --top-k 20 --top-p 0.9
+same "$T/out" "$T/sampled" "the same seed gives the same text"
+expect 2 "a prompt longer than the context" "$G" generate -m "$T/a.ckpt" --prompt "$(head -c 400 "$CORPUS")"
+contains "$T/err" "longer than the model's context" "long prompt message"
+expect 2 "a negative temperature" "$G" generate -m "$T/a.ckpt" --temperature -1
+
+# ---- malformed checkpoints ----
+head -c 1000 "$T/a.ckpt" > "$T/cut.ckpt"
+expect 1 "a truncated checkpoint" "$G" inspect "$T/cut.ckpt"
+contains "$T/err" "truncated at byte 1000" "truncated message"
+cp "$T/a.ckpt" "$T/bad.ckpt"
+printf '\x55' | dd of="$T/bad.ckpt" bs=1 seek=5000 conv=notrunc 2> /dev/null
+expect 1 "a corrupted checkpoint" "$G" generate -m "$T/bad.ckpt"
+contains "$T/err" "corrupted" "corrupted message"
+cp "$T/a.ckpt" "$T/new.ckpt"
+printf '\x07' | dd of="$T/new.ckpt" bs=1 seek=8 conv=notrunc 2> /dev/null
+expect 1 "a checkpoint from a newer version" "$G" eval -m "$T/new.ckpt" "$T/small.txt"
+contains "$T/err" "newer glassgpt" "newer version message"
+expect 1 "a foreign file as a model" "$G" inspect "$T/tok.bpe"
+contains "$T/err" "not a glassgpt checkpoint" "foreign file message"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
