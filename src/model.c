@@ -251,6 +251,9 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
         ops->residual_forward(res_ff, res_att, ffproj, N * C);
         x = res_ff;
 
+        if (m->observe) {  // the scores above the diagonal too, for showing
+            ops->attention_scores(scores, qkv, B, T, C, NH);
+        }
         observe(m, "ln1", l, ln1, B, T, C, 0);
         observe(m, "qkv", l, qkv, B, T, 3 * C, 0);
         observe(m, "scores", l, scores, B, NH, T, T);

@@ -48,11 +48,14 @@ typedef struct gg_ops {
     void (*transpose_backward)(float *dinp, const float *dout, int R, int C);
 
     // qkv (B,T,3C) -> out (B,T,C), scores (B,NH,T,T), att (B,NH,T,T).
-    // scores holds q.k / sqrt(C/NH) for every pair, before the causal mask;
-    // att holds the masked softmax, zero above the diagonal. Head h reads
-    // columns h*hs .. (h+1)*hs-1 of each of Q, K and V.
+    // scores holds q.k / sqrt(C/NH) for the keys each query may see (the
+    // rest is left as it was); att holds the causal softmax, zero above the
+    // diagonal. Head h reads columns h*hs .. (h+1)*hs-1 of Q, K and V.
     void (*attention_forward)(float *out, float *scores, float *att, const float *qkv,
                               int B, int T, int C, int NH);
+    // The scores of every pair, above the diagonal too: what attention sees
+    // before the causal mask. Only for showing; training never needs them.
+    void (*attention_scores)(float *scores, const float *qkv, int B, int T, int C, int NH);
     void (*attention_backward)(float *dqkv, const float *dout, const float *qkv,
                                const float *att, int B, int T, int C, int NH);
     // One query against a cache: q (C), k and v (len,C) -> out (C),

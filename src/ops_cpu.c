@@ -2,10 +2,11 @@
 // registers and cache and spread over threads with OpenMP (when the build
 // has it). Every output element is owned by one thread and accumulated in a
 // fixed order, so results never depend on the number of threads. Where a
-// kernel keeps the reference's order (matmul_forward, the weight and bias
-// gradients, attention, layer norm), it matches it bit for bit; dot products
-// split into 16 lanes (the input gradient of a matmul) match it to rounding.
+// kernel keeps the reference's order (matmul forward and input gradient,
+// attention, layer norm), it matches it bit for bit; the weight gradient,
+// summed block by block for the cache's sake, matches it to rounding.
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops.h"
@@ -91,10 +92,11 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
 }
 
 // out[n0.., o0..] for a tile of up to TILE_N rows and TILE_O columns:
-// acc = bias, then acc += inp[n][i] * w[i][o] for i ascending, as in the
-// reference. Full tiles take the fixed-size path that vectorises.
+// acc = bias (or 0), then acc += inp[n][i] * w[i][o] for i ascending, as in
+// the reference; then out = acc, or out += acc when accumulating. Full
+// tiles take the fixed-size path that vectorises.
 static void matmul_tile(float *out, const float *inp, const float *w, const float *bias,
-                        int C, int OC, int n0, int rows, int o0, int cols) {
+                        int C, int OC, int n0, int rows, int o0, int cols, int accumulate) {
     float acc[TILE_N][TILE_O];
     if (rows == TILE_N && cols == TILE_O) {
         for (int r = 0; r < TILE_N; r++)
@@ -117,69 +119,93 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
             }
         }
     }
-    for (int r = 0; r < rows; r++)
-        memcpy(out + (size_t)(n0 + r) * OC + o0, acc[r], sizeof(float) * (size_t)cols);
+    for (int r = 0; r < rows; r++) {
+        float *o = out + (size_t)(n0 + r) * OC + o0;
+        if (accumulate)
+            for (int j = 0; j < cols; j++) o[j] += acc[r][j];
+        else
+            memcpy(o, acc[r], sizeof(float) * (size_t)cols);
+    }
 }
 
-static void matmul_forward(float *out, const float *inp, const float *w, const float *bias,
-                           int N, int C, int OC) {
+// out (N,OC) = (or +=) inp (N,C) @ w (C,OC) + bias, tile by tile.
+static void matmul_tiles(float *out, const float *inp, const float *w, const float *bias, int N,
+                         int C, int OC, int accumulate) {
     int tiles_n = (N + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
     PARALLEL_FOR2
     for (int tn = 0; tn < tiles_n; tn++)
         for (int to = 0; to < tiles_o; to++) {
             int n0 = tn * TILE_N, o0 = to * TILE_O;
             matmul_tile(out, inp, w, bias, C, OC, n0, N - n0 < TILE_N ? N - n0 : TILE_N, o0,
-                        OC - o0 < TILE_O ? OC - o0 : TILE_O);
+                        OC - o0 < TILE_O ? OC - o0 : TILE_O, accumulate);
         }
 }
 
+// A growing scratch buffer per thread, for transposed weights. NULL when
+// memory is short; the callers then take a slower path that needs none.
+static float *scratch(size_t n) {
+    static _Thread_local float *buf;
+    static _Thread_local size_t cap;
+    if (n > cap) {
+        float *b = realloc(buf, sizeof *b * n);
+        if (!b) return NULL;
+        buf = b;
+        cap = n;
+    }
+    return buf;
+}
+
+static void matmul_forward(float *out, const float *inp, const float *w, const float *bias,
+                           int N, int C, int OC) {
+    matmul_tiles(out, inp, w, bias, N, C, OC, 0);
+}
+
+enum { BLOCK_N = 128 };  // rows of dout kept in cache while dw is accumulated
+
+static void transpose(float *out, const float *inp, int R, int C);
+
 static void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                             const float *inp, const float *w, int N, int C, int OC) {
-    // dinp (N,C) += dout (N,OC) @ w^T: dot products over o, in 16 lanes
-    // (summed in a fixed order), for a tile of TILE_N rows at a time.
-    int tiles_n = (N + TILE_N - 1) / TILE_N;
-    PARALLEL_FOR
-    for (int tn = 0; tn < tiles_n; tn++) {
-        int n0 = tn * TILE_N, rows = N - n0 < TILE_N ? N - n0 : TILE_N;
-        for (int i = 0; i < C; i++) {
-            const float *wr = w + (size_t)i * OC;
-            float lane[TILE_N][LANES] = {{0}};
-            int o = 0;
-            for (; o + LANES <= OC; o += LANES)
-                for (int r = 0; r < rows; r++) {
-                    const float *d = dout + (size_t)(n0 + r) * OC + o;
-                    for (int l = 0; l < LANES; l++) lane[r][l] += d[l] * wr[o + l];
-                }
-            for (int r = 0; r < rows; r++) {
-                const float *d = dout + (size_t)(n0 + r) * OC;
+    // dinp (N,C) += dout (N,OC) @ w^T: a forward product with the weight
+    // transposed, so each sum runs over o in order, as in the reference.
+    float *wt = scratch((size_t)C * OC);
+    if (wt) {
+        transpose(wt, w, C, OC);
+        matmul_tiles(dinp, dout, wt, NULL, N, OC, C, 1);
+    } else {
+        PARALLEL_FOR
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < C; i++) {
                 float acc = 0.0f;
-                for (int l = 0; l < LANES; l++) acc += lane[r][l];
-                for (int t = o; t < OC; t++) acc += d[t] * wr[t];
-                dinp[(size_t)(n0 + r) * C + i] += acc;
+                for (int o = 0; o < OC; o++) acc += dout[(size_t)n * OC + o] * w[(size_t)i * OC + o];
+                dinp[(size_t)n * C + i] += acc;
             }
-        }
     }
-    // dw (C,OC) += inp^T @ dout: each thread owns rows of dw; n ascending.
+    // dw (C,OC) += inp^T @ dout, BLOCK_N rows at a time so that the block of
+    // dout stays in cache across all of dw; each thread owns tiles of dw.
     int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
-    PARALLEL_FOR2
-    for (int tc = 0; tc < tiles_c; tc++)
-        for (int to = 0; to < tiles_o; to++) {
-            int i0 = tc * TILE_N, o0 = to * TILE_O;
-            int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
-            float acc[TILE_N][TILE_O] = {{0}};
-            for (int n = 0; n < N; n++) {
-                const float *d = dout + (size_t)n * OC + o0;
-                for (int r = 0; r < rows; r++) {
-                    float a = inp[(size_t)n * C + i0 + r];
-                    if (cols == TILE_O)
-                        for (int j = 0; j < TILE_O; j++) acc[r][j] += a * d[j];
-                    else
-                        for (int j = 0; j < cols; j++) acc[r][j] += a * d[j];
+    for (int nb = 0; nb < N; nb += BLOCK_N) {
+        int n_end = N - nb < BLOCK_N ? N : nb + BLOCK_N;
+        PARALLEL_FOR2
+        for (int tc = 0; tc < tiles_c; tc++)
+            for (int to = 0; to < tiles_o; to++) {
+                int i0 = tc * TILE_N, o0 = to * TILE_O;
+                int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
+                float acc[TILE_N][TILE_O] = {{0}};
+                for (int n = nb; n < n_end; n++) {
+                    const float *d = dout + (size_t)n * OC + o0;
+                    for (int r = 0; r < rows; r++) {
+                        float a = inp[(size_t)n * C + i0 + r];
+                        if (cols == TILE_O)
+                            for (int j = 0; j < TILE_O; j++) acc[r][j] += a * d[j];
+                        else
+                            for (int j = 0; j < cols; j++) acc[r][j] += a * d[j];
+                    }
                 }
+                for (int r = 0; r < rows; r++)
+                    for (int j = 0; j < cols; j++) dw[(size_t)(i0 + r) * OC + o0 + j] += acc[r][j];
             }
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < cols; j++) dw[(size_t)(i0 + r) * OC + o0 + j] += acc[r][j];
-        }
+    }
     if (dbias) {
         PARALLEL_FOR
         for (int to = 0; to < tiles_o; to++) {
@@ -217,6 +243,19 @@ static void attention_forward(float *out, float *scores, float *att, const float
                 attention_row(out + ((size_t)b * T + t) * C + h * hs, scores + row, att + row,
                               base + (size_t)t * 3 * C + h * hs, base + C + h * hs,
                               base + 2 * C + h * hs, 3 * C, t, T, hs, scale);
+            }
+}
+
+static void attention_scores(float *scores, const float *qkv, int B, int T, int C, int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    PARALLEL_FOR2
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const float *base = qkv + (size_t)b * T * 3 * C;
+                score_row(scores + (((size_t)b * NH + h) * T + t) * T, base + (size_t)t * 3 * C + h * hs,
+                          base + C + h * hs, 3 * C, T, hs, scale);
             }
 }
 
@@ -305,6 +344,7 @@ const gg_ops gg_ops_cpu = {
     .transpose = transpose,
     .transpose_backward = transpose_backward,
     .attention_forward = attention_forward,
+    .attention_scores = attention_scores,
     .attention_backward = attention_backward,
     .attention_decode = attention_decode,
     .gelu_forward = gelu_forward,

@@ -121,6 +121,18 @@ static void attention_forward(float *out, float *scores, float *att, const float
             }
 }
 
+static void attention_scores(float *scores, const float *qkv, int B, int T, int C, int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const float *base = qkv + (size_t)b * T * 3 * C;
+                score_row(scores + (((size_t)b * NH + h) * T + t) * T, base + (size_t)t * 3 * C + h * hs,
+                          base + C + h * hs, 3 * C, T, hs, scale);
+            }
+}
+
 static void attention_backward(float *dqkv, const float *dout, const float *qkv,
                                const float *att, int B, int T, int C, int NH) {
     int hs = C / NH;
@@ -197,6 +209,7 @@ const gg_ops gg_ops_ref = {
     .transpose = transpose,
     .transpose_backward = transpose_backward,
     .attention_forward = attention_forward,
+    .attention_scores = attention_scores,
     .attention_backward = attention_backward,
     .attention_decode = attention_decode,
     .gelu_forward = gelu_forward,

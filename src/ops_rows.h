@@ -5,25 +5,61 @@
 #define GLASSGPT_OPS_ROWS_H
 
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 
-// One query row of one head: score[t2] = q . k[t2] * scale for every key
-// t2 < n_keys (the scores before the causal mask), then att = softmax over
-// the keys 0..t that the query may see (zero beyond), and out = att @ v.
-// k and v advance by stride floats per position.
-static inline void attention_row(float *out, float *score, float *att, const float *q,
-                                 const float *k, const float *v, int stride, int t, int n_keys,
-                                 int hs, float scale) {
-    float maxval = -INFINITY;
+// e^x in float, after Cephes' expf: x = n ln2 + r with |r| <= ln2 / 2, a
+// degree-6 polynomial for e^r, and 2^n put straight into the exponent bits.
+// Relative error about 1e-7. Unlike libm's expf it vectorises, and it gives
+// the same bits on every platform, the browser's WebAssembly included.
+static inline float gg_expf(float x) {
+    x = x < -87.33654f ? -87.33654f : x > 88.72283f ? 88.72283f : x;
+    // n = round(x / ln2): adding and removing 1.5 * 2^23 rounds to an integer
+    // (floorf would do, but it keeps the compiler from vectorising)
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = x - n * 0.693359375f;  // ln2 in two parts, for an exact r
+    r = r - n * -2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * (r * r) + r + 1.0f;
+    // 2^n for n in [-126, 128], built in two halves so that each stays a
+    // normal float
+    int32_t e = (int32_t)n, e1 = e >> 1, e2 = e - e1;
+    union {
+        uint32_t u;
+        float f;
+    } p1 = {.u = (uint32_t)(e1 + 127) << 23}, p2 = {.u = (uint32_t)(e2 + 127) << 23};
+    return y * p1.f * p2.f;
+}
+
+// score[t2] = q . k[t2] * scale for the keys t2 < n_keys of one query and
+// head; k advances by stride floats per position.
+static inline void score_row(float *score, const float *q, const float *k, int stride,
+                             int n_keys, int hs, float scale) {
     for (int t2 = 0; t2 < n_keys; t2++) {
         const float *kt = k + (size_t)t2 * stride;
         float dot = 0.0f;
         for (int i = 0; i < hs; i++) dot += q[i] * kt[i];
         score[t2] = dot * scale;
-        if (t2 <= t && score[t2] > maxval) maxval = score[t2];
     }
+}
+
+// One query row t of one head: the scores of keys 0..t, att = their softmax
+// (zero for the n_keys - t - 1 keys beyond), and out = att @ v.
+static inline void attention_row(float *out, float *score, float *att, const float *q,
+                                 const float *k, const float *v, int stride, int t, int n_keys,
+                                 int hs, float scale) {
+    score_row(score, q, k, stride, t + 1, hs, scale);
+    float maxval = -INFINITY;
+    for (int t2 = 0; t2 <= t; t2++)
+        if (score[t2] > maxval) maxval = score[t2];
     float sum = 0.0f;
     for (int t2 = 0; t2 <= t; t2++) {
-        att[t2] = expf(score[t2] - maxval);
+        att[t2] = gg_expf(score[t2] - maxval);
         sum += att[t2];
     }
     float inv = 1.0f / sum;
@@ -66,15 +102,22 @@ static inline void attention_row_backward(float *dq, float *dk, float *dv, float
     }
 }
 
+// tanh through one exponential, several times faster than libm's tanhf. Its
+// absolute error is below 1e-7, and GELU only ever adds tanh to 1.
+static inline float tanh_via_exp(float u) {
+    float t = gg_expf(-2.0f * fabsf(u));
+    return copysignf((1.0f - t) / (1.0f + t), u);
+}
+
 static inline float gelu(float x) {
     const float s = 0.7978845608028654f;  // sqrt(2 / pi)
-    return 0.5f * x * (1.0f + tanhf(s * (x + 0.044715f * x * x * x)));
+    return 0.5f * x * (1.0f + tanh_via_exp(s * (x + 0.044715f * x * x * x)));
 }
 
 static inline float gelu_grad(float x) {
     const float s = 0.7978845608028654f;
     float u = s * (x + 0.044715f * x * x * x);
-    float th = tanhf(u);
+    float th = tanh_via_exp(u);
     float sech2 = 1.0f - th * th;
     return 0.5f * (1.0f + th) + 0.5f * x * sech2 * s * (1.0f + 3.0f * 0.044715f * x * x);
 }
@@ -101,7 +144,7 @@ static inline void softmax_row(float *probs, const float *logits, int V) {
         if (logits[i] > maxval) maxval = logits[i];
     float sum = 0.0f;
     for (int i = 0; i < V; i++) {
-        probs[i] = expf(logits[i] - maxval);
+        probs[i] = gg_expf(logits[i] - maxval);
         sum += probs[i];
     }
     float inv = 1.0f / sum;
