@@ -101,6 +101,11 @@ void gg_generator_free(gg_generator *g) {
     memset(g, 0, sizeof *g);
 }
 
+void gg_generator_reset(gg_generator *g) {
+    g->len = 0;
+    g->logits = NULL;
+}
+
 int gg_generator_push(gg_generator *g, int token, gg_error *err) {
     int ctx = g->model->cfg.ctx;
     if (token < 0 || token >= g->model->cfg.vocab)

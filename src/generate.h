@@ -47,6 +47,8 @@ typedef struct {
 
 int gg_generator_init(gg_generator *g, gg_model *m, int use_cache, gg_error *err);
 void gg_generator_free(gg_generator *g);
+// Empties the context, to start a new text.
+void gg_generator_reset(gg_generator *g);
 // Appends a token to the context (sliding the window when it is full) and
 // computes the logits of the next one.
 int gg_generator_push(gg_generator *g, int token, gg_error *err);

@@ -12,13 +12,17 @@
 #include "ops.h"
 #include "ops_rows.h"
 
+// Loops run in parallel when their work (roughly, multiply-adds) is worth
+// waking the threads for: a single position in generation is not.
 #ifdef _OPENMP
 #include <omp.h>
-#define PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
-#define PARALLEL_FOR2 _Pragma("omp parallel for collapse(2) schedule(static)")
+#define PRAGMA(x) _Pragma(#x)
+#define PARALLEL_FOR(work) PRAGMA(omp parallel for schedule(static) if ((work) >= 262144))
+#define PARALLEL_FOR2(work) \
+    PRAGMA(omp parallel for collapse(2) schedule(static) if ((work) >= 262144))
 #else
-#define PARALLEL_FOR
-#define PARALLEL_FOR2
+#define PARALLEL_FOR(work)
+#define PARALLEL_FOR2(work)
 #endif
 
 int gg_set_threads(int n) {
@@ -35,7 +39,7 @@ enum { TILE_N = 4, TILE_O = 64, LANES = 16 };
 
 static void encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
                             int N, int T, int C) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * C)
     for (int n = 0; n < N; n++) {
         const float *te = wte + (size_t)tokens[n] * C, *pe = wpe + (size_t)(n % T) * C;
         for (int i = 0; i < C; i++) out[(size_t)n * C + i] = te[i] + pe[i];
@@ -45,7 +49,7 @@ static void encoder_forward(float *out, const int *tokens, const float *wte, con
 // Each thread owns a band of columns and walks the rows in order.
 static void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
                              int N, int T, int C) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * C)
     for (int i = 0; i < C; i++)
         for (int n = 0; n < N; n++) {
             float d = dout[(size_t)n * C + i];
@@ -56,7 +60,7 @@ static void encoder_backward(float *dwte, float *dwpe, const float *dout, const 
 
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                               const float *w, const float *b, int N, int C) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * C * 4)
     for (int n = 0; n < N; n++)
         layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
 }
@@ -64,7 +68,7 @@ static void layernorm_forward(float *out, float *mean, float *rstd, const float 
 static void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                                const float *inp, const float *w, const float *mean,
                                const float *rstd, int N, int C) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * C * 4)
     for (int n = 0; n < N; n++) {
         const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
         float *dx = dinp + (size_t)n * C;
@@ -82,7 +86,7 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
             dx[i] += (w[i] * d[i] - dnorm_mean - norm * dnorm_norm_mean) * rstd[n];
         }
     }
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * C * 4)
     for (int i = 0; i < C; i++)
         for (int n = 0; n < N; n++) {
             float d = dout[(size_t)n * C + i];
@@ -131,8 +135,30 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
 // out (N,OC) = (or +=) inp (N,C) @ w (C,OC) + bias, tile by tile.
 static void matmul_tiles(float *out, const float *inp, const float *w, const float *bias, int N,
                          int C, int OC, int accumulate) {
+    if (N < TILE_N && !accumulate) {
+        // A row or two, as in generation: a band of TILE_O outputs at a time
+        // stays in registers while w streams past. Each sum still runs over
+        // i in order.
+        for (int n = 0; n < N; n++)
+            for (int o0 = 0; o0 < OC; o0 += TILE_O) {
+                const float *x = inp + (size_t)n * C;
+                float *o = out + (size_t)n * OC + o0;
+                if (OC - o0 >= TILE_O) {
+                    float acc[TILE_O];
+                    for (int j = 0; j < TILE_O; j++) acc[j] = bias ? bias[o0 + j] : 0.0f;
+                    for (int i = 0; i < C; i++) {
+                        const float *wr = w + (size_t)i * OC + o0;
+                        for (int j = 0; j < TILE_O; j++) acc[j] += x[i] * wr[j];
+                    }
+                    memcpy(o, acc, sizeof acc);
+                } else {
+                    matmul_tile(out, inp, w, bias, C, OC, n, 1, o0, OC - o0, 0);
+                }
+            }
+        return;
+    }
     int tiles_n = (N + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
-    PARALLEL_FOR2
+    PARALLEL_FOR2((size_t)N * C * OC)
     for (int tn = 0; tn < tiles_n; tn++)
         for (int to = 0; to < tiles_o; to++) {
             int n0 = tn * TILE_N, o0 = to * TILE_O;
@@ -173,7 +199,7 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
         transpose(wt, w, C, OC);
         matmul_tiles(dinp, dout, wt, NULL, N, OC, C, 1);
     } else {
-        PARALLEL_FOR
+        PARALLEL_FOR((size_t)N * C * OC)
         for (int n = 0; n < N; n++)
             for (int i = 0; i < C; i++) {
                 float acc = 0.0f;
@@ -186,7 +212,7 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
     int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
     for (int nb = 0; nb < N; nb += BLOCK_N) {
         int n_end = N - nb < BLOCK_N ? N : nb + BLOCK_N;
-        PARALLEL_FOR2
+        PARALLEL_FOR2((size_t)(n_end - nb) * C * OC)
         for (int tc = 0; tc < tiles_c; tc++)
             for (int to = 0; to < tiles_o; to++) {
                 int i0 = tc * TILE_N, o0 = to * TILE_O;
@@ -207,7 +233,7 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
             }
     }
     if (dbias) {
-        PARALLEL_FOR
+        PARALLEL_FOR((size_t)N * C * OC)
         for (int to = 0; to < tiles_o; to++) {
             int o0 = to * TILE_O, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
             float acc[TILE_O] = {0};
@@ -219,13 +245,13 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
 }
 
 static void transpose(float *out, const float *inp, int R, int C) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)R * C)
     for (int c = 0; c < C; c++)
         for (int r = 0; r < R; r++) out[(size_t)c * R + r] = inp[(size_t)r * C + c];
 }
 
 static void transpose_backward(float *dinp, const float *dout, int R, int C) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)R * C)
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) dinp[(size_t)r * C + c] += dout[(size_t)c * R + r];
 }
@@ -234,7 +260,7 @@ static void attention_forward(float *out, float *scores, float *att, const float
                               int B, int T, int C, int NH) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
-    PARALLEL_FOR2
+    PARALLEL_FOR2((size_t)B * T * T * C)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
             for (int h = 0; h < NH; h++) {
@@ -249,7 +275,7 @@ static void attention_forward(float *out, float *scores, float *att, const float
 static void attention_scores(float *scores, const float *qkv, int B, int T, int C, int NH) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
-    PARALLEL_FOR2
+    PARALLEL_FOR2((size_t)B * T * T * C)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++) {
@@ -264,7 +290,7 @@ static void attention_backward(float *dqkv, const float *dout, const float *qkv,
                                const float *att, int B, int T, int C, int NH) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
-    PARALLEL_FOR2
+    PARALLEL_FOR2((size_t)B * T * T * C * 2)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             float datt[GG_MAX_CTX];
@@ -291,22 +317,22 @@ static void attention_decode(float *out, float *scores, float *att, const float 
 }
 
 static void gelu_forward(float *out, const float *inp, int N) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * 16)
     for (int i = 0; i < N; i++) out[i] = gelu(inp[i]);
 }
 
 static void gelu_backward(float *dinp, const float *inp, const float *dout, int N) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * 16)
     for (int i = 0; i < N; i++) dinp[i] += gelu_grad(inp[i]) * dout[i];
 }
 
 static void residual_forward(float *out, const float *a, const float *b, int N) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N)
     for (int i = 0; i < N; i++) out[i] = a[i] + b[i];
 }
 
 static void residual_backward(float *da, float *db, const float *dout, int N) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N)
     for (int i = 0; i < N; i++) {
         da[i] += dout[i];
         db[i] += dout[i];
@@ -314,7 +340,7 @@ static void residual_backward(float *da, float *db, const float *dout, int N) {
 }
 
 static void softmax_forward(float *probs, const float *logits, int N, int V) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * V * 8)
     for (int n = 0; n < N; n++) softmax_row(probs + (size_t)n * V, logits + (size_t)n * V, V);
 }
 
@@ -325,7 +351,7 @@ static void crossentropy_forward(float *losses, const float *probs, const int *t
 
 static void crossentropy_softmax_backward(float *dlogits, const float *probs, const int *targets,
                                           float dloss, int N, int V) {
-    PARALLEL_FOR
+    PARALLEL_FOR((size_t)N * V)
     for (int n = 0; n < N; n++)
         for (int i = 0; i < V; i++) {
             float p = probs[(size_t)n * V + i];
