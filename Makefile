@@ -32,13 +32,16 @@ all: build/glassgpt build/libglassgpt.a
 help:
 	@echo "glassgpt make targets:"
 	@echo "  make run     install what is missing, build, get the corpus, train the"
-	@echo "               tokenizer into $(TOKENIZER) (once) and show what it learned"
-	@echo "  make test    run every test: unit and property tests, the same under"
-	@echo "               AddressSanitizer + UBSan, and the command line end to end"
-	@echo "  make bench   time the tokenizer against a naive trainer (and sentencepiece)"
+	@echo "               tokenizer and the tiny and small models into models/ (once),"
+	@echo "               and show what they learned"
+	@echo "  make test    run every test: unit, property and gradient tests, the engine"
+	@echo "               against PyTorch's fixture, the same under AddressSanitizer +"
+	@echo "               UBSan, and the command line end to end"
+	@echo "  make bench   time the tokenizer (against a naive trainer and sentencepiece)"
+	@echo "               and the engine (against PyTorch on the CPU)"
 	@echo "  make         build build/glassgpt and build/libglassgpt.a"
 	@echo "  make setup   install missing Debian packages (apt-get)"
-	@echo "  make corpus  copy or download tinyshakespeare into data/ (CORPUS=path to use your own)"
+	@echo "  make corpus  put tinyshakespeare in data/ (CORPUS=path: a copy you have)"
 	@echo "  make clean   remove build/"
 
 # ---- the library and the command-line tool ----
@@ -92,7 +95,10 @@ test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/gla
 build/bench_bpe: bench/bench_bpe.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS)
 	$(CC) $(CFLAGS) bench/bench_bpe.c tests/ref_bpe.c build/libglassgpt.a $(LDLIBS) -o $@
 
-bench: corpus build/bench_bpe build/glassgpt
+build/bench_model: bench/bench_model.c build/libglassgpt.a $(HEADERS)
+	$(CC) $(CFLAGS) bench/bench_model.c build/libglassgpt.a $(LDLIBS) -o $@
+
+bench: corpus build/bench_bpe build/bench_model build/glassgpt
 	@scripts/setup.sh --bench
 	@bench/run.sh $(CORPUS_FILE)
 
@@ -108,7 +114,11 @@ $(TOKENIZER): | build/glassgpt corpus
 	@mkdir -p models
 	build/glassgpt bpe train $(CORPUS_FILE) -o $@ --trace models/tokenizer-trace.tsv
 
-run: setup corpus all $(TOKENIZER)
+# The default models, trained once (seconds for tiny, about a minute for small).
+models/%.ckpt: | $(TOKENIZER) build/glassgpt corpus
+	build/glassgpt train --data $(CORPUS_FILE) -t $(TOKENIZER) --preset $* -o $@
+
+run: setup corpus all $(TOKENIZER) models/tiny.ckpt models/small.ckpt
 	@scripts/run.sh $(TOKENIZER)
 
 clean:

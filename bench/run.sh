@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: the tokenizer's speed, with the machine it ran on, and
-# sentencepiece's BPE trainer and encoder on the same corpus side by side.
+# `make bench`: the speed of the tokenizer and of the engine, with the
+# machine they ran on, side by side with the tools a user might pick instead:
+# sentencepiece's BPE trainer and encoder, and PyTorch on the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-data/tinyshakespeare.txt}
@@ -13,6 +14,18 @@ echo "date:     $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "== glassgpt tokenizer"
 build/bench_bpe "$corpus"
+echo
+
+echo "== glassgpt engine ($(nproc) threads; OMP_NUM_THREADS=1 for one)"
+build/bench_model 2
+echo
+
+echo "== PyTorch on the CPU, the same models and batches"
+if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_bench.py 2
+else
+    echo "python3-torch is not installed (apt-get install python3-torch); skipped"
+fi
 echo
 
 echo "== sentencepiece (BPE, vocab 768, no splitting), the tool a user might pick instead"

@@ -3,13 +3,14 @@
 # Safe to run any number of times; quiet when there is nothing to do.
 #
 # usage: scripts/setup.sh [--bench]
-#   --bench  also install what `make bench` compares against (sentencepiece)
+#   --bench  install what `make bench` compares against instead: sentencepiece,
+#            and PyTorch with Debian's OpenBLAS
 set -euo pipefail
 
 # What building and testing need.
 packages=(gcc make libc6-dev coreutils curl ca-certificates)
 if [ "${1:-}" = "--bench" ]; then
-    packages=(sentencepiece)
+    packages=(sentencepiece python3-torch libopenblas0-pthread)
 fi
 
 missing=()

@@ -134,19 +134,15 @@ void gg_model_init_weights(gg_model *m, uint64_t seed) {
     gg_tensor_info t[GG_N_PARAM_TENSORS];
     gg_param_layout(c, t);
     gg_rng rng = gg_rng_seed(seed);
-    float *p = m->params_mem;
     float resid_scale = 1.0f / sqrtf(2.0f * (float)c->n_layer);
-    for (int i = 0; i < GG_N_PARAM_TENSORS; i++, p += t[i - 1].size) {
-        int is_ln_weight = i == GG_LN1W || i == GG_LN2W || i == GG_LNFW;
+    float *p = m->params_mem;
+    for (int i = 0; i < GG_N_PARAM_TENSORS; p += t[i].size, i++) {
         if (i == GG_WPE && c->pos_kind == GG_POS_SINUSOIDAL) continue;  // fixed, not learned
-        for (size_t k = 0; k < t[i].size; k++) {
-            if (is_ln_weight) p[k] = 1.0f;
-            else if (!t[i].decay) p[k] = 0.0f;  // biases
-            else {
-                float std = 0.02f * (i == GG_WOUT || i == GG_W2 ? resid_scale : 1.0f);
-                p[k] = std * gg_rng_normal(&rng);
-            }
-        }
+        int ln_weight = i == GG_LN1W || i == GG_LN2W || i == GG_LNFW;
+        // the projections into the residual stream start smaller, as in GPT-2
+        float std = 0.02f * (i == GG_WOUT || i == GG_W2 ? resid_scale : 1.0f);
+        for (size_t k = 0; k < t[i].size; k++)
+            p[k] = ln_weight ? 1.0f : t[i].decay ? std * gg_rng_normal(&rng) : 0.0f;
     }
 }
 

@@ -82,7 +82,8 @@ typedef struct {
     float *ln1;       // (L,B,T,C)
     float *ln1_mean, *ln1_rstd;  // (L,B,T)
     float *qkv;       // (L,B,T,3C)
-    float *scores;    // (L,B,NH,T,T) q.k / sqrt(hs), before the mask
+    float *scores;    // (L,B,NH,T,T) q.k / sqrt(hs) of the keys each query may see;
+                      // with an observer, of every pair: the scores before the mask
     float *att;       // (L,B,NH,T,T) after the causal mask and softmax
     float *atty;      // (L,B,T,C) heads concatenated
     float *attproj;   // (L,B,T,C) @ W_out

@@ -17,13 +17,18 @@
 #ifdef _OPENMP
 #include <omp.h>
 #define PRAGMA(x) _Pragma(#x)
-#define PARALLEL_FOR(work) PRAGMA(omp parallel for schedule(static) if ((work) >= 262144))
+#define PARALLEL_FOR(work) PRAGMA(omp parallel for schedule(static) if (worth_threads(work)))
 #define PARALLEL_FOR2(work) \
-    PRAGMA(omp parallel for collapse(2) schedule(static) if ((work) >= 262144))
+    PRAGMA(omp parallel for collapse(2) schedule(static) if (worth_threads(work)))
 #else
 #define PARALLEL_FOR(work)
 #define PARALLEL_FOR2(work)
 #endif
+
+// Whether a loop's work is worth waking the threads for. The kernels that
+// generation calls for a single position skip OpenMP altogether below it:
+// even a region that runs on one thread costs more than their work.
+static int worth_threads(size_t work) { return work >= 262144; }
 
 int gg_set_threads(int n) {
 #ifdef _OPENMP
@@ -60,6 +65,11 @@ static void encoder_backward(float *dwte, float *dwpe, const float *dout, const 
 
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                               const float *w, const float *b, int N, int C) {
+    if (!worth_threads((size_t)N * C * 4)) {
+        for (int n = 0; n < N; n++)
+            layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
+        return;
+    }
     PARALLEL_FOR((size_t)N * C * 4)
     for (int n = 0; n < N; n++)
         layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
@@ -317,6 +327,10 @@ static void attention_decode(float *out, float *scores, float *att, const float 
 }
 
 static void gelu_forward(float *out, const float *inp, int N) {
+    if (!worth_threads((size_t)N * 16)) {
+        for (int i = 0; i < N; i++) out[i] = gelu(inp[i]);
+        return;
+    }
     PARALLEL_FOR((size_t)N * 16)
     for (int i = 0; i < N; i++) out[i] = gelu(inp[i]);
 }
@@ -327,6 +341,10 @@ static void gelu_backward(float *dinp, const float *inp, const float *dout, int 
 }
 
 static void residual_forward(float *out, const float *a, const float *b, int N) {
+    if (!worth_threads((size_t)N)) {
+        for (int i = 0; i < N; i++) out[i] = a[i] + b[i];
+        return;
+    }
     PARALLEL_FOR((size_t)N)
     for (int i = 0; i < N; i++) out[i] = a[i] + b[i];
 }

@@ -101,17 +101,32 @@ double gg_bits_per_byte(const gg_trainer *tr, double loss) {
 
 int gg_eval_tokens(gg_model *m, const int *tokens, size_t n, double *loss, size_t *n_scored,
                    gg_error *err) {
+    enum { WINDOWS = 16 };  // full windows scored together, as a batch
     int T = m->cfg.ctx;
     double sum = 0.0;
-    size_t scored = 0;
-    for (size_t start = 0; start + 1 < n; start += (size_t)T) {
-        int t = n - 1 - start < (size_t)T ? (int)(n - 1 - start) : T;
-        int rc = gg_model_forward(m, tokens + start, tokens + start + 1, 1, t, err);
-        if (rc) return rc;
-        for (int i = 0; i < t; i++) sum += m->acts.losses[i];
+    size_t scored = 0, full = n > 1 ? (n - 1) / (size_t)T : 0;
+    int *x = malloc(sizeof *x * WINDOWS * (size_t)T), *y = malloc(sizeof *y * WINDOWS * (size_t)T);
+    int rc = x && y ? GG_OK : gg_fail(err, GG_ERR_NOMEM, "out of memory for a batch");
+    for (size_t w = 0; !rc && w < full; w += WINDOWS) {
+        int nb = full - w < WINDOWS ? (int)(full - w) : WINDOWS;
+        for (int b = 0; b < nb; b++) {
+            memcpy(x + b * T, tokens + (w + (size_t)b) * T, sizeof *x * (size_t)T);
+            memcpy(y + b * T, tokens + (w + (size_t)b) * T + 1, sizeof *y * (size_t)T);
+        }
+        rc = gg_model_forward(m, x, y, nb, T, err);
+        for (int i = 0; !rc && i < nb * T; i++) sum += m->acts.losses[i];
+        scored += (size_t)nb * T;
+    }
+    size_t start = full * (size_t)T;  // the last, shorter window
+    if (!rc && start + 1 < n) {
+        int t = (int)(n - 1 - start);
+        rc = gg_model_forward(m, tokens + start, tokens + start + 1, 1, t, err);
+        for (int i = 0; !rc && i < t; i++) sum += m->acts.losses[i];
         scored += (size_t)t;
     }
+    free(x);
+    free(y);
     *loss = scored ? sum / (double)scored : 0.0;
     *n_scored = scored;
-    return GG_OK;
+    return rc;
 }
