@@ -198,6 +198,16 @@ static void crossentropy_softmax_backward(float *dlogits, const float *probs, co
         }
 }
 
+static void adamw_update(float *p, const float *g, float *m, float *v, size_t n, float decay,
+                         float beta1, float beta2, float eps, float step_size, float bc2_sqrt) {
+    for (size_t i = 0; i < n; i++) {
+        p[i] *= decay;
+        m[i] += (g[i] - m[i]) * (1.0f - beta1);
+        v[i] = v[i] * beta2 + (1.0f - beta2) * g[i] * g[i];
+        p[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
+    }
+}
+
 const gg_ops gg_ops_ref = {
     .name = "reference",
     .encoder_forward = encoder_forward,
@@ -219,4 +229,5 @@ const gg_ops gg_ops_ref = {
     .softmax_forward = softmax_forward,
     .crossentropy_forward = crossentropy_forward,
     .crossentropy_softmax_backward = crossentropy_softmax_backward,
+    .adamw_update = adamw_update,
 };

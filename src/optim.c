@@ -61,14 +61,9 @@ int gg_adamw_step(gg_model *m, const gg_optim_cfg *o, float lr, int t, gg_error 
     for (int k = 0; k < GG_N_PARAM_TENSORS; off += info[k].size, k++) {
         if (k == GG_WPE && m->cfg.pos_kind == GG_POS_SINUSOIDAL) continue;
         float decay = info[k].decay ? 1.0f - lr * o->weight_decay : 1.0f;
-        float *p = m->params_mem + off, *g = m->grads_mem + off;
-        float *mm = m->m_mem + off, *vv = m->v_mem + off;
-        for (size_t i = 0; i < info[k].size; i++) {
-            p[i] *= decay;
-            mm[i] += (g[i] - mm[i]) * (1.0f - o->beta1);
-            vv[i] = vv[i] * o->beta2 + (1.0f - o->beta2) * g[i] * g[i];
-            p[i] -= step_size * mm[i] / (sqrtf(vv[i]) / bc2_sqrt + o->eps);
-        }
+        m->ops->adamw_update(m->params_mem + off, m->grads_mem + off, m->m_mem + off,
+                             m->v_mem + off, info[k].size, decay, o->beta1, o->beta2, o->eps,
+                             step_size, bc2_sqrt);
     }
     return GG_OK;
 }

@@ -156,6 +156,14 @@ static void test_cpu_kernels_match_reference(void) {
     o->encoder_backward(g2, gp2, dl, tokens, N, 4, C);
     CHECK(memcmp(g1, g2, sizeof *g1 * V * C) == 0 && memcmp(gp1, gp2, sizeof *gp1 * N * C) == 0,
           "encoder_backward");
+    // AdamW
+    float *pa = randn(1000, 1), *pb = copy(pa, 1000), *gr = randn(1000, 1);
+    float *ma = randn(1000, 0.1f), *mb = copy(ma, 1000), *va = zeros(1000), *vb = zeros(1000);
+    r->adamw_update(pa, gr, ma, va, 1000, 0.999f, 0.9f, 0.95f, 1e-8f, 1e-3f, 0.3f);
+    o->adamw_update(pb, gr, mb, vb, 1000, 0.999f, 0.9f, 0.95f, 1e-8f, 1e-3f, 0.3f);
+    CHECK(memcmp(pa, pb, 4000) == 0 && memcmp(ma, mb, 4000) == 0 && memcmp(va, vb, 4000) == 0,
+          "adamw_update");
+    free(pa), free(pb), free(gr), free(ma), free(mb), free(va), free(vb);
     float *all[] = {inp, w, bias, o1, o2, dout, di1, di2, dw1, dw2, db1, db2, qkv, a1, a2, s1, s2,
                     p1, p2, da, dq1, dq2, lw, lb, l1, l2, dl, dx1, dx2, dlw1, dlw2, dlb1, dlb2,
                     logits, pr1, pr2, t1, t2, wte, wpe, e1, e2, g1, g2, gp1, gp2};
