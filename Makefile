@@ -15,6 +15,7 @@ CFLAGS   += $(ARCH) -fopenmp -ffp-contract=off -std=c11 -Wall -Wextra -Werror \
 SANFLAGS := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g -ffp-contract=off \
             -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDLIBS   := -lm
+CLI_LIBS := -lmicrohttpd
 
 LIB_SRC  := $(wildcard src/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
@@ -27,22 +28,24 @@ TOKENIZER   := models/tokenizer.bpe
 
 .PHONY: all run test bench setup corpus help clean FORCE
 
-all: build/glassgpt build/libglassgpt.a
+all: build/glassgpt build/libglassgpt.a build/web/glassgpt.wasm
 
 help:
 	@echo "glassgpt make targets:"
 	@echo "  make run     install what is missing, build, get the corpus, train the"
 	@echo "               tokenizer and the tiny and small models into models/ (once),"
-	@echo "               and show what they learned"
+	@echo "               show what they learned, and serve the walkthrough at"
+	@echo "               http://127.0.0.1:8080/ (PORT=... to change; Ctrl-C stops)"
 	@echo "  make test    run every test: unit, property and gradient tests, the engine"
 	@echo "               against PyTorch's fixture, the same under AddressSanitizer +"
-	@echo "               UBSan, and the command line end to end"
+	@echo "               UBSan, the command line and the server end to end, native"
+	@echo "               against WebAssembly, and the page in Chromium"
 	@echo "  make bench   time the tokenizer (against a naive trainer and sentencepiece)"
 	@echo "               and the engine (against PyTorch on the CPU)"
-	@echo "  make         build build/glassgpt and build/libglassgpt.a"
+	@echo "  make         build build/glassgpt, build/libglassgpt.a and build/web/glassgpt.wasm"
 	@echo "  make setup   install missing Debian packages (apt-get)"
 	@echo "  make corpus  put tinyshakespeare in data/ (CORPUS=path: a copy you have)"
-	@echo "  make clean   remove build/"
+	@echo "  make clean   remove build/ and test-artifacts/"
 
 # ---- the library and the command-line tool ----
 
@@ -59,7 +62,7 @@ build/libglassgpt.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 build/glassgpt: $(CLI_SRC) build/libglassgpt.a $(HEADERS)
-	$(CC) $(CFLAGS) $(CLI_SRC) build/libglassgpt.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(CLI_SRC) build/libglassgpt.a $(LDLIBS) $(CLI_LIBS) -o $@
 
 # The same library and tool under AddressSanitizer and UndefinedBehaviorSanitizer.
 build/asan/obj/%.o: src/%.c $(HEADERS) | build/asan/obj
@@ -69,10 +72,25 @@ build/asan/libglassgpt.a: $(SAN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 build/asan/glassgpt: $(CLI_SRC) build/asan/libglassgpt.a $(HEADERS)
-	$(CC) $(SANFLAGS) $(CLI_SRC) build/asan/libglassgpt.a $(LDLIBS) -o $@
+	$(CC) $(SANFLAGS) $(CLI_SRC) build/asan/libglassgpt.a $(LDLIBS) $(CLI_LIBS) -o $@
 
 build/obj build/asan/obj:
 	mkdir -p $@
+
+# The same engine as WebAssembly, for the page: Debian's clang, lld and
+# wasi-libc, no emscripten. The exported functions are in wasm/exports.c.
+WASM_CC    := clang --target=wasm32-wasi --sysroot=/usr
+WASM_FLAGS := -O3 -msimd128 -ffp-contract=off -std=c11 -Wall -Wextra -Werror \
+              -D_POSIX_C_SOURCE=200809L -mexec-model=reactor \
+              -Wl,-z,stack-size=1048576 -Wl,--strip-all
+
+build/web/glassgpt.wasm: wasm/exports.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p build/web
+	$(WASM_CC) $(WASM_FLAGS) wasm/exports.c $(LIB_SRC) -lm -o $@
+
+# The browser tests' one npm package, from the committed lock file.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 # ---- tests ----
 
@@ -87,7 +105,8 @@ build/test_%: tests/test_%.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS)
 build/asan/test_%: tests/test_%.c tests/ref_bpe.c build/asan/libglassgpt.a $(HEADERS)
 	$(CC) $(SANFLAGS) $($(@F)_SRC) build/asan/libglassgpt.a $(LDLIBS) -o $@
 
-test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt
+test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt \
+      node_modules/.package-lock.json models/tiny.ckpt
 	@GLASSGPT_CORPUS=$(CORPUS_FILE) tests/run.sh
 
 # ---- benchmarks ----
@@ -118,8 +137,11 @@ $(TOKENIZER): | build/glassgpt corpus
 models/%.ckpt: | $(TOKENIZER) build/glassgpt corpus
 	build/glassgpt train --data $(CORPUS_FILE) -t $(TOKENIZER) --preset $* -o $@
 
+PORT ?= 8080
+
 run: setup corpus all $(TOKENIZER) models/tiny.ckpt models/small.ckpt
 	@scripts/run.sh $(TOKENIZER)
+	@build/glassgpt serve --port $(PORT)
 
 clean:
-	rm -rf build
+	rm -rf build test-artifacts

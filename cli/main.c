@@ -22,6 +22,7 @@ static const char usage[] =
     "  eval         score a model on a text: loss and bits per byte\n"
     "  inspect      show a model's configuration, tensors and training state\n"
     "  export       write a model as Hugging Face GPT-2 safetensors\n"
+    "  serve        serve the walkthrough page (libmicrohttpd)\n"
     "\n"
     "Run 'glassgpt COMMAND --help' for the options of a command.\n"
     "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.\n";
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     } commands[] = {
         {"bpe", cmd_bpe},           {"train", cmd_train},     {"generate", cmd_generate},
         {"eval", cmd_eval},         {"inspect", cmd_inspect}, {"export", cmd_export},
+        {"serve", cmd_serve},
     };
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

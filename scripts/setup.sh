@@ -7,8 +7,13 @@
 #            and PyTorch with Debian's OpenBLAS
 set -euo pipefail
 
-# What building and testing need.
-packages=(gcc make libc6-dev coreutils curl ca-certificates)
+# What building and testing need: the C toolchain, the WebAssembly one
+# (clang, lld, wasi-libc), libmicrohttpd for the server, Chromium and Node
+# for the browser tests, Python for two small test helpers.
+packages=(gcc make libc6-dev coreutils curl ca-certificates clang lld wasi-libc
+          libclang-rt-14-dev-wasm32 libmicrohttpd-dev chromium python3)
+command -v node > /dev/null || packages+=(nodejs)
+command -v npm > /dev/null || packages+=(npm)
 if [ "${1:-}" = "--bench" ]; then
     packages=(sentencepiece python3-torch libopenblas0-pthread)
 fi

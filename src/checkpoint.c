@@ -134,19 +134,15 @@ int gg_checkpoint_serialize(const gg_model *m, const gg_tokenizer *tok, int opt_
     return GG_OK;
 }
 
-int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_model *m,
-                        gg_tokenizer *tok, gg_train_state *train, int *has_train, gg_error *err) {
-    memset(m, 0, sizeof *m);
-    memset(tok, 0, sizeof *tok);
-    if (has_train) *has_train = 0;
-    reader r = {data, len, 0};
+int gg_checkpoint_header(const uint8_t *data, size_t len, const char *name, gg_config *cfg,
+                         gg_error *err) {
     if (!gg_is_checkpoint(data, len))
         return gg_fail(err, GG_ERR_FORMAT, "%s: not a glassgpt checkpoint (it does not start with "
                        "'" GG_CHECKPOINT_MAGIC "')", name);
     if (len < HEADER)
         return gg_fail(err, GG_ERR_FORMAT, "%s: truncated at byte %zu (the header alone is %d "
                        "bytes); was the file copied completely?", name, len, HEADER);
-    r.pos = 8;
+    reader r = {data, len, 8};
     uint32_t version = get_u32(&r);
     if (version != GG_CHECKPOINT_VERSION)
         return gg_fail(err, GG_ERR_FORMAT, "%s: checkpoint format version %u; this build of "
@@ -155,19 +151,32 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
                        "update glassgpt)" : "");
     uint32_t dims[7];
     for (int i = 0; i < 7; i++) dims[i] = get_u32(&r);
-    uint32_t flags = get_u32(&r), n_merges = get_u32(&r);
     for (int i = 0; i < 7; i++)
         if (dims[i] > 1u << 30)
             return gg_fail(err, GG_ERR_FORMAT, "%s: the header holds an impossible size (%u); "
                            "the file is corrupted", name, dims[i]);
-    gg_config cfg = {(int)dims[0], (int)dims[1], (int)dims[2], (int)dims[3], (int)dims[4],
-                     (int)dims[5], (int)dims[6]};
+    *cfg = (gg_config){(int)dims[0], (int)dims[1], (int)dims[2], (int)dims[3], (int)dims[4],
+                       (int)dims[5], (int)dims[6]};
     gg_error why;
-    if (gg_config_check(&cfg, &why))
+    if (gg_config_check(cfg, &why))
         return gg_fail(err, GG_ERR_FORMAT, "%s: the model's configuration is invalid: %s", name,
                        why.msg);
+    return GG_OK;
+}
+
+int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_model *m,
+                        gg_tokenizer *tok, gg_train_state *train, int *has_train, gg_error *err) {
+    memset(m, 0, sizeof *m);
+    memset(tok, 0, sizeof *tok);
+    if (has_train) *has_train = 0;
+    gg_config cfg;
+    int rc = gg_checkpoint_header(data, len, name, &cfg, err);
+    if (rc) return rc;
+    reader r = {data, len, 12 + 7 * 4};  // after the magic, version and dimensions
+    uint32_t flags = get_u32(&r), n_merges = get_u32(&r);
     if (flags & ~(uint32_t)(FLAG_OPT | FLAG_TRAIN))
         return gg_fail(err, GG_ERR_FORMAT, "%s: unknown flags 0x%x in the header", name, flags);
+    gg_error why;
     if (n_merges + GG_BPE_BYTES != (uint32_t)cfg.vocab)
         return gg_fail(err, GG_ERR_FORMAT, "%s: the model's vocabulary is %d but its tokenizer "
                        "has %u merges (256 + %u tokens)", name, cfg.vocab, n_merges, n_merges);
@@ -199,7 +208,7 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
         merges[i].right = get_u32(&r);
         counts[i] = get_u32(&r);
     }
-    int rc = gg_tokenizer_init(tok, merges, counts, (int)n_merges, NULL, &why);
+    rc = gg_tokenizer_init(tok, merges, counts, (int)n_merges, NULL, &why);
     free(merges);
     free(counts);
     if (rc) return gg_fail(err, rc, "%s: its tokenizer is invalid: %s", name, why.msg);

@@ -54,6 +54,11 @@ int gg_checkpoint_save(const char *path, const gg_model *m, const gg_tokenizer *
 int gg_checkpoint_load(const char *path, gg_model *m, gg_tokenizer *tok, gg_train_state *train,
                        int *has_train, gg_error *err);
 
+// Reads only the header of a checkpoint (its first bytes) into cfg, with the
+// same checks as gg_checkpoint_parse makes of it: for listing models quickly.
+int gg_checkpoint_header(const uint8_t *data, size_t len, const char *name, gg_config *cfg,
+                         gg_error *err);
+
 // Whether data starts like a checkpoint (to accept one where a tokenizer
 // file is expected).
 int gg_is_checkpoint(const uint8_t *data, size_t len);

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #include <unistd.h>
 
 int gg_read_file(const char *path, uint8_t **data, size_t *len, gg_error *err) {
@@ -46,6 +48,25 @@ int gg_read_file(const char *path, uint8_t **data, size_t *len, gg_error *err) {
     return GG_OK;
 }
 
+#ifdef __wasi__
+// WASI has neither mkstemp nor fchmod: a fixed temporary name will do, as a
+// page has one writer.
+int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_error *err) {
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + sizeof ".tmp");
+    if (!tmp) return gg_fail(err, GG_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", sizeof ".tmp");
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    ok = f && fclose(f) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    int saved = errno;
+    if (!ok) remove(tmp);
+    free(tmp);
+    return ok ? GG_OK : gg_fail(err, GG_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
+}
+#else
 int gg_write_file_atomic(const char *path, const void *data, size_t len,
                          gg_error *err) {
     size_t plen = strlen(path);
@@ -88,6 +109,7 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len,
     free(tmp);
     return GG_OK;
 }
+#endif
 
 void *gg_big_alloc(size_t size) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)

@@ -386,6 +386,43 @@ done:
     return rc;
 }
 
+long gg_bpe_encode_steps(const gg_tokenizer *t, const uint8_t *text, size_t n, int32_t *out,
+                         size_t cap) {
+    size_t used = 0, len = n;
+    int32_t *ids = malloc(sizeof *ids * (n ? n : 1));
+    if (!ids) return -1;
+    for (size_t i = 0; i < n; i++) ids[i] = text[i];
+    for (int32_t rank = -1;;) {
+        if (used + 2 + len > cap) {
+            free(ids);
+            return -1;
+        }
+        out[used++] = rank;
+        out[used++] = (int32_t)len;
+        memcpy(out + used, ids, sizeof *ids * len);
+        used += len;
+        rank = -1;  // the present pair of lowest rank
+        for (size_t i = 0; i + 1 < len; i++) {
+            int32_t r = rank_of(t, (uint32_t)ids[i], (uint32_t)ids[i + 1]);
+            if (r >= 0 && (rank < 0 || r < rank)) rank = r;
+        }
+        if (rank < 0) break;
+        size_t k = 0;  // merge it everywhere, left to right
+        for (size_t i = 0; i < len; i++) {
+            if (i + 1 < len && (uint32_t)ids[i] == t->merges[rank].left &&
+                (uint32_t)ids[i + 1] == t->merges[rank].right) {
+                ids[k++] = GG_BPE_BYTES + rank;
+                i++;
+            } else {
+                ids[k++] = ids[i];
+            }
+        }
+        len = k;
+    }
+    free(ids);
+    return (long)used;
+}
+
 // ---- decoding ----
 
 int gg_bpe_decoded_size(const gg_tokenizer *t, const uint32_t *ids, size_t n_ids,

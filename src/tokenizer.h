@@ -113,6 +113,15 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
                   uint32_t *ids, size_t *n_ids, gg_error *err);
 
+// Replays the encoder on a short text, round by round, for showing: each
+// round merges every occurrence of the present pair of lowest rank, as
+// minbpe does. Writes to out, for the start and after every round, the
+// state as [rank of the merge (-1 for the start), count, ids...], and
+// returns the number of words written, or -1 when cap is too small (16 + 3n
+// words per round is always enough). The last state equals gg_bpe_encode's.
+long gg_bpe_encode_steps(const gg_tokenizer *t, const uint8_t *text, size_t n, int32_t *out,
+                         size_t cap);
+
 // The number of bytes that ids decode to, or GG_ERR_ARG (with the index of
 // the offending id in the message) when an id is outside the vocabulary.
 int gg_bpe_decoded_size(const gg_tokenizer *t, const uint32_t *ids, size_t n_ids,

@@ -50,6 +50,11 @@ suite "command line (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt
 suite "model commands (optimised build)" env GLASSGPT=build/glassgpt tests/test_cli_model.sh
 suite "model commands (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_cli_model.sh
 
+suite "server (optimised build)" env GLASSGPT=build/glassgpt tests/test_server.sh
+suite "server (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_server.sh
+suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$GLASSGPT_CORPUS"
+suite "the walkthrough in Chromium" node tests/browser/walkthrough.mjs build/glassgpt
+
 echo "== all suites"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

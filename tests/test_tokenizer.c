@@ -458,6 +458,41 @@ static void test_file_rejects_malformed(void) {
     }
 }
 
+static void test_encode_steps_replay_the_encoder(void) {
+    size_t n;
+    uint8_t *text = shakespeare(&n);
+    const char *train = text ? (const char *)text : "the cat sat on the mat. the cat sat.";
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 768};
+    gg_bpe_train(&t, S(train), text ? n : strlen(train), &opts, NULL, NULL);
+    const char *words[] = {"To ", "To be, or not to be", "aaaaaaa", "", "\xe7\x8c\xab"};
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+        size_t len = strlen(words[w]), n_ids;
+        int32_t steps[4096];
+        uint32_t ids[64];
+        long used = gg_bpe_encode_steps(&t, S(words[w]), len, steps, 4096);
+        CHECK(used > 0, "'%s': no steps", words[w]);
+        gg_bpe_encode(&t, S(words[w]), len, ids, &n_ids, NULL);
+        // walk to the last state
+        long at = 0, last = 0;
+        int rounds = 0;
+        while (at < used) {
+            last = at;
+            at += 2 + steps[at + 1];
+            rounds++;
+        }
+        CHECK(steps[0] == -1 && steps[1] == (int32_t)len, "'%s': the first state is the bytes", words[w]);
+        CHECK(steps[last + 1] == (int32_t)n_ids &&
+              memcmp(steps + last + 2, ids, sizeof *ids * n_ids) == 0,
+              "'%s': the last state is not the encoding", words[w]);
+        if (w == 0 && text)  // "To " becomes "To" then "To "
+            CHECK(rounds == 3 && steps[last] >= 0 && steps[last + 2] == 418, "'To ' took %d rounds", rounds);
+    }
+    CHECK(gg_bpe_encode_steps(&t, S("abc"), 3, (int32_t[4]){0}, 4) == -1, "too small a buffer");
+    gg_tokenizer_free(&t);
+    free(text);
+}
+
 static void test_escape_bytes(void) {
     char out[128];
     const uint8_t in[] = "a b\n\t\\\x01\xff\xe2\x82\xac\xe2\x82";
@@ -483,5 +518,6 @@ int main(void) {
     RUN(test_file_accepts_comments_blank_lines_crlf_and_no_counts);
     RUN(test_file_rejects_malformed);
     RUN(test_escape_bytes);
+    RUN(test_encode_steps_replay_the_encoder);
     return check_summary();
 }

@@ -1,0 +1,136 @@
+// Browser tests of the walkthrough: a real `glassgpt serve` on a free port,
+// Debian's chromium driven by playwright-core. Each chapter must render with
+// no console errors, show the engine's numbers (checked against the native
+// command line), and answer the keyboard. Screenshots of every chapter, at
+// desktop and phone widths, go to test-artifacts/.
+//
+// usage: node tests/browser/walkthrough.mjs GLASSGPT
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const glassgpt = process.argv[2] || "build/glassgpt";
+const ARTIFACTS = "test-artifacts";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu-sandbox", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader",
+  "--use-webgpu-adapter=swiftshader"];
+
+let passed = 0, failed = 0;
+function check(ok, what) {
+  if (ok) passed++;
+  else { failed++; console.error("FAIL:", what); }
+}
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+const port = await freePort();
+const server = spawn(glassgpt, ["serve", "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+await new Promise((resolve, reject) => {
+  server.stdout.on("data", (d) => String(d).includes("serving") && resolve());
+  server.on("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+});
+const base = `http://127.0.0.1:${port}/`;
+const nativeEncode = (text) =>
+  execFileSync(glassgpt, ["bpe", "encode", "-t", "models/tokenizer.bpe"], { input: text }).toString().trim();
+
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+mkdirSync(ARTIFACTS, { recursive: true });
+try {
+  for (const [name, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 400, height: 800 }]]) {
+    const page = await browser.newPage({ viewport });
+    const errors = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const t0 = Date.now();
+    await page.goto(base);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+    console.log(`${name}: ready in ${Date.now() - t0} ms`);
+
+    // 1. the overview: the loaded model's sizes and a real prediction
+    const status = await page.textContent("#status");
+    check(/tiny\.ckpt, d 8, 2 layers, 2 heads, context 8, vocabulary 768/.test(status), `${name}: status "${status}"`);
+    const boxes = await page.$$eval("#overview-figure svg.diagram rect.box", (r) => r.length);
+    check(boxes >= 2 * 5 + 4, `${name}: the diagram has ${boxes} blocks`);
+    const heads = await page.$$eval("#overview-figure rect.head", (r) => r.length);
+    check(heads === 2 * 2, `${name}: each of 2 layers draws its 2 heads (${heads})`);
+    const next = Number(await page.getAttribute("#overview-next", "data-id"));
+    // the native engine's greedy token after the same 8 tokens
+    const ids = nativeEncode("The cat sat on a mat").split(" ").map(Number).slice(-8);
+    const windowText = execFileSync(glassgpt, ["bpe", "decode", "-t", "models/tokenizer.bpe"], { input: ids.join(" ") });
+    check(nativeEncode(windowText) === ids.join(" "), `${name}: the window re-encodes to itself`);
+    const generated = execFileSync(glassgpt, ["generate", "-m", "models/tiny.ckpt", "--prompt", String(windowText),
+      "-n", "1", "--temperature", "0"], { stdio: ["ignore", "pipe", "ignore"] }).toString();
+    const nextNative = nativeEncode(generated.slice(String(windowText).length).replace(/\n$/, ""));
+    check(String(next) === nextNative.split(" ")[0], `${name}: the page predicts token ${next}, the CLI ${nextNative}`);
+    await page.locator("#overview").screenshot({ path: `${ARTIFACTS}/1-overview-${name}.png` });
+
+    // 2. BPE: trained in the browser, all merges shown, 768 tokens in the grid
+    await page.waitForSelector("#bpe-figure[data-trained=true]");
+    check((await page.textContent("#bpe-counter")) === "Vocab: 768 tokens \u00b7 512 merges", `${name}: the counter at the end`);
+    const filled = await page.$$eval("#bpe-grid .cell:not(.empty)", (c) => c.length);
+    check(filled === 768, `${name}: ${filled} tokens in the grid after all merges`);
+    const ms = Number((await page.textContent("#bpe-timing")).match(/in (\d+) ms/)[1]);
+    console.log(`${name}: 512 merges in the browser in ${ms} ms`);
+    const cell418 = await page.textContent('#bpe-grid .cell[data-id="418"]');
+    check(cell418 === "To\u2423", `${name}: token 418 is "To␣" (${cell418})`);
+    await page.click('button[aria-label="Back to the bytes"]');
+    check((await page.textContent("#bpe-counter")) === "Vocab: 256 tokens \u00b7 0 merges", `${name}: back to the bytes`);
+    check((await page.textContent('#bpe-grid .cell[data-id="0"]')) === "NUL" &&
+          (await page.textContent('#bpe-grid .cell[data-id="32"]')) === "\u2423" &&
+          (await page.textContent('#bpe-grid .cell[data-id="128"]')) === "\\x80", `${name}: the bytes are labelled`);
+    await page.click('button[aria-label="One merge forward"]');
+    check((await page.textContent('#bpe-grid .cell[data-id="256"]')) === "e\u2423", `${name}: the first merge is "e␣"`);
+    const bars = await page.$$eval("#bpe-chart rect.bar", (r) => r.length);
+    check(bars === 10, `${name}: ten candidates (${bars})`);
+    await page.hover('#bpe-grid .cell[data-id="256"]');
+    check((await page.textContent("#bpe-tip")).includes("Merge 1 joined"), `${name}: hovering explains a token`);
+    await page.fill("#bpe-slider", "300");
+    check((await page.textContent("#bpe-counter")) === "Vocab: 556 tokens \u00b7 300 merges", `${name}: scrubbing`);
+    await page.click('button[aria-label="All merges"]');
+    await page.locator("#bpe").screenshot({ path: `${ARTIFACTS}/2-bpe-${name}.png` });
+
+    // 3. Tokenize: the same ids as the command line, on every keystroke
+    const chipIds = async () => (await page.$$eval("#tokenize-chips .chip", (c) => c.map((x) => x.dataset.id))).join(" ");
+    check((await chipIds()) === nativeEncode("To be, or not to be"), `${name}: the default text's ids`);
+    const typed = "Wherefore art thou, Romeo? \u732b\ud83d\udc08";
+    await page.fill("#tokenize-input", "");
+    await page.type("#tokenize-input", typed);
+    await page.waitForFunction((n) => document.querySelectorAll("#tokenize-chips .chip").length > 0 &&
+      document.querySelector("#tokenize-stats").textContent.includes(`${n} bytes`), new TextEncoder().encode(typed).length);
+    check((await chipIds()) === nativeEncode(typed), `${name}: typed text's ids equal glassgpt bpe encode`);
+    const trace = await page.$$eval("#tokenize-trace li", (l) => l.map((x) => [...x.querySelectorAll(".chip")].map((c) => c.dataset.id).join(",")));
+    check(trace.length === 3 && trace[0] === "84,111,32" && trace[2] === "418", `${name}: "To " replays T o ␣ -> To ␣ -> To␣ (${trace.join(" | ")})`);
+    await page.locator("#tokenize").screenshot({ path: `${ARTIFACTS}/3-tokenize-${name}.png` });
+    await page.screenshot({ path: `${ARTIFACTS}/page-${name}.png`, fullPage: true });
+
+    // keyboard: Tab reaches the navigator, Enter follows a link, and the
+    // BPE controls answer Enter and the arrow keys
+    await page.goto(base);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i++) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement?.getAttribute("href") === "#bpe");
+    }
+    check(reached, `${name}: Tab reaches the navigator's link to BPE`);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => location.hash === "#bpe");
+    await page.focus("#bpe-slider");
+    await page.keyboard.press("Home");
+    await page.keyboard.press("ArrowRight");
+    check((await page.textContent("#bpe-counter")) === "Vocab: 257 tokens \u00b7 1 merges", `${name}: the slider answers the keys`);
+
+    check(errors.length === 0, `${name}: console errors: ${errors.join(" | ")}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  server.kill("SIGINT");
+}
+writeFileSync(`${ARTIFACTS}/README.txt`, "Screenshots of the walkthrough, written by tests/browser/walkthrough.mjs.\n");
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,67 @@
+// Native against WebAssembly: the tokenizer trained by glassgpt.wasm (in
+// Node) must equal the native one merge for merge, count for count and
+// trace row for trace row, and encode the same texts to the same ids.
+//
+// usage: node tests/wasm_parity.mjs GLASSGPT CORPUS
+import { execFileSync } from "node:child_process";
+import { readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../web/engine-core.js";
+
+const [glassgpt, corpusPath] = process.argv.slice(2);
+let passed = 0, failed = 0;
+const check = (ok, what) => { if (ok) passed++; else { failed++; console.error("FAIL:", what); } };
+const equal = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+const engine = await Engine.load(readFileSync("build/web/glassgpt.wasm"));
+const corpus = readFileSync(corpusPath);
+const dir = mkdtempSync(join(tmpdir(), "glassgpt-parity-"));
+try {
+  const tokPath = join(dir, "t.bpe"), tracePath = join(dir, "t.tsv");
+  execFileSync(glassgpt, ["bpe", "train", corpusPath, "-o", tokPath, "--trace", tracePath]);
+
+  const t0 = performance.now();
+  const h = engine.trainBpe(corpus, 768);
+  const ms = performance.now() - t0;
+  const wasm = engine.tokenizerTables(h);
+  console.log(`wasm: 512 merges in ${ms.toFixed(0)} ms`);
+
+  // merges and counts, against the native file
+  const lines = readFileSync(tokPath, "utf8").split("\n").slice(2).filter((l) => l && !l.startsWith("#"));
+  const native = lines.map((l) => l.split("#")[0].trim().split(/\s+/).map(Number));
+  check(native.length === 512 && wasm.merges.length === 1024, "512 merges on both sides");
+  check(native.every(([l, r, c], i) => wasm.merges[2 * i] === l && wasm.merges[2 * i + 1] === r && wasm.counts[i] === c),
+        "every merge and count equals the native trainer's");
+
+  // the trace, against the native TSV
+  const rows = readFileSync(tracePath, "utf8").trim().split("\n").slice(1).map((l) => l.split("\t"));
+  let same = rows.length === 5120;
+  for (const [step, id, rank, left, right, count] of rows) {
+    const at = 32 * (step - 1), k = rank - 1;
+    same &&= wasm.trace[at] === +id && wasm.trace[at + 2 + 3 * k] === +left &&
+      wasm.trace[at + 3 + 3 * k] === +right && wasm.trace[at + 4 + 3 * k] === +count;
+  }
+  check(same, "the trace equals the native trace, row for row");
+
+  // encodings
+  const samples = [
+    corpus.subarray(0, 200000),
+    new TextEncoder().encode("To be, or not to be"),
+    new TextEncoder().encode("\u732b\u304c\u5ea7\u3063\u305f \ud83d\udc08 caf\u00e9"),
+    Uint8Array.from({ length: 5000 }, (_, i) => (i * 2654435761) >>> 24),
+    new Uint8Array(20000).fill(97),
+  ];
+  for (const [i, bytes] of samples.entries()) {
+    const file = join(dir, `s${i}`);
+    writeFileSync(file, bytes);
+    const nat = execFileSync(glassgpt, ["bpe", "encode", "-t", tokPath, file], { maxBuffer: 1 << 26 })
+      .toString().trim().split(" ").filter(Boolean).map(Number);
+    check(equal(Array.from(engine.encode(h, bytes)), nat), `sample ${i}: wasm and native encodings differ`);
+  }
+  engine.freeTokenizer(h);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,135 @@
+// The engine, loaded from glassgpt.wasm: a thin wrapper over its exported
+// functions (wasm/exports.c). It runs wherever WebAssembly does: in the
+// page's worker, and in Node for the tests. Every number comes from the C
+// engine; this file only moves bytes in and out of its memory.
+import { wasiImports } from "./wasi.js";
+
+export const BPE_TOP = 10;            // candidates recorded per training step
+const STEP_WORDS = 2 + 3 * BPE_TOP;   // words of one gg_bpe_step
+
+export class Engine {
+  static async load(bytes) {
+    let instance;
+    const imports = wasiImports(() => instance.exports.memory);
+    ({ instance } = await WebAssembly.instantiate(bytes, imports));
+    instance.exports._initialize();
+    return new Engine(instance.exports);
+  }
+
+  constructor(exports) {
+    this.x = exports;
+  }
+
+  get memory() { return this.x.memory.buffer; }  // changes when memory grows
+
+  error() {
+    const p = this.x.gg_last_error();
+    const bytes = new Uint8Array(this.memory, p);
+    return new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
+  }
+
+  // Copies bytes into the module; returns the pointer (free it).
+  put(bytes) {
+    const p = this.x.gg_alloc(bytes.length);
+    new Uint8Array(this.memory, p, bytes.length).set(bytes);
+    return p;
+  }
+
+  // A copy of n elements of type T (Uint32Array, Float32Array...) at p.
+  take(T, p, n) { return new T(this.memory, p, n).slice(); }
+
+  // Trains a tokenizer on bytes; returns a handle (free with freeTokenizer).
+  trainBpe(bytes, vocab) {
+    const p = this.put(bytes);
+    const h = this.x.gg_bpe_train_text(p, bytes.length, vocab);
+    this.x.gg_free(p);
+    if (!h) throw new Error(this.error());
+    return h;
+  }
+
+  parseBpe(text) {
+    const bytes = new TextEncoder().encode(text);
+    const p = this.put(bytes);
+    const h = this.x.gg_bpe_parse(p, bytes.length);
+    this.x.gg_free(p);
+    if (!h) throw new Error(this.error());
+    return h;
+  }
+
+  freeTokenizer(h) { this.x.gg_bpe_free(h); }
+
+  // Everything about a tokenizer, copied out as typed arrays: the merges
+  // (pairs of ids), their counts, the bytes of every token, and, when it
+  // was trained here, the trace: for each step, the new id, the number of
+  // candidates, and (left, right, count) of the best ten.
+  tokenizerTables(h) {
+    const x = this.x, n = x.gg_bpe_n_merges(h), vocab = 256 + n;
+    const tokenStart = this.take(Uint32Array, x.gg_bpe_token_start(h), vocab + 1);
+    const tracePtr = x.gg_bpe_trace(h);
+    return {
+      vocab,
+      merges: this.take(Uint32Array, x.gg_bpe_merges(h), 2 * n),
+      counts: this.take(Uint32Array, x.gg_bpe_counts(h), n),
+      tokenStart,
+      tokenBytes: this.take(Uint8Array, x.gg_bpe_token_bytes(h), tokenStart[vocab]),
+      trace: tracePtr ? this.take(Uint32Array, tracePtr, STEP_WORDS * n) : null,
+      trainedTokens: Number(x.gg_bpe_trained_tokens(h)),
+    };
+  }
+
+  encode(h, bytes) {
+    const p = this.put(bytes), out = this.x.gg_alloc(4 * Math.max(1, bytes.length));
+    const n = this.x.gg_bpe_encode_text(h, p, bytes.length, out);
+    const ids = n >= 0 ? this.take(Uint32Array, out, n) : null;
+    this.x.gg_free(p);
+    this.x.gg_free(out);
+    if (!ids) throw new Error(this.error());
+    return ids;
+  }
+
+  // The encoder's rounds on a short text: a list of {rank, ids}.
+  encodeSteps(h, bytes) {
+    const cap = 16 + 3 * bytes.length * (bytes.length + 2);
+    const p = this.put(bytes), out = this.x.gg_alloc(4 * cap);
+    const used = this.x.gg_bpe_steps(h, p, bytes.length, out, cap);
+    const words = used >= 0 ? this.take(Int32Array, out, used) : null;
+    this.x.gg_free(p);
+    this.x.gg_free(out);
+    if (!words) throw new Error(this.error());
+    const steps = [];
+    for (let at = 0; at < words.length; at += 2 + words[at + 1])
+      steps.push({ rank: words[at], ids: Array.from(words.subarray(at + 2, at + 2 + words[at + 1])) });
+    return steps;
+  }
+
+  // Loads a checkpoint; returns a handle (free with freeModel).
+  loadModel(bytes) {
+    const p = this.put(bytes);
+    const h = this.x.gg_model_load(p, bytes.length);
+    this.x.gg_free(p);
+    if (!h) throw new Error(this.error());
+    return h;
+  }
+
+  freeModel(h) { this.x.gg_model_free_all(h); }
+
+  modelConfig(h) {
+    const [vocab, dModel, nLayer, nHead, ctx, dFF, posKind] =
+      new Int32Array(this.memory, this.x.gg_model_config(h), 7);
+    return { vocab, dModel, nLayer, nHead, ctx, dFF, pos: posKind ? "sinusoidal" : "learned" };
+  }
+
+  modelTokenizer(h) { return this.x.gg_model_tokenizer(h); }
+
+  // Runs the model on token ids; returns the next-token probabilities after
+  // the last one (a Float32Array of the vocabulary's size).
+  nextTokenProbs(h, ids) {
+    const { vocab } = this.modelConfig(h);
+    const p = this.x.gg_alloc(4 * ids.length);
+    new Int32Array(this.memory, p, ids.length).set(ids);
+    const probs = this.x.gg_model_run(h, p, ids.length);
+    this.x.gg_free(p);
+    if (!probs) throw new Error(this.error());
+    return this.take(Float32Array, probs + 4 * vocab * (ids.length - 1), vocab);
+  }
+}

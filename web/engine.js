@@ -1,0 +1,46 @@
+// The page's one way to the engine: every call goes to the worker that runs
+// glassgpt.wasm, and comes back as a promise.
+const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const pending = new Map();
+let seq = 0;
+
+worker.onmessage = ({ data }) => {
+  const p = pending.get(data.seq);
+  pending.delete(data.seq);
+  if (data.error) p.reject(new Error(data.error));
+  else p.resolve(data.result);
+};
+
+function call(op, args = {}, transfer = []) {
+  return new Promise((resolve, reject) => {
+    pending.set(++seq, { resolve, reject });
+    worker.postMessage({ seq, op, args }, transfer);
+  });
+}
+
+const utf8 = new TextEncoder();
+const bytesOf = (text) => (typeof text === "string" ? utf8.encode(text) : text);
+
+export const engine = {
+  init: () => call("init", { wasmUrl: new URL("glassgpt.wasm", location.href).href }),
+  // Trains a tokenizer in the worker: {id, ms, vocab, merges, counts,
+  // tokenStart, tokenBytes, trace, trainedTokens}.
+  trainBpe(text, vocab = 768) {
+    const bytes = bytesOf(text).slice();
+    return call("trainBpe", { bytes: bytes.buffer, vocab }, [bytes.buffer]);
+  },
+  tokenizerTables: (id) => call("tokenizerTables", { id }),
+  async encode(id, text) {
+    return (await call("encode", { id, bytes: bytesOf(text) })).ids;
+  },
+  async encodeSteps(id, text) {
+    return (await call("encodeSteps", { id, bytes: bytesOf(text) })).steps;
+  },
+  // Loads a checkpoint (an ArrayBuffer): {id, config}. Its tokenizer is used
+  // with the same id.
+  loadModel: (bytes) => call("loadModel", { bytes }, [bytes]),
+  async nextTokenProbs(id, ids) {
+    return (await call("nextTokenProbs", { id, ids: Int32Array.from(ids) })).probs;
+  },
+  free: (id) => call("free", { id }),
+};

@@ -1,0 +1,46 @@
+// Boots the walkthrough: starts the engine in its worker, loads the corpus
+// and a model from the server, and hands them to the chapters.
+import { engine } from "./engine.js";
+import { overview } from "./chapters/overview.js";
+import { bpe } from "./chapters/bpe.js";
+import { tokenize } from "./chapters/tokenize.js";
+
+const status = document.getElementById("status");
+
+async function fetchBytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${r.statusText}`);
+  return r.arrayBuffer();
+}
+
+// Highlights the section being read in the navigator.
+function followSections() {
+  const links = new Map([...document.querySelectorAll(".toc a")].map((a) => [a.hash.slice(1), a]));
+  const seen = new IntersectionObserver((entries) => {
+    for (const e of entries)
+      if (e.isIntersecting) for (const [id, a] of links) a.classList.toggle("current", id === e.target.id);
+  }, { rootMargin: "-40% 0px -55% 0px" });
+  document.querySelectorAll("main section").forEach((s) => seen.observe(s));
+}
+
+async function boot() {
+  await engine.init();
+  const models = await (await fetch("api/models")).json();
+  if (!models.length) throw new Error("the server has no models; run `make run` to train them");
+  const pick = models.find((m) => m.name === "tiny.ckpt") || models[0];
+  const [modelBytes, corpus] = await Promise.all([fetchBytes(pick.url), fetchBytes("data/tinyshakespeare.txt")]);
+  const model = { name: pick.name, ...(await engine.loadModel(modelBytes)) };
+  model.tokenizer = await engine.tokenizerTables(model.id);
+  const c = model.config;
+  status.textContent = `Engine ready: ${model.name}, d ${c.dModel}, ${c.nLayer} layers, ` +
+    `${c.nHead} heads, context ${c.ctx}, vocabulary ${c.vocab}.`;
+  await Promise.all([overview(model), bpe(new Uint8Array(corpus)), tokenize(model)]);
+  document.body.dataset.ready = "true";
+}
+
+followSections();
+window.glassgpt = { ready: boot().catch((e) => {
+  status.textContent = `The engine could not start: ${e.message}`;
+  status.classList.add("error");
+  throw e;
+}) };

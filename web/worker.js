@@ -1,0 +1,74 @@
+// The engine's worker: long work (training a tokenizer, running a model)
+// happens here, so the page never freezes. Requests and answers are small
+// messages; tables travel back as transferred buffers, never as JSON.
+import { Engine } from "./engine-core.js";
+
+let engine;
+const objects = new Map();  // handle -> {kind, ptr}
+let next = 1;
+
+function keep(kind, ptr) {
+  const id = next++;
+  objects.set(id, { kind, ptr });
+  return id;
+}
+
+function tokenizerPtr(id) {
+  const o = objects.get(id);
+  if (!o) throw new Error(`no tokenizer ${id}`);
+  return o.kind === "model" ? engine.modelTokenizer(o.ptr) : o.ptr;
+}
+
+const transfer = (tables) =>
+  Object.values(tables).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer);
+
+const handlers = {
+  async init({ wasmUrl }) {
+    const bytes = await (await fetch(wasmUrl)).arrayBuffer();
+    engine = await Engine.load(bytes);
+    return { ok: true };
+  },
+  trainBpe({ bytes, vocab }) {
+    const t0 = performance.now();
+    const ptr = engine.trainBpe(new Uint8Array(bytes), vocab);
+    const ms = performance.now() - t0;
+    const tables = engine.tokenizerTables(ptr);
+    return [{ id: keep("tokenizer", ptr), ms, ...tables }, transfer(tables)];
+  },
+  tokenizerTables({ id }) {
+    const tables = engine.tokenizerTables(tokenizerPtr(id));
+    return [tables, transfer(tables)];
+  },
+  encode({ id, bytes }) {
+    const ids = engine.encode(tokenizerPtr(id), new Uint8Array(bytes));
+    return [{ ids }, [ids.buffer]];
+  },
+  encodeSteps({ id, bytes }) {
+    return { steps: engine.encodeSteps(tokenizerPtr(id), new Uint8Array(bytes)) };
+  },
+  loadModel({ bytes }) {
+    const ptr = engine.loadModel(new Uint8Array(bytes));
+    return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
+  },
+  nextTokenProbs({ id, ids }) {
+    const probs = engine.nextTokenProbs(objects.get(id).ptr, ids);
+    return [{ probs }, [probs.buffer]];
+  },
+  free({ id }) {
+    const o = objects.get(id);
+    if (o?.kind === "tokenizer") engine.freeTokenizer(o.ptr);
+    if (o?.kind === "model") engine.freeModel(o.ptr);
+    objects.delete(id);
+    return {};
+  },
+};
+
+self.onmessage = async ({ data: { seq, op, args } }) => {
+  try {
+    const out = await handlers[op](args);
+    const [result, buffers] = Array.isArray(out) ? out : [out, []];
+    self.postMessage({ seq, result }, buffers);
+  } catch (e) {
+    self.postMessage({ seq, error: String(e.message || e) });
+  }
+};
