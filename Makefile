@@ -117,7 +117,8 @@ build/bench_bpe: bench/bench_bpe.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS
 build/bench_model: bench/bench_model.c build/libglassgpt.a $(HEADERS)
 	$(CC) $(CFLAGS) bench/bench_model.c build/libglassgpt.a $(LDLIBS) -o $@
 
-bench: corpus build/bench_bpe build/bench_model build/glassgpt
+bench: setup corpus all build/bench_bpe build/bench_model node_modules/.package-lock.json \
+       models/tiny.ckpt
 	@scripts/setup.sh --bench
 	@bench/run.sh $(CORPUS_FILE)
 

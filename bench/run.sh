@@ -28,6 +28,10 @@ else
 fi
 echo
 
+echo "== the walkthrough page in Chromium"
+node bench/page_bench.mjs build/glassgpt
+echo
+
 echo "== sentencepiece (BPE, vocab 768, no splitting), the tool a user might pick instead"
 if ! command -v spm_train > /dev/null; then
     echo "not installed (apt-get install sentencepiece); skipped"

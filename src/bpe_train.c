@@ -23,6 +23,7 @@
 
 #define NONE UINT32_MAX
 #define DEAD UINT32_MAX
+#define NOINLINE __attribute__((noinline))
 
 typedef struct {
     uint32_t tok;         // token id, DEAD once merged into its left neighbour
@@ -145,7 +146,11 @@ static heap_entry heap_pop(trainer *tr) {
 // Pops current candidates, best first, into top[] until it holds want of them
 // or the heap is empty. Stale entries are re-keyed on the way. Returns how
 // many were found, or -1 when out of memory.
-static int best_candidates(trainer *tr, heap_entry *top, int want) {
+// (Kept out of line, here and in merge_pair: a browser compiles a
+// WebAssembly function quickly first and well later, and only calls made
+// after that use the good code; one function the size of the whole
+// training loop would never get it.)
+NOINLINE static int best_candidates(trainer *tr, heap_entry *top, int want) {
     int found = 0;
     while (found < want && tr->heap_len > 0) {
         heap_entry e = heap_pop(tr);
@@ -163,7 +168,7 @@ static int best_candidates(trainer *tr, heap_entry *top, int want) {
 
 // Replaces every occurrence of pair w, left to right, by token z, and offers
 // the pairs this made to the heap.
-static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_tokens) {
+NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_tokens) {
     node *seq = tr->seq;
     uint32_t len = tr->pairs[w].len;  // no merge can add occurrences of w
     tr->n_fresh = 0;
