@@ -276,18 +276,18 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
     return m;
 }
 
-// Encodes a short segment of 1 <= n <= SHORT_SEGMENT bytes into ids by
-// merging the leftmost pair of lowest rank until none is left; returns the
-// number of ids. Slots are never moved: a merged-away slot is unlinked, and
+// Encodes a short segment of 1 <= n <= span bytes into ids by merging the
+// leftmost pair of lowest rank until none is left; returns the number of
+// ids. Slots are never moved: a merged-away slot is unlinked, and
 // key[i] = rank << 5 | i orders the pairs by rank, then by position, so a
 // plain minimum over a fixed-size array (which the compiler vectorises)
-// finds the next merge.
-static size_t encode_short(const gg_tokenizer *t, const uint8_t *text, size_t n, uint32_t *ids) {
+// finds the next merge. span is a constant at each call (8, 16 or 32).
+static inline size_t encode_short_span(const gg_tokenizer *t, const uint8_t *text, size_t n,
+                                       uint32_t *ids, const size_t span) {
     uint32_t tok[SHORT_SEGMENT], key[SHORT_SEGMENT];
     uint8_t prev[SHORT_SEGMENT], next[SHORT_SEGMENT];  // SHORT_SEGMENT: none
-    for (size_t i = 0; i < SHORT_SEGMENT; i++) {
-        key[i] = NONE;
-        if (i >= n) continue;
+    for (size_t i = 0; i < span; i++) key[i] = NONE;
+    for (size_t i = 0; i < n; i++) {
         tok[i] = text[i];
         prev[i] = (uint8_t)(i > 0 ? i - 1 : SHORT_SEGMENT);
         next[i] = (uint8_t)(i + 1 < n ? i + 1 : SHORT_SEGMENT);
@@ -296,7 +296,7 @@ static size_t encode_short(const gg_tokenizer *t, const uint8_t *text, size_t n,
     }
     for (;;) {
         uint32_t m = NONE;
-        for (size_t i = 0; i < SHORT_SEGMENT; i++) m = key[i] < m ? key[i] : m;
+        for (size_t i = 0; i < span; i++) m = key[i] < m ? key[i] : m;
         if (m == NONE) break;
         uint32_t i = m & 31, j = next[i], r;
         tok[i] = GG_BPE_BYTES + (m >> 5);
@@ -316,6 +316,12 @@ static size_t encode_short(const gg_tokenizer *t, const uint8_t *text, size_t n,
     size_t m = 0;
     for (size_t i = 0; i < SHORT_SEGMENT; i = next[i]) ids[m++] = tok[i];
     return m;
+}
+
+static size_t encode_short(const gg_tokenizer *t, const uint8_t *text, size_t n, uint32_t *ids) {
+    return n <= 8 ? encode_short_span(t, text, n, ids, 8)
+         : n <= 16 ? encode_short_span(t, text, n, ids, 16)
+         : encode_short_span(t, text, n, ids, SHORT_SEGMENT);
 }
 
 static int joinable(const gg_tokenizer *t, uint8_t x, uint8_t y) {
@@ -342,6 +348,10 @@ int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
         end = start + 1;
         while (end < n && joinable(t, text[end - 1], text[end])) end++;
         size_t len = end - start;
+        if (len == 1) {  // a lone byte is its own token
+            ids[out++] = text[start];
+            continue;
+        }
         if (len <= 8) {
             uint64_t key = 0;
             for (size_t i = 0; i < len; i++) key |= (uint64_t)text[start + i] << (8 * i);
