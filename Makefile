@@ -19,7 +19,7 @@ CLI_LIBS := -lmicrohttpd
 
 LIB_SRC  := $(wildcard src/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
-HEADERS  := $(wildcard src/*.h cli/*.h tests/*.h) build/flags
+HEADERS  := $(wildcard src/*.h cli/*.h tests/*.h bench/*.h) build/flags
 LIB_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
 SAN_OBJ  := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
 

@@ -8,25 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "../src/fileio.h"
 #include "../src/tokenizer.h"
 #include "../tests/ref_bpe.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static double time_train(const uint8_t *text, size_t n, int vocab, int runs, gg_tokenizer *keep) {
     double t[16];

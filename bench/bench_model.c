@@ -14,26 +14,11 @@
 #include <omp.h>
 #endif
 
+#include "bench.h"
 #include "../src/generate.h"
 #include "../src/model.h"
 #include "../src/sampler.h"
 #include "../src/train.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // The peak of one core: 12 independent chains of 16-wide FMAs, enough to
 // hide their latency. (Loop interchange would fold them into one chain.)

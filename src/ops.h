@@ -80,9 +80,9 @@ typedef struct gg_ops {
     void (*crossentropy_softmax_backward)(float *dlogits, const float *probs,
                                           const int *targets, float dloss, int N, int V);
 
-    // One AdamW update of n parameters, as torch.optim.AdamW does it:
-    // p *= decay; m += (g - m)(1 - beta1); v = beta2 v + (1 - beta2) g^2;
-    // p -= step_size * m / (sqrt(v) / bc2_sqrt + eps)
+    // One AdamW update of n parameters, as torch.optim.AdamW does it
+    // (adamw_one in ops_rows.h): p *= decay; m += (g - m)(1 - beta1);
+    // v = beta2 v + (1 - beta2) g^2; p -= step_size * m / (sqrt(v) / bc2_sqrt + eps)
     void (*adamw_update)(float *p, const float *g, float *m, float *v, size_t n, float decay,
                          float beta1, float beta2, float eps, float step_size, float bc2_sqrt);
 } gg_ops;

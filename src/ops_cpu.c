@@ -317,14 +317,6 @@ static void attention_backward(float *dqkv, const float *dout, const float *qkv,
         }
 }
 
-static void attention_decode(float *out, float *scores, float *att, const float *q,
-                             const float *k, const float *v, int len, int C, int NH) {
-    int hs = C / NH;
-    float scale = 1.0f / sqrtf((float)hs);
-    for (int h = 0; h < NH; h++)
-        attention_row(out + h * hs, scores + (size_t)h * len, att + (size_t)h * len, q + h * hs,
-                      k + h * hs, v + h * hs, C, len - 1, len, hs, scale);
-}
 
 static void gelu_forward(float *out, const float *inp, int N) {
     if (!worth_threads((size_t)N * 16)) {
@@ -380,12 +372,8 @@ static void crossentropy_softmax_backward(float *dlogits, const float *probs, co
 static void adamw_update(float *p, const float *g, float *m, float *v, size_t n, float decay,
                          float beta1, float beta2, float eps, float step_size, float bc2_sqrt) {
     PARALLEL_FOR(n * 8)
-    for (size_t i = 0; i < n; i++) {
-        p[i] *= decay;
-        m[i] += (g[i] - m[i]) * (1.0f - beta1);
-        v[i] = v[i] * beta2 + (1.0f - beta2) * g[i] * g[i];
-        p[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
-    }
+    for (size_t i = 0; i < n; i++)
+        adamw_one(&p[i], g[i], &m[i], &v[i], decay, beta1, beta2, eps, step_size, bc2_sqrt);
 }
 
 const gg_ops gg_ops_cpu = {
@@ -401,7 +389,7 @@ const gg_ops gg_ops_cpu = {
     .attention_forward = attention_forward,
     .attention_scores = attention_scores,
     .attention_backward = attention_backward,
-    .attention_decode = attention_decode,
+    .attention_decode = attention_decode_heads,
     .gelu_forward = gelu_forward,
     .gelu_backward = gelu_backward,
     .residual_forward = residual_forward,

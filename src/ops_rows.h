@@ -109,6 +109,26 @@ static inline float tanh_via_exp(float u) {
     return copysignf((1.0f - t) / (1.0f + t), u);
 }
 
+// One query against a cache, for every head: the attention_decode kernel,
+// the same in both tables.
+static inline void attention_decode_heads(float *out, float *scores, float *att, const float *q,
+                                          const float *k, const float *v, int len, int C, int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int h = 0; h < NH; h++)
+        attention_row(out + h * hs, scores + (size_t)h * len, att + (size_t)h * len, q + h * hs,
+                      k + h * hs, v + h * hs, C, len - 1, len, hs, scale);
+}
+
+// AdamW on one parameter, as torch.optim.AdamW does it.
+static inline void adamw_one(float *p, float g, float *m, float *v, float decay, float beta1,
+                             float beta2, float eps, float step_size, float bc2_sqrt) {
+    *p *= decay;
+    *m += (g - *m) * (1.0f - beta1);
+    *v = *v * beta2 + (1.0f - beta2) * g * g;
+    *p -= step_size * *m / (sqrtf(*v) / bc2_sqrt + eps);
+}
+
 static inline float gelu(float x) {
     const float s = 0.7978845608028654f;  // sqrt(2 / pi)
     return 0.5f * x * (1.0f + tanh_via_exp(s * (x + 0.044715f * x * x * x)));

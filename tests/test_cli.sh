@@ -10,22 +10,7 @@ CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE NAME COMMAND...: runs COMMAND, checks its exit status; stdout
-# and stderr are kept in $T/out and $T/err for further checks.
-expect() {
-    local want=$1 name=$2
-    shift 2
-    "$@" > "$T/out" 2> "$T/err"
-    local rc=$?
-    if [ "$rc" -eq "$want" ]; then ok; else fail "$name: exit $rc, expected $want; stderr: $(head -c 400 "$T/err")"; fi
-}
-# contains FILE TEXT NAME
-contains() { if grep -qF -- "$2" "$1"; then ok; else fail "$3: '$2' not in $(head -c 400 "$1")"; fi; }
+source tests/lib.sh
 
 # ---- help and usage ----
 expect 0 "glassgpt --help" "$G" --help
@@ -147,5 +132,4 @@ printf '99999999999999999999' > "$T/huge.ids"
 expect 1 "decode huge number" "$G" bpe decode -t "$T/s.bpe" "$T/huge.ids"
 contains "$T/err" "out of range" "huge number message"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

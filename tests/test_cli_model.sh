@@ -10,19 +10,7 @@ CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-expect() {
-    local want=$1 name=$2
-    shift 2
-    "$@" > "$T/out" 2> "$T/err"
-    local rc=$?
-    if [ "$rc" -eq "$want" ]; then ok; else fail "$name: exit $rc, expected $want; stderr: $(head -c 600 "$T/err")"; fi
-}
-contains() { if grep -qF -- "$2" "$1"; then ok; else fail "$3: '$2' not in $(head -c 600 "$1")"; fi; }
-same() { if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; fi; }
+source tests/lib.sh
 
 head -c 200000 "$CORPUS" > "$T/text.txt"
 "$G" bpe train "$T/text.txt" -o "$T/tok.bpe" --vocab 300 > /dev/null || fail "training the tokenizer"
@@ -122,5 +110,4 @@ contains "$T/err" "newer glassgpt" "newer version message"
 expect 1 "a foreign file as a model" "$G" inspect "$T/tok.bpe"
 contains "$T/err" "not a glassgpt checkpoint" "foreign file message"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,10 +8,7 @@ set -u
 cd "$(dirname "$0")/.."
 G=${GLASSGPT:-build/glassgpt}
 T=$(mktemp -d)
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+source tests/lib.sh
 
 mkdir -p "$T/models" "$T/data"
 cp models/tiny.ckpt "$T/models/" 2> /dev/null || "$G" train --data data/tinyshakespeare.txt \
@@ -99,5 +96,4 @@ wait $pid
 rc=$?
 [ $rc -eq 0 ] && ok || fail "serve exited $rc on Ctrl-C"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
