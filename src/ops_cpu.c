@@ -40,7 +40,7 @@ int gg_set_threads(int n) {
 #endif
 }
 
-enum { TILE_N = 4, TILE_O = 64, LANES = 16 };
+enum { TILE_N = 4, TILE_O = 64 };  // a tile: rows by columns of the output
 
 static void encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
                             int N, int T, int C) {
