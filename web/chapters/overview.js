@@ -95,5 +95,5 @@ export async function overview(model) {
   document.getElementById("overview-note").textContent =
     `The sentence is ${ids.length} tokens; ` + (ids.length > ctx
       ? `this model's context holds ${ctx}, so it sees the last ${ctx}. `
-      : "") + `A model this small (${model.name}) guesses poorly; the chapters that follow open up each block.`;
+      : "") + `A model this small (${model.name}) guesses poorly, but its guess is its own.`;
 }
