@@ -105,8 +105,11 @@ build/test_%: tests/test_%.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS)
 build/asan/test_%: tests/test_%.c tests/ref_bpe.c build/asan/libglassgpt.a $(HEADERS)
 	$(CC) $(SANFLAGS) $($(@F)_SRC) build/asan/libglassgpt.a $(LDLIBS) -o $@
 
-test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt \
-      node_modules/.package-lock.json models/tiny.ckpt
+build/dump_logits: tests/dump_logits.c build/libglassgpt.a $(HEADERS)
+	$(CC) $(CFLAGS) tests/dump_logits.c build/libglassgpt.a $(LDLIBS) -o $@
+
+test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt build/dump_logits \
+      node_modules/.package-lock.json models/tiny.ckpt models/small.ckpt
 	@GLASSGPT_CORPUS=$(CORPUS_FILE) tests/run.sh
 
 # ---- benchmarks ----

@@ -52,7 +52,8 @@ suite "model commands (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassg
 
 suite "server (optimised build)" env GLASSGPT=build/glassgpt tests/test_server.sh
 suite "server (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_server.sh
-suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$GLASSGPT_CORPUS"
+suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$GLASSGPT_CORPUS" \
+    models/tiny.ckpt models/small.ckpt
 suite "the walkthrough in Chromium" node tests/browser/walkthrough.mjs build/glassgpt
 
 echo "== all suites"

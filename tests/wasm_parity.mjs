@@ -1,15 +1,18 @@
 // Native against WebAssembly: the tokenizer trained by glassgpt.wasm (in
 // Node) must equal the native one merge for merge, count for count and
-// trace row for trace row, and encode the same texts to the same ids.
+// trace row for trace row, and encode the same texts to the same ids. For
+// the same checkpoint and tokens, the logits must agree (within 1e-5
+// relative; in practice to the bit), greedy generation must give the same
+// text, and a checkpoint written by the wasm build must run natively.
 //
-// usage: node tests/wasm_parity.mjs GLASSGPT CORPUS
+// usage: node tests/wasm_parity.mjs GLASSGPT CORPUS [MODEL...]
 import { execFileSync } from "node:child_process";
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../web/engine-core.js";
 
-const [glassgpt, corpusPath] = process.argv.slice(2);
+const [glassgpt, corpusPath, ...modelPaths] = process.argv.slice(2);
 let passed = 0, failed = 0;
 const check = (ok, what) => { if (ok) passed++; else { failed++; console.error("FAIL:", what); } };
 const equal = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
@@ -60,6 +63,38 @@ try {
     check(equal(Array.from(engine.encode(h, bytes)), nat), `sample ${i}: wasm and native encodings differ`);
   }
   engine.freeTokenizer(h);
+
+  // models: logits, greedy text, and a checkpoint the wasm build writes
+  const line = "ROMEO:\nBut, soft! what light through yonder window breaks?";
+  for (const path of modelPaths) {
+    const m = engine.loadModel(readFileSync(path));
+    const { ctx, vocab } = engine.modelConfig(m);
+    const ids = Array.from(engine.encode(engine.modelTokenizer(m), new TextEncoder().encode(line))).slice(0, ctx);
+    const wasmLogits = engine.logits(m, ids);
+    const native = execFileSync("build/dump_logits", [path, ...ids.map(String)], { maxBuffer: 1 << 28 })
+      .toString().trim().split(/\s+/).map(Number);
+    let close = native.length === wasmLogits.length, bitwise = 0;
+    for (let i = 0; close && i < native.length; i++) {
+      close = Math.abs(wasmLogits[i] - native[i]) <= 1e-6 + 1e-5 * Math.abs(native[i]);
+      if (Math.fround(native[i]) === wasmLogits[i]) bitwise++;
+    }
+    check(close, `${path}: wasm and native logits differ`);
+    console.log(`${path}: ${bitwise} of ${native.length} logits equal to the bit`);
+
+    const prompt = Array.from(engine.encode(engine.modelTokenizer(m), new TextEncoder().encode("ROMEO:")));
+    const decode = (t) => execFileSync(glassgpt, ["bpe", "decode", "-t", path], { input: Array.from(t).join(" ") }).toString();
+    const wasmText = "ROMEO:" + decode(engine.generateGreedy(m, prompt, 3 * ctx));
+    const nativeText = execFileSync(glassgpt, ["generate", "-m", path, "--prompt", "ROMEO:", "-n", String(3 * ctx),
+      "--temperature", "0"], { stdio: ["ignore", "pipe", "ignore"] }).toString().replace(/\n$/, "");
+    check(wasmText === nativeText, `${path}: greedy text differs:\n${JSON.stringify(wasmText)}\n${JSON.stringify(nativeText)}`);
+
+    const file = join(dir, "from-wasm.ckpt");
+    writeFileSync(file, engine.serializeModel(m));
+    const again = execFileSync(glassgpt, ["generate", "-m", file, "--prompt", "ROMEO:", "-n", String(3 * ctx),
+      "--temperature", "0"], { stdio: ["ignore", "pipe", "ignore"] }).toString().replace(/\n$/, "");
+    check(again === nativeText, `${path}: a checkpoint written by the wasm build generates differently`);
+    engine.freeModel(m);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@
 #include "../src/checkpoint.h"
 #include "../src/generate.h"
 #include "../src/model.h"
+#include "../src/sampler.h"
 #include "../src/tokenizer.h"
 
 #define EXPORT(name) __attribute__((export_name(#name))) name
@@ -120,4 +121,37 @@ wasm_tokenizer *EXPORT(gg_model_tokenizer)(wasm_model *w) { return &w->tok; }
 const float *EXPORT(gg_model_run)(wasm_model *w, const int *tokens, int T) {
     if (gg_model_forward(&w->model, tokens, NULL, 1, T, &last_error)) return NULL;
     return w->model.acts.probs;
+}
+
+// The logits (T, V) of the last gg_model_run.
+const float *EXPORT(gg_model_logits)(const wasm_model *w) { return w->model.acts.logits; }
+
+// Greedy generation with the KV cache: feeds the n_prompt tokens, then
+// writes n tokens to out. Returns n, or -1.
+int EXPORT(gg_model_generate_greedy)(wasm_model *w, const int *prompt, int n_prompt, int n,
+                                     int *out) {
+    gg_generator g;
+    gg_sampler s;
+    if (gg_generator_init(&g, &w->model, 1, &last_error)) return -1;
+    if (gg_sampler_init(&s, w->model.cfg.vocab, 0.0f, 0, 1.0f, 1, &last_error)) {
+        gg_generator_free(&g);
+        return -1;
+    }
+    int rc = GG_OK;
+    for (int i = 0; !rc && i < n_prompt; i++) rc = gg_generator_push(&g, prompt[i], &last_error);
+    for (int i = 0; !rc && i < n; i++) {
+        out[i] = gg_sample(&s, g.logits);
+        if (i + 1 < n) rc = gg_generator_push(&g, out[i], &last_error);
+    }
+    gg_sampler_free(&s);
+    gg_generator_free(&g);
+    return rc ? -1 : n;
+}
+
+// The model as a glassgpt checkpoint, in a fresh buffer (gg_free it); its
+// size goes to *len. NULL on failure.
+uint8_t *EXPORT(gg_model_serialize)(const wasm_model *w, size_t *len) {
+    uint8_t *buf;
+    if (gg_checkpoint_serialize(&w->model, &w->tok.tok, 0, NULL, &buf, len, &last_error)) return NULL;
+    return buf;
 }

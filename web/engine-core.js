@@ -121,6 +121,41 @@ export class Engine {
 
   modelTokenizer(h) { return this.x.gg_model_tokenizer(h); }
 
+  // Runs the model on token ids; returns every position's logits, (T, V).
+  logits(h, ids) {
+    const { vocab } = this.modelConfig(h);
+    const p = this.x.gg_alloc(4 * ids.length);
+    new Int32Array(this.memory, p, ids.length).set(ids);
+    const ok = this.x.gg_model_run(h, p, ids.length);
+    this.x.gg_free(p);
+    if (!ok) throw new Error(this.error());
+    return this.take(Float32Array, this.x.gg_model_logits(h), vocab * ids.length);
+  }
+
+  // Greedy generation with the KV cache: n token ids after the prompt's.
+  generateGreedy(h, ids, n) {
+    const p = this.x.gg_alloc(4 * ids.length), out = this.x.gg_alloc(4 * n);
+    new Int32Array(this.memory, p, ids.length).set(ids);
+    const got = this.x.gg_model_generate_greedy(h, p, ids.length, n, out);
+    const tokens = got >= 0 ? this.take(Int32Array, out, n) : null;
+    this.x.gg_free(p);
+    this.x.gg_free(out);
+    if (!tokens) throw new Error(this.error());
+    return tokens;
+  }
+
+  // The model as a glassgpt checkpoint file, for download.
+  serializeModel(h) {
+    const lenPtr = this.x.gg_alloc(4);
+    const buf = this.x.gg_model_serialize(h, lenPtr);
+    const len = new Uint32Array(this.memory, lenPtr, 1)[0];
+    this.x.gg_free(lenPtr);
+    if (!buf) throw new Error(this.error());
+    const bytes = this.take(Uint8Array, buf, len);
+    this.x.gg_free(buf);
+    return bytes;
+  }
+
   // Runs the model on token ids; returns the next-token probabilities after
   // the last one (a Float32Array of the vocabulary's size).
   nextTokenProbs(h, ids) {
