@@ -13,6 +13,7 @@
 #include "../src/model.h"
 #include "../src/sampler.h"
 #include "../src/tokenizer.h"
+#include "../src/train.h"
 
 #define EXPORT(name) __attribute__((export_name(#name))) name
 
@@ -89,9 +90,24 @@ long EXPORT(gg_bpe_steps)(const wasm_tokenizer *w, const uint8_t *text, size_t n
 
 // ---- models ----
 
+// What the observer saw in the last observed forward pass: every named
+// intermediate, by name and layer, with its shape.
+enum { MAX_SEEN = 16 * 64 };
+typedef struct {
+    const char *name;
+    int layer, ndim, shape[4];
+    const float *data;
+} seen_tensor;
+
 typedef struct {
     gg_model model;
     wasm_tokenizer tok;
+    seen_tensor seen[MAX_SEEN];
+    int n_seen;
+    // training, once gg_train_begin has been called
+    gg_trainer trainer;
+    int *tokens;
+    int training;
 } wasm_model;
 
 wasm_model *EXPORT(gg_model_load)(const uint8_t *data, size_t n) {
@@ -107,6 +123,8 @@ wasm_model *EXPORT(gg_model_load)(const uint8_t *data, size_t n) {
 
 void EXPORT(gg_model_free_all)(wasm_model *w) {
     if (!w) return;
+    if (w->training) gg_trainer_free(&w->trainer);
+    free(w->tokens);
     gg_model_free(&w->model);
     gg_tokenizer_free(&w->tok.tok);
     free(w);
@@ -154,4 +172,121 @@ uint8_t *EXPORT(gg_model_serialize)(const wasm_model *w, size_t *len) {
     uint8_t *buf;
     if (gg_checkpoint_serialize(&w->model, &w->tok.tok, 0, NULL, &buf, len, &last_error)) return NULL;
     return buf;
+}
+
+// ---- a new model, training ----
+
+// A fresh model with the configuration cfg (7 ints, as gg_model_config),
+// its weights initialised from seed, and a copy of tokenizer tok.
+wasm_model *EXPORT(gg_model_create)(const wasm_tokenizer *tok, const gg_config *cfg, uint32_t seed) {
+    wasm_model *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    const gg_tokenizer *t = &tok->tok;
+    if (cfg->vocab != gg_tokenizer_vocab(t)) {
+        gg_fail(&last_error, GG_ERR_ARG, "the model's vocabulary (%d) is not the tokenizer's (%d)",
+                cfg->vocab, gg_tokenizer_vocab(t));
+        free(w);
+        return NULL;
+    }
+    if (gg_tokenizer_init(&w->tok.tok, t->merges, t->counts, t->n_merges, NULL, &last_error)) {
+        free(w);
+        return NULL;
+    }
+    if (gg_model_init(&w->model, cfg, &last_error)) {
+        gg_tokenizer_free(&w->tok.tok);
+        free(w);
+        return NULL;
+    }
+    gg_model_init_weights(&w->model, seed);
+    return w;
+}
+
+// Prepares training on text: tokenizes it, splits it 90/10, and sets up
+// AdamW with warmup and cosine decay over steps.
+int EXPORT(gg_train_begin)(wasm_model *w, const uint8_t *text, size_t n, int batch, float lr,
+                           int steps, uint32_t seed) {
+    if (w->training) gg_trainer_free(&w->trainer);
+    free(w->tokens);
+    w->training = 0;
+    w->tokens = malloc(sizeof *w->tokens * (n ? n : 1));
+    size_t n_ids;
+    if (!w->tokens) return gg_fail(&last_error, GG_ERR_NOMEM, "out of memory");
+    if (gg_bpe_encode(&w->tok.tok, text, n, (uint32_t *)w->tokens, &n_ids, &last_error)) return -1;
+    gg_optim_cfg opt = gg_optim_defaults();
+    opt.lr = lr;
+    opt.total = steps;
+    opt.warmup = steps / 20;
+    if (gg_trainer_init(&w->trainer, &w->model, w->tokens, n_ids, batch, w->model.cfg.ctx, &opt,
+                        seed, &w->tok.tok, &last_error))
+        return -1;
+    w->training = 1;
+    return 0;
+}
+
+// Runs k optimizer steps, writing each step's training loss to losses.
+// Returns the number of steps done so far, or -1.
+int EXPORT(gg_train_run)(wasm_model *w, int k, float *losses) {
+    if (!w->training) return gg_fail(&last_error, GG_ERR_ARG, "training has not begun");
+    for (int i = 0; i < k; i++) {
+        if (gg_train_step(&w->trainer, &last_error)) return -1;
+        losses[i] = w->trainer.last_loss;
+    }
+    return w->trainer.step;
+}
+
+// The validation loss on up to `windows` fixed held-out windows; -1 on error.
+float EXPORT(gg_train_validate)(wasm_model *w, int windows) {
+    float loss;
+    if (!w->training || gg_train_eval(&w->trainer, windows, &loss, &last_error)) return -1.0f;
+    return loss;
+}
+
+float EXPORT(gg_train_bits_per_byte)(const wasm_model *w, float loss) {
+    return (float)gg_bits_per_byte(&w->trainer, loss);
+}
+
+// ---- tensors and intermediates, read in place ----
+
+// Parameter tensor k (model.h's order); its name and shape go to *name and
+// shape[3] (unused dimensions 0).
+const float *EXPORT(gg_model_tensor)(const wasm_model *w, int k, const char **name, int *shape) {
+    if (k < 0 || k >= GG_N_PARAM_TENSORS) return NULL;
+    gg_tensor_info info[GG_N_PARAM_TENSORS];
+    gg_param_layout(&w->model.cfg, info);
+    size_t off = 0;
+    for (int i = 0; i < k; i++) off += info[i].size;
+    *name = info[k].name;
+    for (int d = 0; d < 3; d++) shape[d] = d < info[k].ndim ? info[k].shape[d] : 0;
+    return w->model.params_mem + off;
+}
+
+static void remember(void *user, const char *name, int layer, const float *data, const int *shape,
+                     int ndim) {
+    wasm_model *w = user;
+    if (w->n_seen == MAX_SEEN) return;
+    seen_tensor *t = &w->seen[w->n_seen++];
+    *t = (seen_tensor){name, layer, ndim, {0, 0, 0, 0}, data};
+    memcpy(t->shape, shape, sizeof *shape * (size_t)ndim);
+}
+
+// Runs the model on T tokens with the observer on: every intermediate,
+// the scores before the mask included, can then be read with gg_model_seen.
+int EXPORT(gg_model_observe)(wasm_model *w, const int *tokens, int T) {
+    w->n_seen = 0;
+    w->model.observe = remember;
+    w->model.observe_user = w;
+    int rc = gg_model_forward(&w->model, tokens, NULL, 1, T, &last_error);
+    w->model.observe = NULL;
+    return rc ? -1 : w->n_seen;
+}
+
+// Intermediate `name` of layer `layer` (-1 outside the blocks) from the last
+// observed pass; its shape goes to shape[4]. NULL if there is none.
+const float *EXPORT(gg_model_seen)(const wasm_model *w, const char *name, int layer, int *shape) {
+    for (int i = 0; i < w->n_seen; i++)
+        if (strcmp(w->seen[i].name, name) == 0 && w->seen[i].layer == layer) {
+            memcpy(shape, w->seen[i].shape, sizeof w->seen[i].shape);
+            return w->seen[i].data;
+        }
+    return NULL;
 }

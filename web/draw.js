@@ -89,3 +89,90 @@ export function barChart(container, rows, { width = 360, rowHeight = 22, format 
   });
   return s;
 }
+
+// The diverging scale of every heatmap: blue for negative, dark near zero,
+// orange for positive, by |value| / scale.
+export function diverging(v, scale) {
+  const t = Math.max(-1, Math.min(1, v / (scale || 1)));
+  const dark = [32, 34, 40], hot = [234, 108, 32], cold = [56, 120, 240];
+  const end = t >= 0 ? hot : cold, a = Math.abs(t);
+  return dark.map((d, i) => Math.round(d + (end[i] - d) * a));
+}
+
+// A heatmap of a matrix (rows x cols, row-major) on a canvas, crisp at any
+// pixel ratio, with a numeric legend and the value under the pointer.
+// Tall matrices are drawn transposed (one column per row) to fit.
+export function heatmap(container, { name, data, rows, cols, highlightRows = [] }) {
+  const transposed = rows > cols * 4;
+  const R = transposed ? cols : rows, C = transposed ? rows : cols;
+  const at = (r, c) => (transposed ? data[c * cols + r] : data[r * cols + c]);
+  let scale = 0;
+  for (const v of data) scale = Math.max(scale, Math.abs(v));
+  const width = Math.max(120, container.clientWidth || 300);
+  const cw = width / C, ch = Math.max(2, Math.min(14, 160 / R));
+  const canvas = el("canvas", { class: "heatmap", role: "img",
+    "aria-label": `${name}: ${rows} by ${cols}, values from ${(-scale).toFixed(3)} to ${scale.toFixed(3)}` });
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(R * ch * dpr);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${R * ch}px`;
+  const g = canvas.getContext("2d");
+  const img = g.createImageData(canvas.width, canvas.height);
+  for (let y = 0; y < canvas.height; y++) {
+    const r = Math.min(R - 1, Math.floor(y / (ch * dpr)));
+    for (let x = 0; x < canvas.width; x++) {
+      const c = Math.min(C - 1, Math.floor(x / (cw * dpr)));
+      const [cr, cg, cb] = diverging(at(r, c), scale), i = 4 * (y * canvas.width + x);
+      img.data[i] = cr; img.data[i + 1] = cg; img.data[i + 2] = cb; img.data[i + 3] = 255;
+    }
+  }
+  g.putImageData(img, 0, 0);
+  g.strokeStyle = "#ffffff";
+  g.lineWidth = Math.max(1, dpr);
+  for (const hr of highlightRows) {  // a row of the matrix: a column when transposed
+    if (transposed) g.strokeRect(hr * cw * dpr, 0, Math.max(cw, 2) * dpr, canvas.height);
+    else g.strokeRect(0, hr * ch * dpr, canvas.width, ch * dpr);
+  }
+  const readout = el("div", { class: "readout" }, `${name} [${rows}\u00d7${cols}]` +
+    (transposed ? ", drawn on its side" : ""));
+  canvas.addEventListener("mousemove", (e) => {
+    const b = canvas.getBoundingClientRect();
+    const c = Math.min(C - 1, Math.floor(((e.clientX - b.left) / b.width) * C));
+    const r = Math.min(R - 1, Math.floor(((e.clientY - b.top) / b.height) * R));
+    const [row, col] = transposed ? [c, r] : [r, c];
+    readout.textContent = `${name}[${row}][${col}] = ${at(r, c).toFixed(5)}`;
+  });
+  const legend = el("div", { class: "legend" },
+    el("span", {}, (-scale).toFixed(3)), el("span", { class: "ramp" }), el("span", {}, scale.toFixed(3)));
+  container.replaceChildren(canvas, el("div", { class: "heat-foot" }, readout, legend));
+}
+
+// A line chart in SVG of named series of [x, y] points, with optional
+// horizontal reference lines.
+export function lineChart(container, { series, refs = [], xLabel = "step", yLabel = "loss" }) {
+  const W = 640, H = 240, L = 44, B = 26, T = 10, Rm = 12;
+  const pts = series.flatMap((s) => s.points);
+  const ys = pts.map((p) => p[1]).concat(refs.map((r) => r.y));
+  const xMax = Math.max(1, ...pts.map((p) => p[0]));
+  const lo = Math.min(...ys), hi = Math.max(...ys), pad = Math.max(0.1, (hi - lo) * 0.08);
+  const yMin = Math.max(0, lo - pad), yMax = hi + pad;
+  const X = (x) => L + ((W - L - Rm) * x) / xMax, Y = (y) => T + ((H - T - B) * (yMax - y)) / (yMax - yMin);
+  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
+    "aria-label": series.map((x) => `${x.name}: ${x.points.length ? x.points.at(-1)[1].toFixed(3) : "none"}`).join(", ") });
+  for (let k = 0; k <= 4; k++) {
+    const y = yMin + ((yMax - yMin) * k) / 4;
+    svg("line", { x1: L, x2: W - Rm, y1: Y(y), y2: Y(y), class: "grid-line" }, s);
+    svg("text", { x: L - 6, y: Y(y) + 4, "text-anchor": "end", class: "axis" }, s).textContent = y.toFixed(1);
+  }
+  svg("text", { x: W - Rm, y: H - 6, "text-anchor": "end", class: "axis" }, s).textContent = `${xLabel} ${xMax}`;
+  svg("text", { x: L, y: H - 6, class: "axis" }, s).textContent = yLabel;
+  for (const r of refs) {
+    svg("line", { x1: L, x2: W - Rm, y1: Y(r.y), y2: Y(r.y), class: "ref-line" }, s);
+    svg("text", { x: W - Rm, y: Y(r.y) - 4, "text-anchor": "end", class: "axis" }, s).textContent = r.label;
+  }
+  for (const ser of series)
+    if (ser.points.length)
+      svg("polyline", { class: `series ${ser.cls}`, points: ser.points.map(([x, y]) => `${X(x)},${Y(y)}`).join(" ") }, s);
+  container.replaceChildren(s);
+}

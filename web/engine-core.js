@@ -156,6 +156,84 @@ export class Engine {
     return bytes;
   }
 
+  // A fresh model of config ({vocab, dModel, nLayer, nHead, ctx, dFF, pos})
+  // with the tokenizer of model or tokenizer handle tok, seeded.
+  createModel(tok, config, seed = 1) {
+    const c = this.x.gg_alloc(28);
+    new Int32Array(this.memory, c, 7).set([config.vocab, config.dModel, config.nLayer, config.nHead,
+      config.ctx, config.dFF, config.pos === "sinusoidal" ? 1 : 0]);
+    const h = this.x.gg_model_create(tok, c, seed);
+    this.x.gg_free(c);
+    if (!h) throw new Error(this.error());
+    return h;
+  }
+
+  trainBegin(h, bytes, { batch = 16, lr = 1e-3, steps = 2000, seed = 1 } = {}) {
+    const p = this.put(bytes);
+    const rc = this.x.gg_train_begin(h, p, bytes.length, batch, lr, steps, seed);
+    this.x.gg_free(p);
+    if (rc < 0) throw new Error(this.error());
+  }
+
+  // k training steps: {step, losses}.
+  trainRun(h, k) {
+    const out = this.x.gg_alloc(4 * k);
+    const step = this.x.gg_train_run(h, k, out);
+    const losses = step >= 0 ? this.take(Float32Array, out, k) : null;
+    this.x.gg_free(out);
+    if (!losses) throw new Error(this.error());
+    return { step, losses };
+  }
+
+  validate(h, windows = 16) {
+    const loss = this.x.gg_train_validate(h, windows);
+    if (loss < 0) throw new Error(this.error());
+    return { loss, bpb: this.x.gg_train_bits_per_byte(h, loss) };
+  }
+
+  cString(p) {
+    const bytes = new Uint8Array(this.memory, p);
+    return new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
+  }
+
+  // Copies of the parameter tensors named (all when names is empty):
+  // {name: {shape, data}}.
+  tensors(h, names = []) {
+    const out = {}, nameP = this.x.gg_alloc(4), shapeP = this.x.gg_alloc(12);
+    for (let k = 0; ; k++) {
+      const p = this.x.gg_model_tensor(h, k, nameP, shapeP);
+      if (!p) break;
+      const name = this.cString(new Uint32Array(this.memory, nameP, 1)[0]);
+      if (names.length && !names.includes(name)) continue;
+      const shape = Array.from(new Int32Array(this.memory, shapeP, 3)).filter((d) => d > 0);
+      out[name] = { shape, data: this.take(Float32Array, p, shape.reduce((a, b) => a * b, 1)) };
+    }
+    this.x.gg_free(nameP);
+    this.x.gg_free(shapeP);
+    return out;
+  }
+
+  // Runs the model on ids with the observer on, and copies the intermediates
+  // asked for, as [[name, layer], ...]: {"name/layer": {shape, data}}.
+  observe(h, ids, wanted) {
+    const p = this.x.gg_alloc(4 * ids.length);
+    new Int32Array(this.memory, p, ids.length).set(ids);
+    const n = this.x.gg_model_observe(h, p, ids.length);
+    this.x.gg_free(p);
+    if (n < 0) throw new Error(this.error());
+    const out = {}, shapeP = this.x.gg_alloc(16);
+    for (const [name, layer] of wanted) {
+      const nameP = this.put(new TextEncoder().encode(name + "\0"));
+      const data = this.x.gg_model_seen(h, nameP, layer, shapeP);
+      this.x.gg_free(nameP);
+      if (!data) continue;
+      const shape = Array.from(new Int32Array(this.memory, shapeP, 4)).filter((d) => d > 0);
+      out[`${name}/${layer}`] = { shape, data: this.take(Float32Array, data, shape.reduce((a, b) => a * b, 1)) };
+    }
+    this.x.gg_free(shapeP);
+    return out;
+  }
+
   // Runs the model on token ids; returns the next-token probabilities after
   // the last one (a Float32Array of the vocabulary's size).
   nextTokenProbs(h, ids) {

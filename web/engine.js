@@ -42,5 +42,21 @@ export const engine = {
   async nextTokenProbs(id, ids) {
     return (await call("nextTokenProbs", { id, ids: Int32Array.from(ids) })).probs;
   },
+  // A fresh model of config, with the tokenizer of model `from`, seeded.
+  createModel: (from, config, seed = 1) => call("createModel", { from, config, seed }),
+  trainBegin(id, corpus, options) {
+    const bytes = corpus.slice();
+    return call("trainBegin", { id, bytes: bytes.buffer, options }, [bytes.buffer]);
+  },
+  // k training steps: {step, losses, ms}
+  trainRun: (id, steps) => call("trainRun", { id, steps }),
+  validate: (id, windows = 16) => call("validate", { id, windows }),
+  // copies of parameter tensors: {name: {shape, data}}
+  tensors: (id, names = []) => call("tensors", { id, names }),
+  async serialize(id) { return (await call("serialize", { id })).bytes; },
+  // greedy generation with the KV cache: n ids after the prompt's
+  async generateGreedy(id, ids, n) {
+    return (await call("generateGreedy", { id, ids: Int32Array.from(ids), n })).tokens;
+  },
   free: (id) => call("free", { id }),
 };

@@ -4,6 +4,8 @@ import { engine } from "./engine.js";
 import { overview } from "./chapters/overview.js";
 import { bpe } from "./chapters/bpe.js";
 import { tokenize } from "./chapters/tokenize.js";
+import { training } from "./chapters/training.js";
+import { takehome } from "./chapters/takehome.js";
 
 const status = document.getElementById("status");
 
@@ -31,10 +33,26 @@ async function boot() {
   const [modelBytes, corpus] = await Promise.all([fetchBytes(pick.url), fetchBytes("data/tinyshakespeare.txt")]);
   const model = { name: pick.name, ...(await engine.loadModel(modelBytes)) };
   model.tokenizer = await engine.tokenizerTables(model.id);
-  const c = model.config;
-  status.textContent = `Engine ready: ${model.name}, d ${c.dModel}, ${c.nLayer} layers, ` +
-    `${c.nHead} heads, context ${c.ctx}, vocabulary ${c.vocab}.`;
-  await Promise.all([overview(model), bpe(new Uint8Array(corpus)), tokenize(model)]);
+  // The current model: the one loaded, or the one being trained, or one
+  // uploaded. The chapters that show a model follow it.
+  let current = model;
+  const describe = (m) => {
+    const c = m.config;
+    status.textContent = `Engine ready: ${m.name}, d ${c.dModel}, ${c.nLayer} layers, ` +
+      `${c.nHead} heads, context ${c.ctx}, vocabulary ${c.vocab}.`;
+  };
+  const onModel = async (m) => {
+    current = m;
+    describe(m);
+    await Promise.all([overview(m), tokenize(m)]);
+  };
+  describe(model);
+  const text = new Uint8Array(corpus);
+  await Promise.all([overview(model), bpe(text), tokenize(model)]);
+  takehome({ current: () => current, onModel });
+  // Training makes a model of its own, which becomes the current one once
+  // the reader trains it.
+  await training({ corpus: text, base: model, onModel });
   document.body.dataset.ready = "true";
 }
 

@@ -54,6 +54,34 @@ const handlers = {
     const probs = engine.nextTokenProbs(objects.get(id).ptr, ids);
     return [{ probs }, [probs.buffer]];
   },
+  createModel({ from, config, seed }) {
+    const ptr = engine.createModel(tokenizerPtr(from), config, seed);
+    return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
+  },
+  trainBegin({ id, bytes, options }) {
+    engine.trainBegin(objects.get(id).ptr, new Uint8Array(bytes), options);
+    return {};
+  },
+  trainRun({ id, steps }) {
+    const t0 = performance.now();
+    const r = engine.trainRun(objects.get(id).ptr, steps);
+    return [{ ...r, ms: performance.now() - t0 }, [r.losses.buffer]];
+  },
+  validate({ id, windows }) {
+    return engine.validate(objects.get(id).ptr, windows);
+  },
+  tensors({ id, names }) {
+    const t = engine.tensors(objects.get(id).ptr, names);
+    return [t, Object.values(t).map((v) => v.data.buffer)];
+  },
+  generateGreedy({ id, ids, n }) {
+    const tokens = engine.generateGreedy(objects.get(id).ptr, ids, n);
+    return [{ tokens }, [tokens.buffer]];
+  },
+  serialize({ id }) {
+    const bytes = engine.serializeModel(objects.get(id).ptr);
+    return [{ bytes }, [bytes.buffer]];
+  },
   free({ id }) {
     const o = objects.get(id);
     if (o?.kind === "tokenizer") engine.freeTokenizer(o.ptr);

@@ -5,7 +5,7 @@
 // desktop and phone widths, go to test-artifacts/.
 //
 // usage: node tests/browser/walkthrough.mjs GLASSGPT
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { chromium } from "playwright-core";
@@ -106,6 +106,47 @@ try {
     check(trace.length === 3 && trace[0] === "84,111,32" && trace[2] === "418", `${name}: "To " replays T o ␣ -> To ␣ -> To␣ (${trace.join(" | ")})`);
     await page.locator("#tokenize").screenshot({ path: `${ARTIFACTS}/3-tokenize-${name}.png` });
     await page.screenshot({ path: `${ARTIFACTS}/page-${name}.png`, fullPage: true });
+
+    if (name === "desktop") {
+      // 4. Training: the page's first steps are the command line's, to the bit
+      const cli = spawnSync(glassgpt, ["train", "--data", "data/tinyshakespeare.txt", "-t", "models/tokenizer.bpe",
+        "--preset", "tiny", "--stop-after", "30", "-o", `${ARTIFACTS}/cli-30.ckpt`]).stderr.toString().match(/step 30\/2000 \| loss ([0-9.]+) \| val ([0-9.]+)/);
+      for (let i = 0; i < 30; i++) await page.click("#train-step");
+      await page.waitForFunction(() => document.querySelector("#train-step-count").textContent === "30");
+      check((await page.textContent("#train-loss")) === cli[1], `the page's loss at step 30 is the CLI's (${cli[1]})`);
+      const val0 = Number(await page.textContent("#train-val"));
+      check(Math.abs(val0 - Math.log(768)) < 0.1, `validation starts near ln 768 (${val0})`);
+      await page.click("#train-start");
+      await page.waitForFunction(() => Number(document.querySelector("#train-step-count").textContent) >= 300, null, { timeout: 60000 });
+      await page.click("#train-start");
+      const val300 = Number(await page.textContent("#train-val"));
+      check(val300 < val0 - 0.4, `training lowers the validation loss: ${val0} -> ${val300}`);
+      const heat = await page.$$eval("#train-heat canvas", (c) => c.length);
+      check(heat === 2 + 4 * 2, `weight heatmaps for tokEmb, posEmb and 4 per layer (${heat})`);
+      check(/tiny \(trained here\)/.test(await page.textContent("#status")), "the trained model becomes the current one");
+      await page.locator("#training").screenshot({ path: `${ARTIFACTS}/4-training-${name}.png` });
+
+      // 5. Take it home: the download runs in glassgpt generate; a CLI
+      // checkpoint uploaded gives the CLI's greedy text
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-model")]);
+      await download.saveAs(`${ARTIFACTS}/downloaded.ckpt`);
+      let ran = true;
+      try {
+        execFileSync(glassgpt, ["generate", "-m", `${ARTIFACTS}/downloaded.ckpt`, "--prompt", "ROMEO:", "-n", "20",
+          "--temperature", "0"], { stdio: "ignore" });
+      } catch { ran = false; }
+      check(ran, "glassgpt generate runs the model downloaded from the page");
+      await page.setInputFiles("#upload-model", "models/small.ckpt");
+      await page.waitForSelector("#takehome-sample", { timeout: 30000 });
+      const sample = await page.getAttribute("#takehome-sample", "data-raw");
+      const cliText = execFileSync(glassgpt, ["generate", "-m", "models/small.ckpt", "--prompt", "ROMEO:", "-n", "192",
+        "--temperature", "0"], { stdio: ["ignore", "pipe", "ignore"] }).toString();
+      check("ROMEO:" + sample + "\n" === cliText, "an uploaded CLI checkpoint gives the CLI's greedy text");
+      await page.waitForFunction(() => /small\.ckpt, d 64/.test(document.querySelector("#status").textContent));
+      const heads8 = await page.$$eval("#overview-figure rect.head", (r) => r.length);
+      check(heads8 === 2 * 8, `the overview follows the uploaded model (${heads8} heads drawn)`);
+      await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/5-takehome-${name}.png` });
+    }
 
     // keyboard: Tab reaches the navigator, Enter follows a link, and the
     // BPE controls answer Enter and the arrow keys
