@@ -105,10 +105,10 @@ build/test_%: tests/test_%.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS)
 build/asan/test_%: tests/test_%.c tests/ref_bpe.c build/asan/libglassgpt.a $(HEADERS)
 	$(CC) $(SANFLAGS) $($(@F)_SRC) build/asan/libglassgpt.a $(LDLIBS) -o $@
 
-build/dump_logits: tests/dump_logits.c build/libglassgpt.a $(HEADERS)
-	$(CC) $(CFLAGS) tests/dump_logits.c build/libglassgpt.a $(LDLIBS) -o $@
+build/dump_acts: tests/dump_acts.c build/libglassgpt.a $(HEADERS)
+	$(CC) $(CFLAGS) tests/dump_acts.c build/libglassgpt.a $(LDLIBS) -o $@
 
-test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt build/dump_logits \
+test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt build/dump_acts \
       node_modules/.package-lock.json models/tiny.ckpt models/small.ckpt
 	@GLASSGPT_CORPUS=$(CORPUS_FILE) tests/run.sh
 

@@ -71,7 +71,7 @@ try {
     const { ctx, vocab } = engine.modelConfig(m);
     const ids = Array.from(engine.encode(engine.modelTokenizer(m), new TextEncoder().encode(line))).slice(0, ctx);
     const wasmLogits = engine.logits(m, ids);
-    const native = execFileSync("build/dump_logits", [path, ...ids.map(String)], { maxBuffer: 1 << 28 })
+    const native = execFileSync("build/dump_acts", [path, ...ids.map(String)], { maxBuffer: 1 << 28 })
       .toString().trim().split(/\s+/).map(Number);
     let close = native.length === wasmLogits.length, bitwise = 0;
     for (let i = 0; close && i < native.length; i++) {

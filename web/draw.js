@@ -176,3 +176,39 @@ export function lineChart(container, { series, refs = [], xLabel = "step", yLabe
       svg("polyline", { class: `series ${ser.cls}`, points: ser.points.map(([x, y]) => `${X(x)},${Y(y)}`).join(" ") }, s);
   container.replaceChildren(s);
 }
+
+// A small matrix as a grid of cells, coloured on the diverging scale, with
+// its numbers when they fit. Each cell carries its value in data-v, and
+// hover (or focus) calls explain(r, c) for the readout.
+export function matrix(container, { data, rows, cols, rowLabels = [], colLabels = [], scale,
+  numbers = cols <= 16, masked = () => false, explain, marks = [] }) {
+  if (scale === undefined) { scale = 0; for (const v of data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v)); }
+  const grid = el("div", { class: `matrix${numbers ? " numbers" : ""}`, role: "grid",
+    style: `grid-template-columns: ${rowLabels.length ? "auto " : ""}repeat(${cols}, minmax(${numbers ? "3.2em" : "0.7em"}, 1fr))` });
+  if (colLabels.length) {
+    if (rowLabels.length) grid.append(el("div", { class: "lab" }));
+    for (let c = 0; c < cols; c++) grid.append(el("div", { class: `lab col${marks.includes(c) ? " mark" : ""}` }, colLabels[c] ?? ""));
+  }
+  for (let r = 0; r < rows; r++) {
+    if (rowLabels.length) grid.append(el("div", { class: "lab row" }, rowLabels[r] ?? ""));
+    for (let c = 0; c < cols; c++) {
+      const v = data[r * cols + c], m = masked(r, c);
+      const [cr, cg, cb] = diverging(m ? 0 : v, scale);
+      const cell = el("div", { class: `cell${m ? " masked" : ""}${marks.includes(c) ? " mark" : ""}`,
+        "data-r": r, "data-c": c, "data-v": String(v), tabindex: explain ? "0" : "-1",
+        style: m ? "" : `background: rgb(${cr} ${cg} ${cb}); color: ${Math.abs(v) > 0.45 * scale ? "#fff" : "#e8e6e1"}` },
+        numbers && !m ? v.toFixed(2) : "");
+      grid.append(cell);
+    }
+  }
+  if (explain) {
+    const show = (e) => {
+      const t = e.target.closest(".cell");
+      if (t) explain(Number(t.dataset.r), Number(t.dataset.c));
+    };
+    grid.addEventListener("mouseover", show);
+    grid.addEventListener("focusin", show);
+  }
+  container.replaceChildren(grid);
+  return grid;
+}

@@ -53,6 +53,9 @@ export const engine = {
   validate: (id, windows = 16) => call("validate", { id, windows }),
   // copies of parameter tensors: {name: {shape, data}}
   tensors: (id, names = []) => call("tensors", { id, names }),
+  // Runs model id on ids with the observer on; returns the intermediates
+  // wanted, as [[name, layer], ...]: {"name/layer": {shape, data}}.
+  observe: (id, ids, wanted) => call("observe", { id, ids: Array.from(ids), wanted }),
   async serialize(id) { return (await call("serialize", { id })).bytes; },
   // greedy generation with the KV cache: n ids after the prompt's
   async generateGreedy(id, ids, n) {

@@ -4,6 +4,9 @@ import { engine } from "./engine.js";
 import { overview } from "./chapters/overview.js";
 import { bpe } from "./chapters/bpe.js";
 import { tokenize } from "./chapters/tokenize.js";
+import { embedding } from "./chapters/embedding.js";
+import { qkv } from "./chapters/qkv.js";
+import { attention } from "./chapters/attention.js";
 import { training } from "./chapters/training.js";
 import { takehome } from "./chapters/takehome.js";
 
@@ -44,11 +47,11 @@ async function boot() {
   const onModel = async (m) => {
     current = m;
     describe(m);
-    await Promise.all([overview(m), tokenize(m)]);
+    await Promise.all([overview(m), tokenize(m), embedding(m), qkv(m), attention(m)]);
   };
   describe(model);
   const text = new Uint8Array(corpus);
-  await Promise.all([overview(model), bpe(text), tokenize(model)]);
+  await Promise.all([overview(model), bpe(text), tokenize(model), embedding(model), qkv(model), attention(model)]);
   takehome({ current: () => current, onModel });
   // Training makes a model of its own, which becomes the current one once
   // the reader trains it.

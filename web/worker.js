@@ -74,6 +74,10 @@ const handlers = {
     const t = engine.tensors(objects.get(id).ptr, names);
     return [t, Object.values(t).map((v) => v.data.buffer)];
   },
+  observe({ id, ids, wanted }) {
+    const out = engine.observe(objects.get(id).ptr, ids, wanted);
+    return [out, Object.values(out).map((v) => v.data.buffer)];
+  },
   generateGreedy({ id, ids, n }) {
     const tokens = engine.generateGreedy(objects.get(id).ptr, ids, n);
     return [{ tokens }, [tokens.buffer]];

@@ -6,7 +6,7 @@
 //
 // usage: node tests/browser/walkthrough.mjs GLASSGPT
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { chromium } from "playwright-core";
 
@@ -107,8 +107,41 @@ try {
     await page.locator("#tokenize").screenshot({ path: `${ARTIFACTS}/3-tokenize-${name}.png` });
     await page.screenshot({ path: `${ARTIFACTS}/page-${name}.png`, fullPage: true });
 
+    // 4-6. The model's tensors and intermediates, against the native engine's
+    const inputIds = nativeEncode("To be, or not to be").split(" ");
+    const native = (act, layer) => execFileSync("build/dump_acts", ["models/tiny.ckpt", "--act", act, String(layer), ...inputIds])
+      .toString().trim().split(/\s+/).map((v) => Math.fround(Number(v)));
+    const shown = (sel) => page.$$eval(sel, (cells) => cells.map((c) => Number(c.dataset.v)));
+    const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+    const ckpt = readFileSync("models/tiny.ckpt");
+    const wte = new Float32Array(ckpt.buffer.slice(ckpt.byteOffset + 48 + 12 * 512, ckpt.byteOffset + 48 + 12 * 512 + 4 * 768 * 8));
+    const rowsShown = await shown("#embedding-rows .cell");
+    check(same(rowsShown, inputIds.flatMap((id) => Array.from(wte.subarray(id * 8, id * 8 + 8)))),
+      `${name}: the embedding rows shown are the checkpoint's`);
+    check((await page.$$eval("#embedding-table canvas", (c) => c.length)) === 1, `${name}: the whole table is drawn`);
+    await page.hover("#embedding-rows .cell[data-r='0'][data-c='3']");
+    check((await page.textContent("#embedding-readout")).startsWith(`tokEmb[${inputIds[0]}][3] = `), `${name}: hovering an embedding value explains it`);
+    check(same(await shown("#qkv-out .cell"), native("qkv", 0)), `${name}: qkv of layer 1 equals the native engine's`);
+    await page.selectOption("#qkv-layer", "1");
+    await page.waitForFunction(() => document.querySelector("#qkv-layer").value === "1");
+    await page.waitForTimeout(300);
+    check(same(await shown("#qkv-out .cell"), native("qkv", 1)), `${name}: qkv of layer 2 equals the native engine's`);
+    const T = inputIds.length;
+    const scores = await shown("#attention-heads [data-head] .cell");  // per head: scores, then weights
+    const nScores = native("scores", 0), nAtt = native("att", 0);
+    const perHead = [0, 1].map((h) => scores.slice(2 * h * T * T, (2 * h + 2) * T * T));
+    check(perHead.every((v, h) => same(v.slice(0, T * T), nScores.slice(h * T * T, (h + 1) * T * T)) &&
+      same(v.slice(T * T), nAtt.slice(h * T * T, (h + 1) * T * T))), `${name}: every head's scores and weights equal the native engine's`);
+    check((await page.$$eval("#attention-heads .cell.masked", (c) => c.length)) === 2 * (T * (T - 1)) / 2,
+      `${name}: the future is masked in every head`);
+    await page.hover("#attention-heads [data-head='0'] .cell[data-r='2'][data-c='1']");
+    check(/q\[.*\] \u00b7 k\[.*\] \/ \u221a4 = /.test(await page.textContent("#attention-readout")), `${name}: hovering a score explains it`);
+    await page.locator("#embedding").screenshot({ path: `${ARTIFACTS}/4-embedding-${name}.png` });
+    await page.locator("#qkv").screenshot({ path: `${ARTIFACTS}/5-qkv-${name}.png` });
+    await page.locator("#attention").screenshot({ path: `${ARTIFACTS}/6-attention-${name}.png` });
+
     if (name === "desktop") {
-      // 4. Training: the page's first steps are the command line's, to the bit
+      // 7. Training: the page's first steps are the command line's, to the bit
       const cli = spawnSync(glassgpt, ["train", "--data", "data/tinyshakespeare.txt", "-t", "models/tokenizer.bpe",
         "--preset", "tiny", "--stop-after", "30", "-o", `${ARTIFACTS}/cli-30.ckpt`]).stderr.toString().match(/step 30\/2000 \| loss ([0-9.]+) \| val ([0-9.]+)/);
       for (let i = 0; i < 30; i++) await page.click("#train-step");
@@ -124,9 +157,9 @@ try {
       const heat = await page.$$eval("#train-heat canvas", (c) => c.length);
       check(heat === 2 + 4 * 2, `weight heatmaps for tokEmb, posEmb and 4 per layer (${heat})`);
       check(/tiny \(trained here\)/.test(await page.textContent("#status")), "the trained model becomes the current one");
-      await page.locator("#training").screenshot({ path: `${ARTIFACTS}/4-training-${name}.png` });
+      await page.locator("#training").screenshot({ path: `${ARTIFACTS}/7-training-${name}.png` });
 
-      // 5. Take it home: the download runs in glassgpt generate; a CLI
+      // 8. Take it home: the download runs in glassgpt generate; a CLI
       // checkpoint uploaded gives the CLI's greedy text
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-model")]);
       await download.saveAs(`${ARTIFACTS}/downloaded.ckpt`);
@@ -145,7 +178,7 @@ try {
       await page.waitForFunction(() => /small\.ckpt, d 64/.test(document.querySelector("#status").textContent));
       const heads8 = await page.$$eval("#overview-figure rect.head", (r) => r.length);
       check(heads8 === 2 * 8, `the overview follows the uploaded model (${heads8} heads drawn)`);
-      await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/5-takehome-${name}.png` });
+      await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/8-takehome-${name}.png` });
     }
 
     // keyboard: Tab reaches the navigator, Enter follows a link, and the
