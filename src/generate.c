@@ -104,6 +104,7 @@ void gg_generator_free(gg_generator *g) {
 void gg_generator_reset(gg_generator *g) {
     g->len = 0;
     g->logits = NULL;
+    g->positions = g->positions_without_cache = 0;
 }
 
 int gg_generator_push(gg_generator *g, int token, gg_error *err) {
@@ -118,6 +119,7 @@ int gg_generator_push(gg_generator *g, int token, gg_error *err) {
         slid = 1;
     }
     g->window[g->len++] = token;
+    g->positions_without_cache += g->len;
     if (g->use_cache) {
         // after a slide every position has moved: rebuild the cache
         for (int pos = slid ? 0 : g->len - 1; pos < g->len; pos++) {

@@ -43,6 +43,7 @@ typedef struct {
     int len;
     const float *logits;  // (V) the next token's logits, after the latest push
     long positions;     // positions computed so far: the work done
+    long positions_without_cache;  // what recomputing every window would have cost
 } gg_generator;
 
 int gg_generator_init(gg_generator *g, gg_model *m, int use_cache, gg_error *err);

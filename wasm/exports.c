@@ -290,3 +290,90 @@ const float *EXPORT(gg_model_seen)(const wasm_model *w, const char *name, int la
         }
     return NULL;
 }
+
+// ---- generation, one token at a time, for showing ----
+
+typedef struct {
+    wasm_model *w;
+    gg_generator gen;
+    gg_sampler sampler;
+    float *probs;  // (V) softmax of the latest logits, at temperature 1
+} wasm_generator;
+
+wasm_generator *EXPORT(gg_gen_begin)(wasm_model *w, float temperature, int top_k, float top_p,
+                                     uint32_t seed) {
+    wasm_generator *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->w = w;
+    g->probs = malloc(sizeof *g->probs * (size_t)w->model.cfg.vocab);
+    if (!g->probs || gg_generator_init(&g->gen, &w->model, 1, &last_error)) {
+        free(g->probs);
+        free(g);
+        return NULL;
+    }
+    if (gg_sampler_init(&g->sampler, w->model.cfg.vocab, temperature, top_k, top_p, seed, &last_error)) {
+        gg_generator_free(&g->gen);
+        free(g->probs);
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void EXPORT(gg_gen_end)(wasm_generator *g) {
+    if (!g) return;
+    gg_sampler_free(&g->sampler);
+    gg_generator_free(&g->gen);
+    free(g->probs);
+    free(g);
+}
+
+// Feeds one token; the next token's logits and probabilities follow.
+int EXPORT(gg_gen_push)(wasm_generator *g, int token) {
+    if (gg_generator_push(&g->gen, token, &last_error)) return -1;
+    g->w->model.ops->softmax_forward(g->probs, g->gen.logits, 1, g->w->model.cfg.vocab);
+    return g->gen.len;
+}
+
+// Draws the next token from the latest logits (it is not fed back: push it).
+int EXPORT(gg_gen_sample)(wasm_generator *g) { return gg_sample(&g->sampler, g->gen.logits); }
+int EXPORT(gg_gen_argmax)(const wasm_generator *g) { return g->sampler.argmax; }
+const float *EXPORT(gg_gen_probs)(const wasm_generator *g) { return g->probs; }
+const float *EXPORT(gg_gen_sampled_probs)(const wasm_generator *g) { return g->sampler.probs; }
+int EXPORT(gg_gen_length)(const wasm_generator *g) { return g->gen.len; }
+long EXPORT(gg_gen_work)(const wasm_generator *g, int without_cache) {
+    return without_cache ? g->gen.positions_without_cache : g->gen.positions;
+}
+
+// A buffer of the inference path for the latest position (generate.h):
+// "x", "qkv", "scores", "att", "ffh_gelu", "res_ff", "key_cache",
+// "value_cache", "logits"; per layer where it has layers. Its shape goes to
+// shape[2] (rows, columns).
+const float *EXPORT(gg_gen_buffer)(const wasm_generator *g, const char *name, int layer, int *shape) {
+    const gg_infer *inf = &g->gen.inf;
+    const gg_config *c = &g->w->model.cfg;
+    int C = c->d_model, NH = c->n_head, P = c->ctx, F = c->d_ff;
+    if (layer < 0 || layer >= c->n_layer) layer = 0;
+    struct {
+        const char *name;
+        const float *data;
+        int rows, cols;
+    } table[] = {
+        {"x", inf->x, 1, C},
+        {"qkv", inf->qkv + (size_t)layer * 3 * C, 1, 3 * C},
+        {"scores", inf->scores + (size_t)layer * NH * P, NH, P},
+        {"att", inf->att + (size_t)layer * NH * P, NH, P},
+        {"ffh_gelu", inf->ffh_gelu + (size_t)layer * F, 1, F},
+        {"res_ff", inf->res_ff + (size_t)layer * C, 1, C},
+        {"key_cache", inf->key_cache + (size_t)layer * P * C, P, C},
+        {"value_cache", inf->value_cache + (size_t)layer * P * C, P, C},
+        {"logits", inf->logits, 1, c->vocab},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+        if (strcmp(table[i].name, name) == 0) {
+            shape[0] = table[i].rows;
+            shape[1] = table[i].cols;
+            return table[i].data;
+        }
+    return NULL;
+}

@@ -234,6 +234,45 @@ export class Engine {
     return out;
   }
 
+  genBegin(h, { temperature = 0.8, topK = 0, topP = 1, seed = 1 } = {}) {
+    const g = this.x.gg_gen_begin(h, temperature, topK, topP, seed);
+    if (!g) throw new Error(this.error());
+    return g;
+  }
+
+  genEnd(g) { this.x.gg_gen_end(g); }
+
+  genPush(g, token) {
+    if (this.x.gg_gen_push(g, token) < 0) throw new Error(this.error());
+  }
+
+  // Everything about the latest position: the next token's probabilities
+  // (at temperature 1, and as sampled), the argmax, a draw, and each layer's
+  // buffers, copied.
+  genState(g, h, draw) {
+    const x = this.x, { vocab, nLayer } = this.modelConfig(h), shapeP = x.gg_alloc(8);
+    const buffer = (name, layer) => {
+      const nameP = this.put(new TextEncoder().encode(name + "\0"));
+      const p = x.gg_gen_buffer(g, nameP, layer, shapeP);
+      x.gg_free(nameP);
+      const [rows, cols] = new Int32Array(this.memory, shapeP, 2);
+      return { rows, cols, data: this.take(Float32Array, p, rows * cols) };
+    };
+    const sampled = draw ? x.gg_gen_sample(g) : -1;
+    const state = {
+      length: x.gg_gen_length(g), argmax: x.gg_gen_argmax(g), sampled,
+      probs: this.take(Float32Array, x.gg_gen_probs(g), vocab),
+      sampledProbs: this.take(Float32Array, x.gg_gen_sampled_probs(g), vocab),
+      work: Number(x.gg_gen_work(g, 0)), workWithout: Number(x.gg_gen_work(g, 1)),
+      x: buffer("x", 0), layers: [],
+    };
+    for (let l = 0; l < nLayer; l++)
+      state.layers.push(Object.fromEntries(["qkv", "scores", "att", "ffh_gelu", "res_ff", "key_cache"]
+        .map((n) => [n, buffer(n, l)])));
+    x.gg_free(shapeP);
+    return state;
+  }
+
   // Runs the model on token ids; returns the next-token probabilities after
   // the last one (a Float32Array of the vocabulary's size).
   nextTokenProbs(h, ids) {

@@ -56,6 +56,10 @@ export const engine = {
   // Runs model id on ids with the observer on; returns the intermediates
   // wanted, as [[name, layer], ...]: {"name/layer": {shape, data}}.
   observe: (id, ids, wanted) => call("observe", { id, ids: Array.from(ids), wanted }),
+  // Starts generating from prompt ids: {gid, state}; then genStep feeds a
+  // token and returns the next state (see Engine.genState).
+  genBegin: (id, prompt, options) => call("genBegin", { id, prompt: Array.from(prompt), options }),
+  genStep: (gid, token) => call("genStep", { gid, token }),
   async serialize(id) { return (await call("serialize", { id })).bytes; },
   // greedy generation with the KV cache: n ids after the prompt's
   async generateGreedy(id, ids, n) {

@@ -8,6 +8,7 @@ import { embedding } from "./chapters/embedding.js";
 import { qkv } from "./chapters/qkv.js";
 import { attention } from "./chapters/attention.js";
 import { training } from "./chapters/training.js";
+import { inference } from "./chapters/inference.js";
 import { takehome } from "./chapters/takehome.js";
 
 const status = document.getElementById("status");
@@ -47,11 +48,12 @@ async function boot() {
   const onModel = async (m) => {
     current = m;
     describe(m);
-    await Promise.all([overview(m), tokenize(m), embedding(m), qkv(m), attention(m)]);
+    await Promise.all([overview(m), tokenize(m), embedding(m), qkv(m), attention(m), inference(m)]);
   };
   describe(model);
   const text = new Uint8Array(corpus);
-  await Promise.all([overview(model), bpe(text), tokenize(model), embedding(model), qkv(model), attention(model)]);
+  await Promise.all([overview(model), bpe(text), tokenize(model), embedding(model), qkv(model), attention(model),
+    inference(model)]);
   takehome({ current: () => current, onModel });
   // Training makes a model of its own, which becomes the current one once
   // the reader trains it.

@@ -78,6 +78,20 @@ const handlers = {
     const out = engine.observe(objects.get(id).ptr, ids, wanted);
     return [out, Object.values(out).map((v) => v.data.buffer)];
   },
+  // generation one token at a time: begin, then step (push a token, read
+  // everything, draw the next)
+  genBegin({ id, options, prompt }) {
+    const ptr = engine.genBegin(objects.get(id).ptr, options);
+    const gid = keep("generator", ptr);
+    objects.get(gid).model = objects.get(id).ptr;
+    for (const t of prompt) engine.genPush(ptr, t);
+    return { gid, state: engine.genState(ptr, objects.get(id).ptr, true) };
+  },
+  genStep({ gid, token }) {
+    const o = objects.get(gid);
+    engine.genPush(o.ptr, token);
+    return { state: engine.genState(o.ptr, o.model, true) };
+  },
   generateGreedy({ id, ids, n }) {
     const tokens = engine.generateGreedy(objects.get(id).ptr, ids, n);
     return [{ tokens }, [tokens.buffer]];
@@ -90,6 +104,7 @@ const handlers = {
     const o = objects.get(id);
     if (o?.kind === "tokenizer") engine.freeTokenizer(o.ptr);
     if (o?.kind === "model") engine.freeModel(o.ptr);
+    if (o?.kind === "generator") engine.genEnd(o.ptr);
     objects.delete(id);
     return {};
   },

@@ -140,6 +140,37 @@ try {
     await page.locator("#qkv").screenshot({ path: `${ARTIFACTS}/5-qkv-${name}.png` });
     await page.locator("#attention").screenshot({ path: `${ARTIFACTS}/6-attention-${name}.png` });
 
+    // 8. Inference: tokens come, the cache grows, greedy is the CLI's greedy
+    const chipsNow = () => page.$$eval("#infer-text .chip", (c) => c.length);
+    const promptLen = await chipsNow();
+    for (let i = 0; i < 3; i++) {
+      const before = await chipsNow();
+      await page.click("#infer-step");
+      await page.waitForFunction((n) => document.querySelectorAll("#infer-text .chip").length === n + 1, before);
+    }
+    check((await chipsNow()) === promptLen + 3, `${name}: three steps emit three tokens`);
+    const cached = await page.$$eval("#infer-cache-0 .cell:not(.masked)", (c) => c.length);
+    check(cached === Math.min(8, promptLen + 3) * 8, `${name}: the key cache holds a row per position (${cached / 8})`);
+    const [withCache, without] = (await page.textContent("#infer-work")).match(/(\d+) positions; .* taken (\d+)/).slice(1).map(Number);
+    check(withCache < without, `${name}: the cache saves work (${withCache} < ${without})`);
+    check((await page.$$eval("#infer-probs rect.bar", (r) => r.length)) === 10, `${name}: ten next-token bars`);
+    await page.fill("#infer-temperature", "0");
+    await page.dispatchEvent("#infer-temperature", "change");
+    await page.waitForFunction(() => document.querySelectorAll("#infer-text .chip:not(.prompt)").length === 0);
+    for (let i = 0; i < 6; i++) {
+      check((await page.getAttribute("#infer-sampled", "data-id")) === (await page.getAttribute("#infer-argmax", "data-id")),
+        `${name}: at temperature 0 the drawn token is the most likely`);
+      const before = await chipsNow();
+      await page.click("#infer-step");
+      await page.waitForFunction((n) => document.querySelectorAll("#infer-text .chip").length === n + 1, before);
+    }
+    const greedyIds = await page.$$eval("#infer-text .chip:not(.prompt)", (c) => c.map((x) => x.dataset.id).join(" "));
+    const generatedText = execFileSync(glassgpt, ["bpe", "decode", "-t", "models/tokenizer.bpe"], { input: greedyIds }).toString();
+    const cliGreedy = execFileSync(glassgpt, ["generate", "-m", "models/tiny.ckpt", "--prompt", "ROMEO:", "-n", "6",
+      "--temperature", "0"], { stdio: ["ignore", "pipe", "ignore"] }).toString();
+    check("ROMEO:" + generatedText + "\n" === cliGreedy, `${name}: greedy inference in the page writes the CLI's text`);
+    await page.locator("#inference").screenshot({ path: `${ARTIFACTS}/8-inference-${name}.png` });
+
     if (name === "desktop") {
       // 7. Training: the page's first steps are the command line's, to the bit
       const cli = spawnSync(glassgpt, ["train", "--data", "data/tinyshakespeare.txt", "-t", "models/tokenizer.bpe",
@@ -159,7 +190,7 @@ try {
       check(/tiny \(trained here\)/.test(await page.textContent("#status")), "the trained model becomes the current one");
       await page.locator("#training").screenshot({ path: `${ARTIFACTS}/7-training-${name}.png` });
 
-      // 8. Take it home: the download runs in glassgpt generate; a CLI
+      // 9. Take it home: the download runs in glassgpt generate; a CLI
       // checkpoint uploaded gives the CLI's greedy text
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-model")]);
       await download.saveAs(`${ARTIFACTS}/downloaded.ckpt`);
@@ -178,7 +209,7 @@ try {
       await page.waitForFunction(() => /small\.ckpt, d 64/.test(document.querySelector("#status").textContent));
       const heads8 = await page.$$eval("#overview-figure rect.head", (r) => r.length);
       check(heads8 === 2 * 8, `the overview follows the uploaded model (${heads8} heads drawn)`);
-      await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/8-takehome-${name}.png` });
+      await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/9-takehome-${name}.png` });
     }
 
     // keyboard: Tab reaches the navigator, Enter follows a link, and the
