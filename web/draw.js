@@ -102,13 +102,14 @@ export function diverging(v, scale) {
 // A heatmap of a matrix (rows x cols, row-major) on a canvas, crisp at any
 // pixel ratio, with a numeric legend and the value under the pointer.
 // Tall matrices are drawn transposed (one column per row) to fit.
-export function heatmap(container, { name, data, rows, cols, highlightRows = [] }) {
+// width, when given, saves measuring the container (which forces a layout).
+export function heatmap(container, { name, data, rows, cols, highlightRows = [], width: given }) {
   const transposed = rows > cols * 4;
   const R = transposed ? cols : rows, C = transposed ? rows : cols;
   const at = (r, c) => (transposed ? data[c * cols + r] : data[r * cols + c]);
   let scale = 0;
   for (const v of data) scale = Math.max(scale, Math.abs(v));
-  const width = Math.max(120, container.clientWidth || 300);
+  const width = given || Math.max(120, container.clientWidth || 300);
   const cw = width / C, ch = Math.max(2, Math.min(14, 160 / R));
   const canvas = el("canvas", { class: "heatmap", role: "img",
     "aria-label": `${name}: ${rows} by ${cols}, values from ${(-scale).toFixed(3)} to ${scale.toFixed(3)}` });
@@ -117,17 +118,18 @@ export function heatmap(container, { name, data, rows, cols, highlightRows = [] 
   canvas.height = Math.round(R * ch * dpr);
   canvas.style.width = `${width}px`;
   canvas.style.height = `${R * ch}px`;
-  const g = canvas.getContext("2d");
-  const img = g.createImageData(canvas.width, canvas.height);
-  for (let y = 0; y < canvas.height; y++) {
-    const r = Math.min(R - 1, Math.floor(y / (ch * dpr)));
-    for (let x = 0; x < canvas.width; x++) {
-      const c = Math.min(C - 1, Math.floor(x / (cw * dpr)));
-      const [cr, cg, cb] = diverging(at(r, c), scale), i = 4 * (y * canvas.width + x);
-      img.data[i] = cr; img.data[i + 1] = cg; img.data[i + 2] = cb; img.data[i + 3] = 255;
+  // one pixel per cell, then scaled up without smoothing: cheap and crisp
+  const cells = new OffscreenCanvas(C, R), cg = cells.getContext("2d");
+  const img = cg.createImageData(C, R);
+  for (let r = 0; r < R; r++)
+    for (let c = 0; c < C; c++) {
+      const [cr, cb2, cb] = diverging(at(r, c), scale), i = 4 * (r * C + c);
+      img.data[i] = cr; img.data[i + 1] = cb2; img.data[i + 2] = cb; img.data[i + 3] = 255;
     }
-  }
-  g.putImageData(img, 0, 0);
+  cg.putImageData(img, 0, 0);
+  const g = canvas.getContext("2d");
+  g.imageSmoothingEnabled = false;
+  g.drawImage(cells, 0, 0, canvas.width, canvas.height);
   g.strokeStyle = "#ffffff";
   g.lineWidth = Math.max(1, dpr);
   for (const hr of highlightRows) {  // a row of the matrix: a column when transposed

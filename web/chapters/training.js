@@ -43,17 +43,20 @@ export async function training({ corpus, base, onModel }) {
       el("span", {}, "loss ", el("b", { id: "train-loss" }, last ? last[1].toFixed(4) : "\u2013")),
       el("span", {}, "validation ", el("b", { id: "train-val" }, val ? val[1].toFixed(4) : "\u2013")),
       el("span", {}, "bits per byte ", el("b", {}, Number.isFinite(bpb) ? bpb.toFixed(3) : "\u2013")),
-      el("span", {}, el("b", {}, rate ? Math.round(rate).toLocaleString("en") : "\u2013"), " tokens/s"));
+      el("span", {}, el("b", { id: "train-rate", "data-rate": rate }, rate ? Math.round(rate).toLocaleString("en") : "\u2013"), " tokens/s"));
     lineChart(chart, { series: [{ name: "training loss", cls: "train", points: trainPts },
       { name: "validation loss", cls: "val", points: valPts }],
     refs: [{ y: Math.log(base.config.vocab), label: `ln ${base.config.vocab} = ${Math.log(base.config.vocab).toFixed(2)}` }] });
   }
 
+  // The boxes are made once per model and measured once; later redraws only
+  // repaint their canvases, so that no redraw forces a layout of the page.
+  let boxesOf = null, widths = [];
   async function drawWeights() {
     const t = await engine.tensors(model.id, ["wte", "wpe", "wqkv", "wout", "w1", "w2"]);
     const boxes = [];
     const add = (label, data, rows, cols) => {
-      const box = el("div", { class: "heat", "data-name": label });
+      const box = boxesOf === model ? heat.children[boxes.length] : el("div", { class: "heat", "data-name": label });
       boxes.push([box, { name: label, data, rows, cols }]);
     };
     add("tokEmb", t.wte.data, t.wte.shape[0], t.wte.shape[1]);
@@ -63,8 +66,15 @@ export async function training({ corpus, base, onModel }) {
         const [, r, c] = t[name].shape;
         add(`layer ${l + 1} ${label}`, t[name].data.subarray(l * r * c, (l + 1) * r * c), r, c);
       }
-    heat.replaceChildren(...boxes.map(([b]) => b));
-    for (const [b, spec] of boxes) heatmap(b, spec);
+    if (boxesOf !== model) {
+      heat.replaceChildren(...boxes.map(([b]) => b));
+      widths = boxes.map(([b]) => Math.max(120, b.clientWidth || 300));
+      boxesOf = model;
+    }
+    for (const [i, [b, spec]] of boxes.entries()) {  // one per frame, so that the page stays responsive
+      heatmap(b, { ...spec, width: widths[i] });
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+    }
   }
 
   async function validate(step) {
@@ -116,13 +126,16 @@ export async function training({ corpus, base, onModel }) {
   }
 
   function pause() {
+    const was = running;
     running = false;
     start.textContent = "Start";
     start.setAttribute("aria-pressed", "false");
+    if (was) onModel(model);
   }
+  // The chapters above follow the model being trained whenever it pauses:
+  // redrawing them on every step would slow training down.
   start.addEventListener("click", () => {
     if (running) return pause();
-    onModel(model);
     running = true;
     start.textContent = "Pause";
     start.setAttribute("aria-pressed", "true");
@@ -130,10 +143,10 @@ export async function training({ corpus, base, onModel }) {
   });
   stepButton.addEventListener("click", async () => {
     if (running) return;
-    onModel(model);
     await advance(1);
     draw();
     await drawWeights();
+    onModel(model);
   });
   resetButton.addEventListener("click", () => reset(true));
   document.addEventListener("visibilitychange", () => document.hidden && pause());
