@@ -142,15 +142,22 @@ static inline float gelu_grad(float x) {
     return 0.5f * (1.0f + th) + 0.5f * x * sech2 * s * (1.0f + 3.0f * 0.044715f * x * x);
 }
 
-// One row of layer norm: out = (x - mean) * rstd * w + b.
-static inline void layernorm_row(float *out, float *mean_out, float *rstd_out, const float *x,
-                                 const float *w, const float *b, int C) {
+// The mean and (biased) variance of a row, as layer norm takes them.
+static inline void row_moments(const float *x, int C, float *mean, float *var) {
     float m = 0.0f;
     for (int i = 0; i < C; i++) m += x[i];
     m /= (float)C;
-    float var = 0.0f;
-    for (int i = 0; i < C; i++) var += (x[i] - m) * (x[i] - m);
-    var /= (float)C;
+    float v = 0.0f;
+    for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *var = v / (float)C;
+}
+
+// One row of layer norm: out = (x - mean) * rstd * w + b.
+static inline void layernorm_row(float *out, float *mean_out, float *rstd_out, const float *x,
+                                 const float *w, const float *b, int C) {
+    float m, var;
+    row_moments(x, C, &m, &var);
     float rstd = 1.0f / sqrtf(var + 1e-5f);
     for (int i = 0; i < C; i++) out[i] = (x[i] - m) * rstd * w[i] + b[i];
     if (mean_out) *mean_out = m;

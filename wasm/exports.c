@@ -11,6 +11,7 @@
 #include "../src/checkpoint.h"
 #include "../src/generate.h"
 #include "../src/model.h"
+#include "../src/ops_rows.h"
 #include "../src/sampler.h"
 #include "../src/tokenizer.h"
 #include "../src/train.h"
@@ -377,3 +378,11 @@ const float *EXPORT(gg_gen_buffer)(const wasm_generator *g, const char *name, in
         }
     return NULL;
 }
+
+// ---- small computations for the figures, done by the engine ----
+
+// out[i] = GELU(x[i]), to draw the curve.
+void EXPORT(gg_gelu)(const float *x, float *out, int n) { gg_ops_cpu.gelu_forward(out, x, n); }
+
+// out = {mean, variance} of a row, as layer norm computes them.
+void EXPORT(gg_row_moments)(const float *x, int n, float *out) { row_moments(x, n, &out[0], &out[1]); }

@@ -174,8 +174,13 @@ export function lineChart(container, { series, refs = [], xLabel = "step", yLabe
     svg("text", { x: W - Rm, y: Y(r.y) - 4, "text-anchor": "end", class: "axis" }, s).textContent = r.label;
   }
   for (const ser of series)
-    if (ser.points.length)
+    if (ser.points.length) {
       svg("polyline", { class: `series ${ser.cls}`, points: ser.points.map(([x, y]) => `${X(x)},${Y(y)}`).join(" ") }, s);
+      if (ser.cls === "past") {
+        const [x, y] = ser.points.at(-1);
+        svg("text", { x: X(x) - 4, y: Y(y) - 5, "text-anchor": "end", class: "axis" }, s).textContent = ser.name;
+      }
+    }
   container.replaceChildren(s);
 }
 

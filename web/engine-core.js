@@ -273,6 +273,28 @@ export class Engine {
     return state;
   }
 
+  // The engine's GELU of each x (a Float32Array).
+  gelu(xs) {
+    const p = this.x.gg_alloc(4 * xs.length), out = this.x.gg_alloc(4 * xs.length);
+    new Float32Array(this.memory, p, xs.length).set(xs);
+    this.x.gg_gelu(p, out, xs.length);
+    const ys = this.take(Float32Array, out, xs.length);
+    this.x.gg_free(p);
+    this.x.gg_free(out);
+    return ys;
+  }
+
+  // {mean, variance} of a row, as layer norm computes them.
+  moments(row) {
+    const p = this.x.gg_alloc(4 * row.length), out = this.x.gg_alloc(8);
+    new Float32Array(this.memory, p, row.length).set(row);
+    this.x.gg_row_moments(p, row.length, out);
+    const [mean, variance] = new Float32Array(this.memory, out, 2);
+    this.x.gg_free(p);
+    this.x.gg_free(out);
+    return { mean, variance };
+  }
+
   // Runs the model on token ids; returns the next-token probabilities after
   // the last one (a Float32Array of the vocabulary's size).
   nextTokenProbs(h, ids) {

@@ -60,6 +60,10 @@ export const engine = {
   // token and returns the next state (see Engine.genState).
   genBegin: (id, prompt, options) => call("genBegin", { id, prompt: Array.from(prompt), options }),
   genStep: (gid, token) => call("genStep", { gid, token }),
+  // the engine's GELU of each x
+  async gelu(xs) { return (await call("gelu", { xs: Array.from(xs) })).ys; },
+  // {mean, variance} of each row, as layer norm computes them
+  async moments(rows) { return (await call("moments", { rows: rows.map((r) => Array.from(r)) })).moments; },
   async serialize(id) { return (await call("serialize", { id })).bytes; },
   // greedy generation with the KV cache: n ids after the prompt's
   async generateGreedy(id, ids, n) {

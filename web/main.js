@@ -5,7 +5,12 @@ import { overview } from "./chapters/overview.js";
 import { bpe } from "./chapters/bpe.js";
 import { tokenize } from "./chapters/tokenize.js";
 import { embedding } from "./chapters/embedding.js";
+import { position } from "./chapters/position.js";
+import { embedded } from "./chapters/embedded.js";
 import { qkv } from "./chapters/qkv.js";
+import { projection } from "./chapters/projection.js";
+import { ffn } from "./chapters/ffn.js";
+import { layernorm } from "./chapters/layernorm.js";
 import { attention } from "./chapters/attention.js";
 import { training } from "./chapters/training.js";
 import { inference } from "./chapters/inference.js";
@@ -29,6 +34,10 @@ function followSections() {
   document.querySelectorAll("main section").forEach((s) => seen.observe(s));
 }
 
+// The chapters that open up the current model.
+const modelChapters = (m) => [embedding, position, embedded, qkv, attention, projection, ffn, layernorm, inference]
+  .map((chapter) => chapter(m));
+
 async function boot() {
   await engine.init();
   const models = await (await fetch("api/models")).json();
@@ -48,12 +57,11 @@ async function boot() {
   const onModel = async (m) => {
     current = m;
     describe(m);
-    await Promise.all([overview(m), tokenize(m), embedding(m), qkv(m), attention(m), inference(m)]);
+    await Promise.all([overview(m), tokenize(m), ...modelChapters(m)]);
   };
   describe(model);
   const text = new Uint8Array(corpus);
-  await Promise.all([overview(model), bpe(text), tokenize(model), embedding(model), qkv(model), attention(model),
-    inference(model)]);
+  await Promise.all([overview(model), bpe(text), tokenize(model), ...modelChapters(model)]);
   takehome({ current: () => current, onModel });
   // Training makes a model of its own, which becomes the current one once
   // the reader trains it.

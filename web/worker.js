@@ -97,6 +97,13 @@ const handlers = {
     engine.genPush(o.ptr, token);
     return { state: engine.genState(o.ptr, o.model, true) };
   },
+  gelu({ xs }) {
+    const ys = engine.gelu(new Float32Array(xs));
+    return [{ ys }, [ys.buffer]];
+  },
+  moments({ rows }) {
+    return { moments: rows.map((r) => engine.moments(new Float32Array(r))) };
+  },
   generateGreedy({ id, ids, n }) {
     const tokens = engine.generateGreedy(objects.get(id).ptr, ids, n);
     return [{ tokens }, [tokens.buffer]];

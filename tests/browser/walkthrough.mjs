@@ -136,9 +136,41 @@ try {
       `${name}: the future is masked in every head`);
     await page.hover("#attention-heads [data-head='0'] .cell[data-r='2'][data-c='1']");
     check(/q\[.*\] \u00b7 k\[.*\] \/ \u221a4 = /.test(await page.textContent("#attention-readout")), `${name}: hovering a score explains it`);
+    // 5. position embedding: the checkpoint's table, and the fixed one
+    const wpe = new Float32Array(ckpt.buffer.slice(ckpt.byteOffset + 48 + 12 * 512 + 4 * 768 * 8,
+      ckpt.byteOffset + 48 + 12 * 512 + 4 * 768 * 8 + 4 * 64));
+    check(same(await shown("#position-cells .cell"), Array.from(wpe)), `${name}: the learned positions are the checkpoint's`);
+    await page.selectOption("#position-kind", "sinusoidal");
+    check((await page.textContent("#position-example")) === "0.8415", `${name}: position 1, dimension 0 = sin(1)`);
+    const sinus = await shown("#position-cells .cell");
+    check(sinus.every((v, i) => Math.abs(v - ((i % 8) % 2 ? Math.cos : Math.sin)(Math.floor(i / 8) /
+      10000 ** (((i % 8) - ((i % 8) % 2)) / 8))) < 1e-6), `${name}: the fixed table is sin and cos`);
+    // 6. embedded input: token + position, from the engine
+    check(same(await shown("#embedded-sum .cell"), native("encoded", -1)), `${name}: the input x equals the native engine's`);
+    await page.hover("#embedded-sum .cell[data-r='1'][data-c='2']");
+    check(/^x\[1\]\[2\] = tokEmb\[\d+\]\[2\] \+ posEmb\[1\]\[2\] = /.test(await page.textContent("#embedded-readout")),
+      `${name}: hovering the sum shows its two terms`);
+    // 9. output projection and the residual add
+    check(same(await shown("#projection-proj .cell"), native("attproj", 0)), `${name}: the projection equals the native engine's`);
+    check(same(await shown("#projection-res .cell"), native("res_att", 0)), `${name}: the residual after attention`);
+    // 10. feed-forward
+    check(same(await shown("#ffn-h .cell"), native("ffh", 0)) && same(await shown("#ffn-g .cell"), native("ffh_gelu", 0)),
+      `${name}: the hidden layer before and after GELU`);
+    check((await page.$$eval("#ffn-curve circle", (c) => c.length)) === native("ffh", 0).filter((v) => v > -4 && v < 4).length,
+      `${name}: every hidden value sits on the GELU curve`);
+    // 11. LayerNorm: a real row before and after
+    check(same(await shown("#layernorm-after .cell"), native("ln1", 0).slice(0, 8)), `${name}: the normalised row`);
+    check(/^after: mean -?\d+\.\d{4}, variance \d+\.\d{4}$/.test(await page.$$eval("#layernorm-figure h3", (h) => h[1].textContent)),
+      `${name}: the row's mean and variance after`);
+    check(/^before: mean -?\d+\.\d{4}, variance \d+\.\d{4}$/.test(await page.$$eval("#layernorm-figure h3", (h) => h[0].textContent)),
+      `${name}: the row's mean and variance before`);
+    for (const [i, sec] of ["position", "embedded"].entries())
+      await page.locator(`#${sec}`).screenshot({ path: `${ARTIFACTS}/${5 + i}-${sec}-${name}.png` });
+    for (const [i, sec] of ["projection", "ffn", "layernorm"].entries())
+      await page.locator(`#${sec}`).screenshot({ path: `${ARTIFACTS}/${9 + i}-${sec}-${name}.png` });
     await page.locator("#embedding").screenshot({ path: `${ARTIFACTS}/4-embedding-${name}.png` });
-    await page.locator("#qkv").screenshot({ path: `${ARTIFACTS}/5-qkv-${name}.png` });
-    await page.locator("#attention").screenshot({ path: `${ARTIFACTS}/6-attention-${name}.png` });
+    await page.locator("#qkv").screenshot({ path: `${ARTIFACTS}/7-qkv-${name}.png` });
+    await page.locator("#attention").screenshot({ path: `${ARTIFACTS}/8-attention-${name}.png` });
 
     // 8. Inference: tokens come, the cache grows, greedy is the CLI's greedy
     const chipsNow = () => page.$$eval("#infer-text .chip", (c) => c.length);
@@ -169,7 +201,7 @@ try {
     const cliGreedy = execFileSync(glassgpt, ["generate", "-m", "models/tiny.ckpt", "--prompt", "ROMEO:", "-n", "6",
       "--temperature", "0"], { stdio: ["ignore", "pipe", "ignore"] }).toString();
     check("ROMEO:" + generatedText + "\n" === cliGreedy, `${name}: greedy inference in the page writes the CLI's text`);
-    await page.locator("#inference").screenshot({ path: `${ARTIFACTS}/8-inference-${name}.png` });
+    await page.locator("#inference").screenshot({ path: `${ARTIFACTS}/13-inference-${name}.png` });
 
     if (name === "desktop") {
       // 7. Training: the page's first steps are the command line's, to the bit
@@ -187,8 +219,8 @@ try {
       check(val300 < val0 - 0.4, `training lowers the validation loss: ${val0} -> ${val300}`);
       const heat = await page.$$eval("#train-heat canvas", (c) => c.length);
       check(heat === 2 + 4 * 2, `weight heatmaps for tokEmb, posEmb and 4 per layer (${heat})`);
-      check(/tiny \(trained here\)/.test(await page.textContent("#status")), "the trained model becomes the current one");
-      await page.locator("#training").screenshot({ path: `${ARTIFACTS}/7-training-${name}.png` });
+      check(/tiny, learned positions \(trained here\)/.test(await page.textContent("#status")), "the trained model becomes the current one");
+      await page.locator("#training").screenshot({ path: `${ARTIFACTS}/12-training-${name}.png` });
 
       // 9. Take it home: the download runs in glassgpt generate; a CLI
       // checkpoint uploaded gives the CLI's greedy text
@@ -209,7 +241,7 @@ try {
       await page.waitForFunction(() => /small\.ckpt, d 64/.test(document.querySelector("#status").textContent));
       const heads8 = await page.$$eval("#overview-figure rect.head", (r) => r.length);
       check(heads8 === 2 * 8, `the overview follows the uploaded model (${heads8} heads drawn)`);
-      await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/9-takehome-${name}.png` });
+      await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/14-takehome-${name}.png` });
     }
 
     // keyboard: Tab reaches the navigator, Enter follows a link, and the

@@ -17,6 +17,9 @@ export async function training({ corpus, base, onModel }) {
     value: PRESETS.tiny.lr, "aria-label": "Learning rate" });
   preset.addEventListener("change", () => { lr.value = PRESETS[preset.value].lr; reset(true); });
   lr.addEventListener("change", () => reset(true));
+  const pos = el("select", { id: "train-pos", "aria-label": "Position embedding" },
+    el("option", { value: "learned" }, "learned"), el("option", { value: "sinusoidal" }, "sinusoidal"));
+  pos.addEventListener("change", () => reset(true));
   const start = el("button", { id: "train-start", "aria-pressed": "false" }, "Start");
   const stepButton = el("button", { id: "train-step" }, "Step");
   const resetButton = el("button", { id: "train-reset" }, "Reset");
@@ -25,16 +28,18 @@ export async function training({ corpus, base, onModel }) {
   const heat = el("div", { class: "heat-grid", id: "train-heat" });
 
   fig.replaceChildren(
-    el("div", { class: "controls" }, el("label", {}, "Preset ", preset), el("label", {}, "Learning rate ", lr),
-      start, stepButton, resetButton),
+    el("div", { class: "controls" }, el("label", {}, "Preset ", preset), el("label", {}, "Positions ", pos),
+      el("label", {}, "Learning rate ", lr), start, stepButton, resetButton),
     stats, chart,
     el("p", { class: "key" }, el("span", {}, el("span", { class: "sw", style: "background: var(--accent)" }), "training loss"),
       el("span", {}, el("span", { class: "sw", style: "background: var(--cool)" }), "validation loss (held-out text)"),
-      el("span", {}, "dashed: ln(V), the loss of a uniform guess")),
+      el("span", {}, "dashed: ln(V), the loss of a uniform guess"),
+      el("span", {}, "faded: earlier runs, to compare")),
     el("h3", {}, "The weights, as they learn"), heat);
 
   let model = null, running = false, trainPts = [], valPts = [], rate = 0, bpb = NaN, generation = 0;
-  const config = () => ({ vocab: base.config.vocab, pos: "learned", ...PRESETS[preset.value] });
+  const history = [];  // earlier runs' validation curves: {name, points}
+  const config = () => ({ vocab: base.config.vocab, pos: pos.value, ...PRESETS[preset.value] });
 
   function draw() {
     const last = trainPts.at(-1), val = valPts.at(-1);
@@ -44,8 +49,8 @@ export async function training({ corpus, base, onModel }) {
       el("span", {}, "validation ", el("b", { id: "train-val" }, val ? val[1].toFixed(4) : "\u2013")),
       el("span", {}, "bits per byte ", el("b", {}, Number.isFinite(bpb) ? bpb.toFixed(3) : "\u2013")),
       el("span", {}, el("b", { id: "train-rate", "data-rate": rate }, rate ? Math.round(rate).toLocaleString("en") : "\u2013"), " tokens/s"));
-    lineChart(chart, { series: [{ name: "training loss", cls: "train", points: trainPts },
-      { name: "validation loss", cls: "val", points: valPts }],
+    lineChart(chart, { series: [...history.map((h) => ({ name: h.name, cls: "past", points: h.points })),
+      { name: "training loss", cls: "train", points: trainPts }, { name: "validation loss", cls: "val", points: valPts }],
     refs: [{ y: Math.log(base.config.vocab), label: `ln ${base.config.vocab} = ${Math.log(base.config.vocab).toFixed(2)}` }] });
   }
 
@@ -91,7 +96,11 @@ export async function training({ corpus, base, onModel }) {
     const fresh = await engine.createModel(base.id, config(), SEED);
     await engine.trainBegin(fresh.id, corpus, { batch: BATCH, lr: Number(lr.value), steps: STEPS, seed: SEED });
     if (mine !== generation) return engine.free(fresh.id);
-    model = { name: `${preset.value} (trained here)`, ...fresh, tokenizer: base.tokenizer };
+    if (old && valPts.length > 1) {
+      history.push({ name: `${old.name}: validation`, points: valPts });
+      if (history.length > 4) history.shift();
+    }
+    model = { name: `${preset.value}, ${pos.value} positions (trained here)`, ...fresh, tokenizer: base.tokenizer };
     if (old) engine.free(old.id);
     trainPts = [];
     valPts = [];
