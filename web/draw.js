@@ -187,8 +187,12 @@ export function lineChart(container, { series, refs = [], xLabel = "step", yLabe
 // A small matrix as a grid of cells, coloured on the diverging scale, with
 // its numbers when they fit. Each cell carries its value in data-v, and
 // hover (or focus) calls explain(r, c) for the readout.
+// Without an explain of its own, a matrix with a name and a readout element
+// says which cell the pointer is on and its value.
 export function matrix(container, { data, rows, cols, rowLabels = [], colLabels = [], scale,
-  numbers = cols <= 16, masked = () => false, explain, marks = [] }) {
+  numbers = cols <= 16, masked = () => false, explain, marks = [], name, readout }) {
+  if (!explain && name && readout)
+    explain = (r, c) => { readout.textContent = `${name}[${r}][${c}] = ${data[r * cols + c].toFixed(6)} (${rows}\u00d7${cols})`; };
   if (scale === undefined) { scale = 0; for (const v of data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v)); }
   const grid = el("div", { class: `matrix${numbers ? " numbers" : ""}`, role: "grid",
     style: `grid-template-columns: ${rowLabels.length ? "auto " : ""}repeat(${cols}, minmax(${numbers ? "3.2em" : "0.7em"}, 1fr))` });

@@ -63,6 +63,16 @@ async function boot() {
   const text = new Uint8Array(corpus);
   await Promise.all([overview(model), bpe(text), tokenize(model), ...modelChapters(model)]);
   takehome({ current: () => current, onModel });
+  // any checkpoint the server offers
+  const picker = document.getElementById("model-picker");
+  picker.replaceChildren(...models.map((m) => new Option(`${m.name} (d ${m.d_model}, ${m.n_layer} layers)`, m.url)));
+  picker.value = pick.url;
+  picker.addEventListener("change", async () => {
+    const chosen = models.find((m) => m.url === picker.value);
+    const next = { name: chosen.name, ...(await engine.loadModel(await fetchBytes(chosen.url))) };
+    next.tokenizer = await engine.tokenizerTables(next.id);
+    await onModel(next);
+  });
   // Training makes a model of its own, which becomes the current one once
   // the reader trains it.
   await training({ corpus: text, base: model, onModel });

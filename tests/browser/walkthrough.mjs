@@ -242,6 +242,12 @@ try {
       const heads8 = await page.$$eval("#overview-figure rect.head", (r) => r.length);
       check(heads8 === 2 * 8, `the overview follows the uploaded model (${heads8} heads drawn)`);
       await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/14-takehome-${name}.png` });
+
+      // any model the server offers can be opened up
+      await page.selectOption("#model-picker", "/models/tiny.ckpt");
+      await page.waitForFunction(() => /tiny\.ckpt, d 8/.test(document.querySelector("#status").textContent));
+      await page.waitForFunction(() => document.querySelectorAll("#attention-heads [data-head]").length === 4);
+      check(same(await shown("#qkv-out .cell"), native("qkv", 0)), "switching back to tiny.ckpt shows its numbers again");
     }
 
     // keyboard: Tab reaches the navigator, Enter follows a link, and the

@@ -27,9 +27,9 @@ export async function ffn(model) {
         el("span", { class: "op" }, "\u2192"), el("div", {}, el("h3", {}, `x + that = x after the layer`), boxes[3])));
     matrix(boxes[0], { data: h, rows: T, cols: F, rowLabels: labels, numbers: false,
       explain: (a, b) => { readout.textContent = `hidden[${a}][${b}] = ${h[a * F + b].toFixed(5)}, GELU of it = ${g[a * F + b].toFixed(5)}`; } });
-    matrix(boxes[1], { data: g, rows: T, cols: F, rowLabels: labels, numbers: false });
-    matrix(boxes[2], { data: p, rows: T, cols: d, rowLabels: labels, numbers: d <= 8 });
-    matrix(boxes[3], { data: r, rows: T, cols: d, numbers: d <= 8 });
+    matrix(boxes[1], { data: g, rows: T, cols: F, rowLabels: labels, numbers: false, name: "GELU(hidden)", readout });
+    matrix(boxes[2], { data: p, rows: T, cols: d, rowLabels: labels, numbers: d <= 8, name: "hidden @ W2 + b2", readout });
+    matrix(boxes[3], { data: r, rows: T, cols: d, numbers: d <= 8, name: "x after the layer", readout });
     // the curve, and the hidden values as dots on it
     const W = 520, H = 200, X = (x) => 30 + ((x + 4) / 8) * (W - 40), Y = (y) => H - 20 - ((y + 0.5) / 4.5) * (H - 30);
     const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": "The GELU curve" });

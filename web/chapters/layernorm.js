@@ -19,8 +19,8 @@ export async function layernorm(model) {
     ...places.map((p, i) => el("option", { value: i }, p.label)));
   const row = el("select", { id: "layernorm-row", "aria-label": "Which token" },
     ...labels.map((t, i) => el("option", { value: i }, `${t} (position ${i})`)));
-  const body = el("div");
-  fig.replaceChildren(el("div", { class: "controls" }, el("label", {}, "LayerNorm ", where), el("label", {}, "Row ", row)), body);
+  const body = el("div"), readout = el("div", { class: "readout", id: "layernorm-readout", "aria-live": "polite" });
+  fig.replaceChildren(el("div", { class: "controls" }, el("label", {}, "LayerNorm ", where), el("label", {}, "Row ", row)), body, readout);
 
   async function show() {
     const p = places[Number(where.value)], t = Number(row.value);
@@ -34,8 +34,8 @@ export async function layernorm(model) {
       el("p", { class: "note", id: "layernorm-note" }, `LayerNorm subtracts the row's mean (${mb.mean.toFixed(4)}), divides by its ` +
         `standard deviation (\u221a${mb.variance.toFixed(4)}), then scales and shifts each dimension by two learned weights; ` +
         `so the row after has a mean near 0 and a variance near 1, unless those weights moved it.`));
-    matrix(a, { data: before, rows: 1, cols: d, numbers: d <= 8 });
-    matrix(b, { data: after, rows: 1, cols: d, numbers: d <= 8 });
+    matrix(a, { data: before, rows: 1, cols: d, numbers: d <= 8, name: "before", readout });
+    matrix(b, { data: after, rows: 1, cols: d, numbers: d <= 8, name: "after", readout });
   }
   where.addEventListener("change", show);
   row.addEventListener("change", show);

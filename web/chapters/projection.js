@@ -35,7 +35,7 @@ export async function projection(model) {
     heatmap(boxes[1], { name: `layer ${l + 1} W_out`, data: wout.data.subarray(l * d * d, (l + 1) * d * d), rows: d, cols: d });
     matrix(boxes[2], { data: proj, rows: T, cols: d, numbers,
       explain: (r, c) => { readout.textContent = `projection[${r}][${c}] = ${proj[r * d + c].toFixed(6)}`; } });
-    matrix(boxes[3], { data: x, rows: T, cols: d, rowLabels: labels, numbers });
+    matrix(boxes[3], { data: x, rows: T, cols: d, rowLabels: labels, numbers, name: "x", readout });
     matrix(boxes[4], { data: res, rows: T, cols: d, numbers,
       explain: (r, c) => { readout.textContent = `${x[r * d + c].toFixed(4)} + ${proj[r * d + c].toFixed(4)} = ${res[r * d + c].toFixed(4)}`; } });
   }

@@ -27,7 +27,7 @@ export async function qkv(model) {
       el("div", {}, el("h3", {}, `LayerNorm(x) [${T}\u00d7${d}]`), left), el("span", { class: "op" }, "@"),
       el("div", { style: "flex: 1; min-width: 12rem" }, el("h3", {}, `W_qkv [${d}\u00d7${3 * d}] (+ bias)`), mid)),
     el("h3", {}, `= qkv [${T}\u00d7${3 * d}]: queries | keys | values, head by head`), right);
-    matrix(left, { data: ln1, rows: T, cols: d, rowLabels: labels, numbers: d <= 8 });
+    matrix(left, { data: ln1, rows: T, cols: d, rowLabels: labels, numbers: d <= 8, name: `layer ${l + 1} LayerNorm(x)`, readout });
     heatmap(mid, { name: `layer ${l + 1} W_qkv`, data: w, rows: d, cols: 3 * d });
     matrix(right, { data: q, rows: T, cols: 3 * d, rowLabels: labels, colLabels, marks, numbers: d <= 8,
       explain: (r, c) => {
