@@ -168,6 +168,11 @@ try {
       await page.locator(`#${sec}`).screenshot({ path: `${ARTIFACTS}/${5 + i}-${sec}-${name}.png` });
     for (const [i, sec] of ["projection", "ffn", "layernorm"].entries())
       await page.locator(`#${sec}`).screenshot({ path: `${ARTIFACTS}/${9 + i}-${sec}-${name}.png` });
+    await page.click("#embedded-play");
+    const ended = await page.waitForFunction(() => document.querySelector("#embedded-readout").textContent.startsWith("x[6][7]") &&
+      !document.querySelector(".flight") && [...document.querySelectorAll("#embedded-sum .cell")].every((c) => c.style.opacity !== "0.15"),
+      null, { timeout: 20000 }).then(() => true, () => false);
+    check(ended, `${name}: the animation of the sum runs to its end`);
     await page.locator("#embedding").screenshot({ path: `${ARTIFACTS}/4-embedding-${name}.png` });
     await page.locator("#qkv").screenshot({ path: `${ARTIFACTS}/7-qkv-${name}.png` });
     await page.locator("#attention").screenshot({ path: `${ARTIFACTS}/8-attention-${name}.png` });
@@ -217,6 +222,15 @@ try {
       await page.click("#train-start");
       const val300 = Number(await page.textContent("#train-val"));
       check(val300 < val0 - 0.4, `training lowers the validation loss: ${val0} -> ${val300}`);
+      // training pauses when the tab is hidden
+      await page.click("#train-start");
+      await page.waitForFunction(() => document.querySelector("#train-start").textContent === "Pause");
+      await page.evaluate(() => {
+        Object.defineProperty(document, "hidden", { value: true, configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+      });
+      check((await page.textContent("#train-start")) === "Start", "hiding the tab pauses training");
+      await page.evaluate(() => { delete document.hidden; });
       const heat = await page.$$eval("#train-heat canvas", (c) => c.length);
       check(heat === 2 + 4 * 2, `weight heatmaps for tokEmb, posEmb and 4 per layer (${heat})`);
       check(/tiny, learned positions \(trained here\)/.test(await page.textContent("#status")), "the trained model becomes the current one");
@@ -266,6 +280,11 @@ try {
     await page.keyboard.press("Home");
     await page.keyboard.press("ArrowRight");
     check((await page.textContent("#bpe-counter")) === "Vocab: 257 tokens \u00b7 1 merges", `${name}: the slider answers the keys`);
+    // every value of a matrix is reachable by the keyboard, and explains itself
+    await page.focus("#attention-heads [data-head='0'] .cell[data-r='1'][data-c='0']");
+    check(/^Head 1, score of/.test(await page.textContent("#attention-readout")), `${name}: focusing a score explains it`);
+    await page.keyboard.press("Tab");
+    check(/^Head 1, score of .* \(key 1\)/.test(await page.textContent("#attention-readout")), `${name}: Tab moves to the next score`);
 
     check(errors.length === 0, `${name}: console errors: ${errors.join(" | ")}`);
     await page.close();

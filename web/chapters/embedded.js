@@ -30,17 +30,32 @@ export async function embedded(model) {
   matrix(a, { data: tok, rows: T, cols: d, rowLabels, numbers, explain });
   matrix(b, { data: pos, rows: T, cols: d, numbers, explain });
   const grid = matrix(c, { data: sum, rows: T, cols: d, numbers, explain });
+  // Each cell's two numbers fly from their cells into the sum's cell.
   play.addEventListener("click", async () => {
     const cellsOf = (box) => box.querySelectorAll(".cell");
     const [ca, cb, cc] = [cellsOf(a), cellsOf(b), cellsOf(c)];
-    if (reduceMotion) return explain(0, 0);
+    if (reduceMotion) return explain(0, 0);  // no motion: the readout explains, hover shows the rest
     cc.forEach((x) => (x.style.opacity = "0.15"));
+    const pause = (ms) => new Promise((res) => setTimeout(res, ms));
+    const ms = Math.max(30, Math.min(220, 2400 / cc.length));
     for (let i = 0; i < cc.length; i++) {
-      [ca[i], cb[i], cc[i]].forEach((x) => x.classList.add("flash"));
-      cc[i].style.opacity = "1";
+      const to = cc[i].getBoundingClientRect();
+      const flights = [ca[i], cb[i]].map((from) => {
+        const r = from.getBoundingClientRect();
+        const f = el("div", { class: "flight" }, from.textContent || from.dataset.v.slice(0, 5));
+        Object.assign(f.style, { left: `${r.left}px`, top: `${r.top}px`, width: `${r.width}px`, height: `${r.height}px`,
+          transition: `transform ${ms}ms ease-in, opacity ${ms}ms ease-in` });
+        document.body.append(f);
+        requestAnimationFrame(() => {
+          f.style.transform = `translate(${to.left - r.left}px, ${to.top - r.top}px)`;
+          f.style.opacity = "0.3";
+        });
+        return f;
+      });
       explain(Math.floor(i / d), i % d);
-      await new Promise((res) => setTimeout(res, Math.max(8, 1200 / cc.length)));
-      [ca[i], cb[i], cc[i]].forEach((x) => x.classList.remove("flash"));
+      await pause(ms);
+      flights.forEach((f) => f.remove());
+      cc[i].style.opacity = "1";
     }
   });
   return grid;
