@@ -57,11 +57,9 @@ static inline void attention_row(float *out, float *score, float *att, const flo
     float maxval = -INFINITY;
     for (int t2 = 0; t2 <= t; t2++)
         if (score[t2] > maxval) maxval = score[t2];
+    for (int t2 = 0; t2 <= t; t2++) att[t2] = gg_expf(score[t2] - maxval);
     float sum = 0.0f;
-    for (int t2 = 0; t2 <= t; t2++) {
-        att[t2] = gg_expf(score[t2] - maxval);
-        sum += att[t2];
-    }
+    for (int t2 = 0; t2 <= t; t2++) sum += att[t2];
     float inv = 1.0f / sum;
     for (int t2 = 0; t2 <= t; t2++) att[t2] *= inv;
     for (int t2 = t + 1; t2 < n_keys; t2++) att[t2] = 0.0f;
@@ -169,11 +167,10 @@ static inline void softmax_row(float *probs, const float *logits, int V) {
     float maxval = -INFINITY;
     for (int i = 0; i < V; i++)
         if (logits[i] > maxval) maxval = logits[i];
+    // the exponentials first (a loop that vectorises), then their sum in order
+    for (int i = 0; i < V; i++) probs[i] = gg_expf(logits[i] - maxval);
     float sum = 0.0f;
-    for (int i = 0; i < V; i++) {
-        probs[i] = gg_expf(logits[i] - maxval);
-        sum += probs[i];
-    }
+    for (int i = 0; i < V; i++) sum += probs[i];
     float inv = 1.0f / sum;
     for (int i = 0; i < V; i++) probs[i] *= inv;
 }
