@@ -126,7 +126,7 @@ export async function training({ corpus, base, onModel }) {
     while (running) {
       const step = await advance(Math.min(chunk, STEPS - (trainPts.at(-1)?.[0] ?? 0)));
       draw();
-      if (performance.now() - lastWeights > 1000) {
+      if (performance.now() - lastWeights > 2000) {  // live, yet leaving the cores to training
         lastWeights = performance.now();
         await drawWeights();
       }
