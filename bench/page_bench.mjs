@@ -48,7 +48,7 @@ try {
   await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
   await page.selectOption("#train-preset", "small");
   await page.waitForFunction(() => document.querySelector("#train-step-count")?.textContent === "0");
-  await page.waitForTimeout(1000);  // the chapters redraw for the new model first
+  await page.waitForTimeout(3000);  // the chapters redraw for the new model first
   await page.evaluate(() => {
     window.longTasks = [];
     new PerformanceObserver((l) => window.longTasks.push(...l.getEntries().map((e) => e.duration)))

@@ -186,8 +186,9 @@ try {
       await page.waitForFunction((n) => document.querySelectorAll("#infer-text .chip").length === n + 1, before);
     }
     check((await chipsNow()) === promptLen + 3, `${name}: three steps emit three tokens`);
-    const cached = await page.$$eval("#infer-cache-0 .cell:not(.masked)", (c) => c.length);
-    check(cached === Math.min(8, promptLen + 3) * 8, `${name}: the key cache holds a row per position (${cached / 8})`);
+    const cached = Number(await page.getAttribute("#infer-cache-0", "data-filled"));
+    check(cached === Math.min(8, promptLen + 3), `${name}: the key cache holds a row per position (${cached})`);
+    check((await page.$$eval("#infer-cache-0 canvas", (c) => c.length)) === 1, `${name}: the key cache is drawn`);
     const [withCache, without] = (await page.textContent("#infer-work")).match(/(\d+) positions; .* taken (\d+)/).slice(1).map(Number);
     check(withCache < without, `${name}: the cache saves work (${withCache} < ${without})`);
     check((await page.$$eval("#infer-probs rect.bar", (r) => r.length)) === 10, `${name}: ten next-token bars`);

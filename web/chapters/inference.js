@@ -2,7 +2,7 @@
 // with a KV cache. Each step shows what every layer computed for the newest
 // position, and the probabilities of the next token.
 import { engine } from "../engine.js";
-import { barChart, el, matrix, tokenColor, tokenText } from "../draw.js";
+import { barChart, el, heatmap, matrix, tokenColor, tokenText } from "../draw.js";
 
 const percent = (p) => `${(100 * p).toFixed(p < 0.001 ? 3 : 1)}%`;
 
@@ -68,9 +68,12 @@ export async function inference(model) {
         explain: (r, c) => { readout.textContent = c >= n ? `slot ${c} of the cache is empty`
           : `layer ${l + 1}, head ${r + 1}: ${(100 * L.att.data[r * ctx + c]).toFixed(2)}% of the attention goes to ` +
             `position ${c} (score ${L.scores.data[r * ctx + c].toFixed(4)})`; } });
-      const cache = el("div", { id: `infer-cache-${l}` });
-      blocks.push(el("div", {}, el("p", { class: "note" }, `layer ${l + 1}: the key cache, one row per position, growing`), cache));
-      matrix(cache, { data: L.key_cache.data, rows: ctx, cols: L.key_cache.cols, numbers: false, masked: (r) => r >= n });
+      const cache = el("div", { id: `infer-cache-${l}`, "data-filled": n });
+      blocks.push(el("div", {}, el("p", { class: "note" }, `layer ${l + 1}: the key cache, one row per position ` +
+        `(${n} of ${ctx} filled; the empty rows are dark)`), cache));
+      const keys = L.key_cache.data;
+      keys.fill(0, n * L.key_cache.cols);  // rows not written yet: shown as empty, whatever the buffer held
+      heatmap(cache, { name: `layer ${l + 1} key cache`, data: keys, rows: ctx, cols: L.key_cache.cols });
       strip(`layer ${l + 1}: feed-forward hidden layer after GELU [1\u00d7${L.ffh_gelu.cols}]`, L.ffh_gelu, `infer-ffh-${l}`);
       strip(`layer ${l + 1}: the residual stream after the layer`, L.res_ff, `infer-res-${l}`);
     });
