@@ -54,10 +54,15 @@ async function boot() {
     status.textContent = `Engine ready: ${m.name}, d ${c.dModel}, ${c.nLayer} layers, ` +
       `${c.nHead} heads, context ${c.ctx}, vocabulary ${c.vocab}.`;
   };
+  // A model loaded from the picker or a file is the page's to free once
+  // another takes its place and every chapter has moved on (the first model
+  // stays: training builds on its tokenizer; training frees its own).
   const onModel = async (m) => {
+    const previous = current;
     current = m;
     describe(m);
     await Promise.all([overview(m), tokenize(m), ...modelChapters(m)]);
+    if (previous.loaded && previous !== current) engine.free(previous.id);
   };
   describe(model);
   const text = new Uint8Array(corpus);
@@ -69,7 +74,7 @@ async function boot() {
   picker.value = pick.url;
   picker.addEventListener("change", async () => {
     const chosen = models.find((m) => m.url === picker.value);
-    const next = { name: chosen.name, ...(await engine.loadModel(await fetchBytes(chosen.url))) };
+    const next = { name: chosen.name, loaded: true, ...(await engine.loadModel(await fetchBytes(chosen.url))) };
     next.tokenizer = await engine.tokenizerTables(next.id);
     await onModel(next);
   });

@@ -34,7 +34,7 @@ export function takehome({ current, onModel }) {
     if (!file.files[0]) return;
     try {
       const loaded = await engine.loadModel(await file.files[0].arrayBuffer());
-      const model = { name: file.files[0].name, ...loaded };
+      const model = { name: file.files[0].name, loaded: true, ...loaded };
       model.tokenizer = await engine.tokenizerTables(model.id);
       const t = model.tokenizer;
       const prompt = await engine.encode(model.id, "ROMEO:");
