@@ -177,8 +177,6 @@ typedef struct {
     uint16_t ids[CACHED_IDS];
 } cache_entry;
 
-enum { CACHED_MAX = 64 };  // segments up to this many bytes are remembered
-
 typedef struct {
     uint32_t tok, prev, next;
 } enc_node;
