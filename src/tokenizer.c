@@ -15,7 +15,9 @@ static uint32_t pair_hash(uint32_t key, uint32_t mask) {
 }
 
 // The merge rank of (left, right), or -1 when that pair was never merged.
-static int32_t rank_of(const gg_tokenizer *t, uint32_t left, uint32_t right) {
+// Inlined by force: the encoder's inner loop calls it after every merge.
+static inline __attribute__((always_inline))
+int32_t rank_of(const gg_tokenizer *t, uint32_t left, uint32_t right) {
     uint32_t li = t->left_index[left], ri = t->right_index[right];
     if (li == 0xffff || ri == 0xffff) return -1;
     if (t->rank_table) {
