@@ -1,6 +1,10 @@
-# Shared helpers of the shell test suites: source it after setting $T, a
-# scratch directory. Each check counts one case; finish() prints the closing
-# line and sets the exit status.
+# Shared helpers of the shell test suites: source it from the repository
+# root. It sets $G, the glassgpt binary, and $T, a scratch directory removed
+# on exit. Each check counts one case; finish() prints the closing line and
+# sets the exit status.
+G=${GLASSGPT:-build/glassgpt}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); }

@@ -5,12 +5,8 @@
 # usage: GLASSGPT=build/glassgpt GLASSGPT_CORPUS=data/tinyshakespeare.txt tests/test_cli.sh
 set -u
 cd "$(dirname "$0")/.."
-G=${GLASSGPT:-build/glassgpt}
-CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
 source tests/lib.sh
+CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
 
 # ---- help and usage ----
 expect 0 "glassgpt --help" "$G" --help

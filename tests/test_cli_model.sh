@@ -5,12 +5,8 @@
 # usage: GLASSGPT=build/glassgpt GLASSGPT_CORPUS=data/tinyshakespeare.txt tests/test_cli_model.sh
 set -u
 cd "$(dirname "$0")/.."
-G=${GLASSGPT:-build/glassgpt}
-CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
 source tests/lib.sh
+CORPUS=${GLASSGPT_CORPUS:-data/tinyshakespeare.txt}
 
 head -c 200000 "$CORPUS" > "$T/text.txt"
 "$G" bpe train "$T/text.txt" -o "$T/tok.bpe" --vocab 300 > /dev/null || fail "training the tokenizer"

@@ -6,8 +6,6 @@
 # usage: GLASSGPT=build/glassgpt tests/test_server.sh
 set -u
 cd "$(dirname "$0")/.."
-G=${GLASSGPT:-build/glassgpt}
-T=$(mktemp -d)
 source tests/lib.sh
 
 mkdir -p "$T/models" "$T/data"
