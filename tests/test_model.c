@@ -47,6 +47,15 @@ static gg_config tiny_config(int pos_kind) {
                        .d_ff = 12, .pos_kind = pos_kind};
 }
 
+// A model of cfg with weights drawn from seed; a failure to build it is
+// recorded as a failed check.
+static void new_model(gg_model *m, const gg_config *cfg, uint64_t seed) {
+    gg_error err;
+    int rc = gg_model_init(m, cfg, &err);
+    CHECK(rc == GG_OK, "building the model: %s", err.msg);
+    if (rc == GG_OK) gg_model_init_weights(m, seed);
+}
+
 static void random_tokens(int *t, int n, int V) {
     for (int i = 0; i < n; i++) t[i] = (int)gg_rng_below(&rng, (uint32_t)V);
 }
@@ -345,8 +354,7 @@ static void test_initial_loss_is_near_ln_v(void) {
     gg_config cfg;
     gg_config_preset(&cfg, "tiny", NULL);
     gg_model m;
-    gg_model_init(&m, &cfg, NULL);
-    gg_model_init_weights(&m, 1);
+    new_model(&m, &cfg, 1);
     int x[4 * 8], y[4 * 8];
     random_tokens(x, 32, cfg.vocab);
     random_tokens(y, 32, cfg.vocab);
@@ -371,8 +379,7 @@ static void count_observation(void *user, const char *name, int layer, const flo
 static void test_observer_sees_every_intermediate(void) {
     gg_config cfg = tiny_config(GG_POS_LEARNED);
     gg_model m;
-    gg_model_init(&m, &cfg, NULL);
-    gg_model_init_weights(&m, 3);
+    new_model(&m, &cfg, 3);
     m.observe = count_observation;
     int x[6];
     random_tokens(x, 6, cfg.vocab);
@@ -404,8 +411,7 @@ static void test_kv_cache_matches_full_forward(void) {
     cfg.d_ff = 80;
     cfg.vocab = 70;
     gg_model m;
-    gg_model_init(&m, &cfg, NULL);
-    gg_model_init_weights(&m, 5);
+    new_model(&m, &cfg, 5);
     for (size_t i = 0; i < m.n_params; i++) m.params_mem[i] += 0.2f * gg_rng_normal(&rng);
     int x[9];
     random_tokens(x, 9, cfg.vocab);
@@ -442,8 +448,7 @@ static void generate_greedy(gg_model *m, int use_cache, int n, int *out, long *p
 static void test_cache_and_no_cache_generate_the_same_tokens(void) {
     gg_config cfg = tiny_config(GG_POS_LEARNED);
     gg_model m;
-    gg_model_init(&m, &cfg, NULL);
-    gg_model_init_weights(&m, 11);
+    new_model(&m, &cfg, 11);
     for (size_t i = 0; i < m.n_params; i++) m.params_mem[i] += 0.3f * gg_rng_normal(&rng);
     int a[40], b[40];
     long pa, pb;
@@ -479,8 +484,7 @@ static void test_results_do_not_depend_on_threads(void) {
         gg_set_threads(run == 0 ? 1 : 2);
         gg_model m;
         gg_trainer tr;
-        gg_model_init(&m, &cfg, NULL);
-        gg_model_init_weights(&m, 9);
+        new_model(&m, &cfg, 9);
         gg_trainer_init(&tr, &m, tokens, 3000, 8, cfg.ctx, &opt, 4, NULL, NULL);
         train_steps(&tr, 5);
         params[run] = copy(m.params_mem, m.n_params);
@@ -504,8 +508,7 @@ static void test_training_lowers_the_loss(void) {
     opt.warmup = 10;
     gg_model m;
     gg_trainer tr;
-    gg_model_init(&m, &cfg, NULL);
-    gg_model_init_weights(&m, 2);
+    new_model(&m, &cfg, 2);
     gg_trainer_init(&tr, &m, tokens, 4000, 8, cfg.ctx, &opt, 1, NULL, NULL);
     float before, after;
     gg_train_eval(&tr, 16, &before, NULL);
@@ -530,15 +533,13 @@ static void test_resume_is_bit_exact(void) {
     // straight through
     gg_model a;
     gg_trainer ta;
-    gg_model_init(&a, &cfg, NULL);
-    gg_model_init_weights(&a, 6);
+    new_model(&a, &cfg, 6);
     gg_trainer_init(&ta, &a, tokens, 3000, 4, cfg.ctx, &opt, 8, NULL, NULL);
     train_steps(&ta, 8);
     // stopped after 3, saved, loaded, continued
     gg_model b, c;
     gg_trainer tb, tc;
-    gg_model_init(&b, &cfg, NULL);
-    gg_model_init_weights(&b, 6);
+    new_model(&b, &cfg, 6);
     gg_trainer_init(&tb, &b, tokens, 3000, 4, cfg.ctx, &opt, 8, NULL, NULL);
     train_steps(&tb, 3);
     gg_train_state st = {.step = (uint64_t)tb.step, .rng_state = tb.rng.state, .seed = 8,
@@ -591,8 +592,7 @@ static void make_checkpoint(uint8_t **buf, size_t *len, gg_model *m, gg_tokenize
     cfg.vocab = 258;
     gg_pair merges[2] = {{'a', 'b'}, {256, 'c'}};
     gg_tokenizer_init(tok, merges, NULL, 2, NULL, NULL);
-    gg_model_init(m, &cfg, NULL);
-    gg_model_init_weights(m, 4);
+    new_model(m, &cfg, 4);
     gg_checkpoint_serialize(m, tok, 0, NULL, buf, len, NULL);
 }
 
