@@ -28,10 +28,12 @@ export class Engine {
     return new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
   }
 
-  // Copies bytes into the module; returns the pointer (free it).
-  put(bytes) {
-    const p = this.x.gg_alloc(bytes.length);
-    new Uint8Array(this.memory, p, bytes.length).set(bytes);
+  // Copies values into the module as elements of type T (bytes unless told:
+  // Int32Array for token ids, Float32Array for floats); returns the pointer
+  // (free it).
+  put(values, T = Uint8Array) {
+    const p = this.x.gg_alloc(T.BYTES_PER_ELEMENT * values.length);
+    new T(this.memory, p, values.length).set(values);
     return p;
   }
 
@@ -124,8 +126,7 @@ export class Engine {
   // Runs the model on token ids; returns every position's logits, (T, V).
   logits(h, ids) {
     const { vocab } = this.modelConfig(h);
-    const p = this.x.gg_alloc(4 * ids.length);
-    new Int32Array(this.memory, p, ids.length).set(ids);
+    const p = this.put(ids, Int32Array);
     const ok = this.x.gg_model_run(h, p, ids.length);
     this.x.gg_free(p);
     if (!ok) throw new Error(this.error());
@@ -134,8 +135,7 @@ export class Engine {
 
   // Greedy generation with the KV cache: n token ids after the prompt's.
   generateGreedy(h, ids, n) {
-    const p = this.x.gg_alloc(4 * ids.length), out = this.x.gg_alloc(4 * n);
-    new Int32Array(this.memory, p, ids.length).set(ids);
+    const p = this.put(ids, Int32Array), out = this.x.gg_alloc(4 * n);
     const got = this.x.gg_model_generate_greedy(h, p, ids.length, n, out);
     const tokens = got >= 0 ? this.take(Int32Array, out, n) : null;
     this.x.gg_free(p);
@@ -159,9 +159,8 @@ export class Engine {
   // A fresh model of config ({vocab, dModel, nLayer, nHead, ctx, dFF, pos})
   // with the tokenizer of model or tokenizer handle tok, seeded.
   createModel(tok, config, seed = 1) {
-    const c = this.x.gg_alloc(28);
-    new Int32Array(this.memory, c, 7).set([config.vocab, config.dModel, config.nLayer, config.nHead,
-      config.ctx, config.dFF, config.pos === "sinusoidal" ? 1 : 0]);
+    const c = this.put([config.vocab, config.dModel, config.nLayer, config.nHead, config.ctx,
+      config.dFF, config.pos === "sinusoidal" ? 1 : 0], Int32Array);
     const h = this.x.gg_model_create(tok, c, seed);
     this.x.gg_free(c);
     if (!h) throw new Error(this.error());
@@ -216,8 +215,7 @@ export class Engine {
   // Runs the model on ids with the observer on, and copies the intermediates
   // asked for, as [[name, layer], ...]: {"name/layer": {shape, data}}.
   observe(h, ids, wanted) {
-    const p = this.x.gg_alloc(4 * ids.length);
-    new Int32Array(this.memory, p, ids.length).set(ids);
+    const p = this.put(ids, Int32Array);
     const n = this.x.gg_model_observe(h, p, ids.length);
     this.x.gg_free(p);
     if (n < 0) throw new Error(this.error());
@@ -275,8 +273,7 @@ export class Engine {
 
   // The engine's GELU of each x (a Float32Array).
   gelu(xs) {
-    const p = this.x.gg_alloc(4 * xs.length), out = this.x.gg_alloc(4 * xs.length);
-    new Float32Array(this.memory, p, xs.length).set(xs);
+    const p = this.put(xs, Float32Array), out = this.x.gg_alloc(4 * xs.length);
     this.x.gg_gelu(p, out, xs.length);
     const ys = this.take(Float32Array, out, xs.length);
     this.x.gg_free(p);
@@ -286,8 +283,7 @@ export class Engine {
 
   // {mean, variance} of a row, as layer norm computes them.
   moments(row) {
-    const p = this.x.gg_alloc(4 * row.length), out = this.x.gg_alloc(8);
-    new Float32Array(this.memory, p, row.length).set(row);
+    const p = this.put(row, Float32Array), out = this.x.gg_alloc(8);
     this.x.gg_row_moments(p, row.length, out);
     const [mean, variance] = new Float32Array(this.memory, out, 2);
     this.x.gg_free(p);
@@ -299,8 +295,7 @@ export class Engine {
   // the last one (a Float32Array of the vocabulary's size).
   nextTokenProbs(h, ids) {
     const { vocab } = this.modelConfig(h);
-    const p = this.x.gg_alloc(4 * ids.length);
-    new Int32Array(this.memory, p, ids.length).set(ids);
+    const p = this.put(ids, Int32Array);
     const probs = this.x.gg_model_run(h, p, ids.length);
     this.x.gg_free(p);
     if (!probs) throw new Error(this.error());
