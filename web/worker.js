@@ -19,6 +19,12 @@ function tokenizerPtr(id) {
   return o.kind === "model" ? engine.modelTokenizer(o.ptr) : o.ptr;
 }
 
+function modelPtr(id) {
+  const o = objects.get(id);
+  if (o?.kind !== "model") throw new Error(`no model ${id}`);
+  return o.ptr;
+}
+
 const transfer = (tables) =>
   Object.values(tables).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer);
 
@@ -56,7 +62,7 @@ const handlers = {
     return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
   },
   nextTokenProbs({ id, ids }) {
-    const probs = engine.nextTokenProbs(objects.get(id).ptr, ids);
+    const probs = engine.nextTokenProbs(modelPtr(id), ids);
     return [{ probs }, [probs.buffer]];
   },
   createModel({ from, config, seed }) {
@@ -64,36 +70,37 @@ const handlers = {
     return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
   },
   trainBegin({ id, bytes, options }) {
-    engine.trainBegin(objects.get(id).ptr, new Uint8Array(bytes), options);
+    engine.trainBegin(modelPtr(id), new Uint8Array(bytes), options);
     return {};
   },
   trainRun({ id, steps }) {
     const t0 = performance.now();
-    const r = engine.trainRun(objects.get(id).ptr, steps);
+    const r = engine.trainRun(modelPtr(id), steps);
     return [{ ...r, ms: performance.now() - t0 }, [r.losses.buffer]];
   },
   validate({ id, windows }) {
-    return engine.validate(objects.get(id).ptr, windows);
+    return engine.validate(modelPtr(id), windows);
   },
   tensors({ id, names }) {
-    const t = engine.tensors(objects.get(id).ptr, names);
+    const t = engine.tensors(modelPtr(id), names);
     return [t, Object.values(t).map((v) => v.data.buffer)];
   },
   observe({ id, ids, wanted }) {
-    const out = engine.observe(objects.get(id).ptr, ids, wanted);
+    const out = engine.observe(modelPtr(id), ids, wanted);
     return [out, Object.values(out).map((v) => v.data.buffer)];
   },
   // generation one token at a time: begin, then step (push a token, read
   // everything, draw the next)
   genBegin({ id, options, prompt }) {
-    const ptr = engine.genBegin(objects.get(id).ptr, options);
+    const model = modelPtr(id), ptr = engine.genBegin(model, options);
     const gid = keep("generator", ptr);
-    objects.get(gid).model = objects.get(id).ptr;
+    objects.get(gid).model = model;
     for (const t of prompt) engine.genPush(ptr, t);
-    return { gid, state: engine.genState(ptr, objects.get(id).ptr, true) };
+    return { gid, state: engine.genState(ptr, model, true) };
   },
   genStep({ gid, token }) {
     const o = objects.get(gid);
+    if (o?.kind !== "generator") throw new Error(`no generator ${gid}`);
     engine.genPush(o.ptr, token);
     return { state: engine.genState(o.ptr, o.model, true) };
   },
@@ -105,17 +112,22 @@ const handlers = {
     return { moments: rows.map((r) => engine.moments(new Float32Array(r))) };
   },
   generateGreedy({ id, ids, n }) {
-    const tokens = engine.generateGreedy(objects.get(id).ptr, ids, n);
+    const tokens = engine.generateGreedy(modelPtr(id), ids, n);
     return [{ tokens }, [tokens.buffer]];
   },
   serialize({ id }) {
-    const bytes = engine.serializeModel(objects.get(id).ptr);
+    const bytes = engine.serializeModel(modelPtr(id));
     return [{ bytes }, [bytes.buffer]];
   },
+  // A model's generators point into it, so they end with it.
   free({ id }) {
     const o = objects.get(id);
+    if (o?.kind === "model") {
+      for (const [gid, g] of objects)
+        if (g.kind === "generator" && g.model === o.ptr) handlers.free({ id: gid });
+      engine.freeModel(o.ptr);
+    }
     if (o?.kind === "tokenizer") engine.freeTokenizer(o.ptr);
-    if (o?.kind === "model") engine.freeModel(o.ptr);
     if (o?.kind === "generator") engine.genEnd(o.ptr);
     objects.delete(id);
     return {};

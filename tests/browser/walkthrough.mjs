@@ -258,9 +258,15 @@ try {
       check(heads8 === 2 * 8, `the overview follows the uploaded model (${heads8} heads drawn)`);
       await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/14-takehome-${name}.png` });
 
-      // any model the server offers can be opened up
+      // any model the server offers can be opened up; inference left on
+      // autoplay with the old model stops with it (the model is freed, and
+      // a step on its generator would be an error)
+      await page.click("#infer-auto");
+      await page.waitForFunction(() => document.querySelectorAll("#infer-text .chip:not(.prompt)").length >= 2);
       await page.selectOption("#model-picker", "/models/tiny.ckpt");
       await page.waitForFunction(() => /tiny\.ckpt, d 8/.test(document.querySelector("#status").textContent));
+      await page.waitForTimeout(1000);
+      check((await page.textContent("#infer-auto")) === "Autoplay", "the new model's inference starts paused");
       await page.waitForFunction(() => document.querySelectorAll("#attention-heads [data-head]").length === 4);
       check(same(await shown("#qkv-out .cell"), native("qkv", 0)), "switching back to tiny.ckpt shows its numbers again");
     }

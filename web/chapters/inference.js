@@ -6,7 +6,13 @@ import { barChart, el, heatmap, matrix, tokenColor, tokenText } from "../draw.js
 
 const percent = (p) => `${(100 * p).toFixed(p < 0.001 ? 3 : 1)}%`;
 
+// The live instance's clean-up: the chapter is built again for every model
+// the reader picks, and the one it replaces must stop writing and let go of
+// its generator.
+let retire = () => {};
+
 export async function inference(model) {
+  retire();
   const fig = document.getElementById("inference-figure");
   const { ctx, nLayer, nHead } = model.config;
   const t = model.tokenizer;
@@ -36,6 +42,12 @@ export async function inference(model) {
       el("div", { class: "grow", style: "flex-basis: 30rem" }, layers)), readout);
 
   let gid = null, state = null, timer = null, generation = 0;
+  retire = () => {
+    stop();
+    generation++;
+    if (gid) engine.free(gid);
+    gid = null;
+  };
   const chip = (id, cls = "") => el("span", { class: `chip ${cls}`, style: `background:${tokenColor(id)}`, "data-id": id },
     el("span", { class: "t" }, text(id)), el("span", { class: "id" }, id));
 
