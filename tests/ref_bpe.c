@@ -73,24 +73,37 @@ int ref_bpe_train(const uint8_t *text, size_t n, int vocab, gg_pair *merges, uin
     return done;
 }
 
+// The merges dict for encoding: (left, right, rank), sorted by pair. A
+// sorted array rather than a V x V table, so that it serves any vocabulary.
+typedef struct {
+    uint32_t left, right;
+    int32_t rank;
+} ref_rank;
+
+static int by_pair(const void *a, const void *b) {
+    const ref_rank *x = a, *y = b;
+    if (x->left != y->left) return x->left < y->left ? -1 : 1;
+    return (x->right > y->right) - (x->right < y->right);
+}
+
 long ref_bpe_encode(const gg_pair *merges, int n_merges, const uint8_t *text, size_t n,
                     uint32_t *ids) {
-    size_t V = 256 + (size_t)n_merges;
-    int32_t *rank = malloc(sizeof *rank * V * V);  // the merges dict: pair -> rank
-    if (!rank) return -1;
-    for (size_t k = 0; k < V * V; k++) rank[k] = -1;
-    for (int r = 0; r < n_merges; r++) rank[merges[r].left * V + merges[r].right] = r;
+    ref_rank *dict = malloc(sizeof *dict * (n_merges ? (size_t)n_merges : 1));
+    if (!dict) return -1;
+    for (int r = 0; r < n_merges; r++) dict[r] = (ref_rank){merges[r].left, merges[r].right, r};
+    qsort(dict, (size_t)n_merges, sizeof *dict, by_pair);
     for (size_t i = 0; i < n; i++) ids[i] = text[i];
     while (n >= 2) {
         // pair = min(stats, key=lambda p: merges.get(p, inf))
         int32_t best = -1;
         for (size_t i = 0; i + 1 < n; i++) {
-            int32_t r = rank[ids[i] * V + ids[i + 1]];
-            if (r >= 0 && (best < 0 || r < best)) best = r;
+            ref_rank key = {ids[i], ids[i + 1], 0};
+            const ref_rank *hit = bsearch(&key, dict, (size_t)n_merges, sizeof *dict, by_pair);
+            if (hit && (best < 0 || hit->rank < best)) best = hit->rank;
         }
         if (best < 0) break;  // nothing else can be merged
         n = merge(ids, n, merges[best], 256 + (uint32_t)best);
     }
-    free(rank);
+    free(dict);
     return (long)n;
 }

@@ -225,6 +225,65 @@ static void test_hostile_inputs_encode_exactly(void) {
     free(buf);
 }
 
+// Merges that no trainer would make, in any order the file format allows,
+// up to the largest vocabulary: the encoder must still equal the reference.
+// Padding merges of high bytes (>= 128) come first, so that the real ones,
+// over "abc", get the last ranks and ids (up to 65535). wide makes so many
+// different left and right parts that the ranks sit in the hash rather
+// than the table.
+static void check_arbitrary_merges(int wide) {
+    enum { PAD = 65000, REAL = GG_BPE_MAX_VOCAB - GG_BPE_BYTES - PAD };
+    static gg_pair merges[PAD + REAL];
+    for (uint32_t i = 0; i < PAD; i++) {
+        uint32_t j = i - 16384;  // for the merges of tokens, past the pairs of bytes
+        merges[i] = i < 16384 ? (gg_pair){128 + i / 128, 128 + i % 128}
+                  : wide      ? (gg_pair){256 + j / 64, 256 + j % 1024}
+                              : (gg_pair){256 + j / 128, 128 + j % 128};
+    }
+    uint32_t pool[3 + REAL] = {'a', 'b', 'c'}, n_pool = 3;
+    for (uint32_t k = 0; k < REAL; k++) {
+        gg_pair p;
+        int fresh;
+        do {  // half the time a recent token, so that chains grow deep
+            p.left = pool[rnd() % 2 ? n_pool - 1 - rnd() % (n_pool < 4 ? n_pool : 4) : rnd() % n_pool];
+            p.right = pool[rnd() % 2 ? n_pool - 1 - rnd() % (n_pool < 4 ? n_pool : 4) : rnd() % n_pool];
+            fresh = 1;
+            for (uint32_t q = 0; q < k; q++)
+                if (merges[PAD + q].left == p.left && merges[PAD + q].right == p.right) fresh = 0;
+        } while (!fresh);
+        merges[PAD + k] = p;
+        pool[n_pool++] = GG_BPE_BYTES + PAD + k;
+    }
+    gg_tokenizer t;
+    gg_error err;
+    int ok = gg_tokenizer_init(&t, merges, NULL, PAD + REAL, NULL, &err) == GG_OK;
+    CHECK(ok, "%s", err.msg);
+    if (!ok) return;
+    CHECK(wide ? !t.rank_table : t.rank_table != NULL, "the ranks are in the %s",
+          t.rank_table ? "table" : "hash");
+    static uint8_t text[700];
+    char what[64];
+    for (int round = 0; round < 40; round++) {
+        // Segments of every length: from a seam in every 2 bytes to none at all.
+        uint32_t seam_every = (const uint32_t[]){2, 8, 40, 1u << 30}[round % 4];
+        size_t n = 1 + rnd() % sizeof text;
+        for (size_t i = 0; i < n; i++)
+            text[i] = rnd() % seam_every == 0 ? ' '
+                    : rnd() % 16 == 0     ? (uint8_t)(128 + rnd() % 128)
+                                          : (uint8_t)("abc"[rnd() % 3]);
+        snprintf(what, sizeof what, "%s merges, text %d (%zu bytes)", wide ? "wide" : "narrow",
+                 round, n);
+        compare_encoding(&t, text, n, what);
+        if (check_case_failed) break;
+    }
+    gg_tokenizer_free(&t);
+}
+
+static void test_arbitrary_merges_encode_exactly(void) {
+    check_arbitrary_merges(0);
+    check_arbitrary_merges(1);
+}
+
 static void test_round_trips_of_any_bytes(void) {
     size_t n;
     uint8_t *text = shakespeare(&n);
@@ -507,6 +566,7 @@ int main(void) {
     RUN(test_training_matches_reference);
     RUN(test_encoding_the_training_text_replays_training);
     RUN(test_hostile_inputs_encode_exactly);
+    RUN(test_arbitrary_merges_encode_exactly);
     RUN(test_round_trips_of_any_bytes);
     RUN(test_shakespeare_goldens);
     RUN(test_trace_is_ranked);
