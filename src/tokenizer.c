@@ -165,7 +165,8 @@ nomem:
 // one sweep over the ranks, in order, performs the same merges in linear
 // time. 1 MB of one repeated byte is one long segment.
 
-enum { SHORT_SEGMENT = 32 };  // bytes
+enum { SHORT_SEGMENT = 64 };  // bytes
+#define NO_RANK 0xffffu  // the rank of a pair that is never merged, in 16 bits
 
 // Most segments of prose are short and recur ("the", "To be"), so the ids of
 // segments of up to 8 bytes are remembered in a small direct-mapped cache,
@@ -276,57 +277,70 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
     return m;
 }
 
-// Encodes a short segment of 1 <= n <= span bytes into ids by merging the
-// leftmost pair of lowest rank until none is left; returns the number of
-// ids. Slots are never moved: a merged-away slot is unlinked, and
-// key[i] = rank << 5 | i orders the pairs by rank, then by position, so a
-// plain minimum over a fixed-size array (which the compiler vectorises)
-// finds the next merge. span is a constant at each call (8, 16 or 32).
-static inline size_t encode_short_span(const gg_tokenizer *t, const uint8_t *text, size_t n,
-                                       uint32_t *ids, const size_t span) {
-    uint32_t tok[SHORT_SEGMENT], key[SHORT_SEGMENT];
-    uint8_t prev[SHORT_SEGMENT], next[SHORT_SEGMENT];  // SHORT_SEGMENT: none
-    for (size_t i = 0; i < span; i++) key[i] = NONE;
-    for (size_t i = 0; i < n; i++) {
-        tok[i] = text[i];
-        prev[i] = (uint8_t)(i > 0 ? i - 1 : SHORT_SEGMENT);
-        next[i] = (uint8_t)(i + 1 < n ? i + 1 : SHORT_SEGMENT);
-        uint32_t r = i + 1 < n ? t->byte_rank[text[i] << 8 | text[i + 1]] : 0xffff;
-        if (r != 0xffff) key[i] = r << 5 | (uint32_t)i;
-    }
-    for (;;) {
-        uint32_t m = NONE;
-        for (size_t i = 0; i < span; i++) m = key[i] < m ? key[i] : m;
-        if (m == NONE) break;
-        uint32_t i = m & 31, j = next[i], r;
-        tok[i] = GG_BPE_BYTES + (m >> 5);
-        key[j] = NONE;
-        next[i] = next[j];
-        key[i] = NONE;
-        if (next[i] < SHORT_SEGMENT) {
-            prev[next[i]] = (uint8_t)i;
-            if ((r = (uint32_t)rank_of(t, tok[i], tok[next[i]])) != NONE) key[i] = r << 5 | i;
-        }
-        if (prev[i] < SHORT_SEGMENT) {
-            uint32_t h = prev[i];
-            r = (uint32_t)rank_of(t, tok[h], tok[i]);
-            key[h] = r == NONE ? NONE : r << 5 | h;
-        }
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < SHORT_SEGMENT; i = next[i]) ids[m++] = tok[i];
-    return m;
-}
-
+// Encodes a short segment of 1 <= n <= SHORT_SEGMENT bytes into ids by
+// merging the leftmost pair of lowest rank until none is left, as minbpe
+// does; returns the number of ids. The sequence stays packed in one array,
+// each entry holding its token and the rank of the pair it starts:
+// e[i] = rank of (tok i, tok i + 1) << 16 | tok i, with rank 0xffff for no
+// merge. The smallest entry is then the merge to make (equal ranks mean equal
+// pairs, and the strict < keeps the leftmost), and a merge shifts the tail
+// left by one.
 static size_t encode_short(const gg_tokenizer *t, const uint8_t *text, size_t n, uint32_t *ids) {
-    return n <= 8 ? encode_short_span(t, text, n, ids, 8)
-         : n <= 16 ? encode_short_span(t, text, n, ids, 16)
-         : encode_short_span(t, text, n, ids, SHORT_SEGMENT);
+    uint32_t e[SHORT_SEGMENT];
+    for (size_t i = 0; i + 1 < n; i++)
+        e[i] = (uint32_t)t->byte_rank[text[i] << 8 | text[i + 1]] << 16 | text[i];
+    e[n - 1] = NO_RANK << 16 | text[n - 1];
+    size_t len = n;
+    for (;;) {
+        uint32_t best = NONE;
+        size_t at = 0;
+        for (size_t i = 0; i + 1 < len; i++)
+            if (e[i] < best) best = e[i], at = i;  // a branch: new minima are rare
+        uint32_t r = best >> 16;
+        if (r == NO_RANK) break;
+        uint32_t z = GG_BPE_BYTES + r;
+        len--;
+        for (size_t i = at + 1; i < len; i++) e[i] = e[i + 1];
+        uint32_t right = at + 1 < len ? (uint32_t)rank_of(t, z, e[at + 1] & 0xffff) : NO_RANK;
+        e[at] = (right & NO_RANK) << 16 | z;
+        if (at > 0) {
+            uint32_t h = e[at - 1] & 0xffff;
+            e[at - 1] = ((uint32_t)rank_of(t, h, z) & NO_RANK) << 16 | h;
+        }
+    }
+    for (size_t i = 0; i < len; i++) ids[i] = e[i] & 0xffff;
+    return len;
 }
 
-static int joinable(const gg_tokenizer *t, uint8_t x, uint8_t y) {
-    uint32_t k = (uint32_t)x << 8 | y;
-    return (int)(t->joinable[k / 64] >> (k % 64) & 1);
+// x read from memory as little-endian: the first byte in the lowest bits.
+static uint64_t le64(uint64_t x) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(x);
+#else
+    return x;
+#endif
+}
+
+// The seams after bytes base .. base + 63 of the text, as bits: bit i is set
+// when no merge joins byte base + i to the next, or when it is the last byte
+// (or past it). A fixed loop with no branch to mispredict; the caller then
+// finds each segment's end with one count of trailing zeros.
+static uint64_t seams_from(const gg_tokenizer *t, const uint8_t *text, size_t n, size_t base) {
+    uint64_t seams = 0;
+    if (base + 64 < n) {
+        for (unsigned i = 0; i < 64; i++) {
+            uint32_t k = (uint32_t)text[base + i] << 8 | text[base + i + 1];
+            seams |= (~t->joinable[k / 64] >> (k % 64) & 1) << i;
+        }
+        return seams;
+    }
+    for (unsigned i = 0; i < 64; i++) {
+        size_t at = base + i;
+        uint32_t k = at + 1 < n ? (uint32_t)text[at] << 8 | text[at + 1] : 0;
+        uint64_t joined = at + 1 < n ? t->joinable[k / 64] >> (k % 64) & 1 : 0;
+        seams |= (joined ^ 1) << i;
+    }
+    return seams;
 }
 
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
@@ -344,9 +358,17 @@ int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
     int rc = GG_OK;
     size_t out = 0;
     if (!cache) goto nomem;
+    size_t window = 0;  // seams holds the seams after bytes window .. window + 63
+    uint64_t seams = seams_from(t, text, n, window);
     for (size_t start = 0, end; start < n; start = end) {
-        end = start + 1;
-        while (end < n && joinable(t, text[end - 1], text[end])) end++;
+        for (size_t from = start;; from = window + 64) {
+            if (from >= window + 64) seams = seams_from(t, text, n, window = from);
+            uint64_t ahead = seams >> (from - window);
+            if (ahead) {
+                end = from + (size_t)__builtin_ctzll(ahead) + 1;
+                break;
+            }
+        }
         size_t len = end - start;
         if (len == 1) {  // a lone byte is its own token
             ids[out++] = text[start];
@@ -354,10 +376,19 @@ int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
         }
         if (len <= 8) {
             uint64_t key = 0;
-            for (size_t i = 0; i < len; i++) key |= (uint64_t)text[start + i] << (8 * i);
+            if (start + 8 <= n) {  // one load, then keep the segment's bytes
+                memcpy(&key, text + start, 8);
+                key = le64(key) & (~0ull >> (64 - 8 * len));
+            } else {
+                for (size_t i = 0; i < len; i++) key |= (uint64_t)text[start + i] << (8 * i);
+            }
             cache_entry *c = &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
             if (c->len == len && c->bytes == key) {
-                for (size_t i = 0; i < c->n_ids; i++) ids[out + i] = c->ids[i];
+                if (out + CACHED_IDS <= n) {  // a fixed copy; ids past n_ids are scratch
+                    for (size_t i = 0; i < CACHED_IDS; i++) ids[out + i] = c->ids[i];
+                } else {
+                    for (size_t i = 0; i < c->n_ids; i++) ids[out + i] = c->ids[i];
+                }
                 out += c->n_ids;
                 continue;
             }
