@@ -8,6 +8,12 @@
 // takes one from the counts of the neighbouring pairs it breaks and adds the
 // pairs it makes, which always contain the new token.
 //
+// A pair gets all its positions at once: the byte pairs at the start, and a
+// pair made with a new token during the merge that makes the token (no later
+// merge can make it again). So every position list is allocated once, at its
+// exact length, from one arena that only grows: a merge first stages the
+// positions it makes in order, then deals them out to their pairs.
+//
 // The next winner comes from a max-heap keyed by (count, leftmost position).
 // The keys of old pairs only ever get worse, because a merge makes new pairs
 // only with the new token: an old pair can lose occurrences but never gain
@@ -33,8 +39,8 @@ typedef struct {
 
 typedef struct {
     uint32_t left, right;
-    uint32_t *pos;            // ascending positions where the pair was seen
-    uint32_t len, cap, head;  // pos[0 .. head) are known dead
+    size_t pos;          // its positions, ascending: arena[pos .. pos + len)
+    uint32_t len, head;  // arena[pos .. pos + head) are known dead
 } pair_stats;
 
 typedef struct {
@@ -55,6 +61,10 @@ typedef struct {
     uint32_t *with_left, *with_right;  // [vocab]
     uint32_t *fresh;                   // their indices, to reset and offer to the heap
     uint32_t n_fresh, cap_fresh;
+    uint32_t *arena;                   // [3 * corpus bytes] every pair's positions
+    size_t arena_len;
+    uint32_t *staged;                  // the merge's new (pair, position)s
+    size_t cap_staged;
 } trainer;
 
 static int grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
@@ -90,14 +100,12 @@ static uint32_t made_pair(trainer *tr, uint32_t l, uint32_t r, uint32_t z) {
     return *slot;
 }
 
-// Records that pair p now starts at node q.
-static int add_occurrence(trainer *tr, uint32_t p, uint32_t q) {
-    pair_stats *ps = &tr->pairs[p];
-    if (!grow((void **)&ps->pos, &ps->cap, sizeof *ps->pos, ps->len + 1)) return 0;
-    ps->pos[ps->len++] = q;
-    tr->count[p]++;
-    tr->seq[q].pair = p;
-    return 1;
+// Takes room for n positions from the arena and returns its offset there.
+// The arena never runs out: it starts with the n - 1 byte pairs, and each
+// merge of one occurrence, which removes a token, adds at most two.
+static size_t arena_take(trainer *tr, size_t n) {
+    tr->arena_len += n;
+    return tr->arena_len - n;
 }
 
 static int holds(const trainer *tr, uint32_t p, uint32_t q) {
@@ -107,8 +115,9 @@ static int holds(const trainer *tr, uint32_t p, uint32_t q) {
 // The leftmost position that still holds pair p (which must have count > 0).
 static uint32_t first_position(const trainer *tr, uint32_t p) {
     pair_stats *ps = &tr->pairs[p];
-    while (!holds(tr, p, ps->pos[ps->head])) ps->head++;
-    return ps->pos[ps->head];
+    const uint32_t *pos = tr->arena + ps->pos;
+    while (!holds(tr, p, pos[ps->head])) ps->head++;
+    return pos[ps->head];
 }
 
 // ---- the heap: higher count first, then leftmost first occurrence ----
@@ -170,10 +179,20 @@ NOINLINE static int best_candidates(trainer *tr, heap_entry *top, int want) {
 // the pairs this made to the heap.
 NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_tokens) {
     node *seq = tr->seq;
+    const uint32_t *pos = tr->arena + tr->pairs[w].pos;  // the arena never moves
     uint32_t len = tr->pairs[w].len;  // no merge can add occurrences of w
+    uint32_t made_from = tr->n_pairs, n_staged = 0;  // the pairs made here are new ones
+    size_t occurrences = tr->count[w], need = 4 * occurrences;  // two pairs made at each
+    if (need > tr->cap_staged) {
+        free(tr->staged);
+        tr->cap_staged = 0;
+        if (occurrences > SIZE_MAX / 16 || !(tr->staged = malloc(sizeof *tr->staged * need)))
+            return 0;
+        tr->cap_staged = need;
+    }
+    uint32_t *staged = tr->staged;
     tr->n_fresh = 0;
     for (uint32_t k = tr->pairs[w].head; k < len; k++) {
-        const uint32_t *pos = tr->pairs[w].pos;  // re-read: new_pair may move pairs
         if (k + 8 < len) {  // the nodes around a merge a few merges ahead
             uint32_t ahead = pos[k + 8];
             __builtin_prefetch(&seq[ahead > 0 ? ahead - 1 : 0]);
@@ -190,14 +209,35 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
         seq[q].pair = NONE;
         seq[s].tok = DEAD;
         if (y != NONE) seq[y].prev = q;
+        // Stage the pairs made at x and at q, in ascending order of position.
         uint32_t p;
-        if (x != NONE &&
-            ((p = made_pair(tr, seq[x].tok, z, z)) == NONE || !add_occurrence(tr, p, x)))
-            return 0;
-        if (y != NONE &&
-            ((p = made_pair(tr, z, seq[y].tok, z)) == NONE || !add_occurrence(tr, p, q)))
-            return 0;
+        if (x != NONE) {
+            if ((p = made_pair(tr, seq[x].tok, z, z)) == NONE) return 0;
+            tr->count[p]++;
+            tr->pairs[p].len++;
+            seq[x].pair = p;
+            staged[n_staged++] = p;
+            staged[n_staged++] = x;
+        }
+        if (y != NONE) {
+            if ((p = made_pair(tr, z, seq[y].tok, z)) == NONE) return 0;
+            tr->count[p]++;
+            tr->pairs[p].len++;
+            seq[q].pair = p;
+            staged[n_staged++] = p;
+            staged[n_staged++] = q;
+        }
         --*n_tokens;
+    }
+    // Deal the staged positions out to their pairs' lists, which keeps each
+    // list ascending. pairs[].len counts them again as they land.
+    for (uint32_t p = made_from; p < tr->n_pairs; p++) {
+        tr->pairs[p].pos = arena_take(tr, tr->pairs[p].len);
+        tr->pairs[p].len = 0;
+    }
+    for (uint32_t k = 0; k < n_staged; k += 2) {
+        pair_stats *ps = &tr->pairs[staged[k]];
+        tr->arena[ps->pos + ps->len++] = staged[k + 1];
     }
     for (uint32_t k = 0; k < tr->n_fresh; k++) {
         uint32_t f = tr->fresh[k];
@@ -227,27 +267,33 @@ static int start(trainer *tr, const uint8_t *text, size_t n, int vocab) {
     for (size_t i = 0; ok && i + 1 < n; i++) {
         uint32_t *p = &byte_pair[text[i] << 8 | text[i + 1]];
         if (*p == NONE && (*p = new_pair(tr, text[i], text[i + 1])) == NONE) ok = 0;
-        else tr->pairs[*p].cap++;
+        else tr->pairs[*p].len++;
     }
-    for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
-        ok = (tr->pairs[p].pos = malloc(sizeof(uint32_t) * tr->pairs[p].cap)) != NULL;
+    if (ok && (n > SIZE_MAX / 3 / sizeof *tr->arena ||
+               !(tr->arena = gg_big_alloc(sizeof *tr->arena * 3 * n))))
+        ok = 0;
+    for (uint32_t p = 0; ok && p < tr->n_pairs; p++) {
+        tr->pairs[p].pos = arena_take(tr, tr->pairs[p].len);
+        tr->pairs[p].len = 0;
+    }
     for (size_t i = 0; ok && i < n; i++) {
         uint32_t p = i + 1 < n ? byte_pair[text[i] << 8 | text[i + 1]] : NONE;
         tr->seq[i] = (node){text[i], i > 0 ? (uint32_t)(i - 1) : NONE,
                             i + 1 < n ? (uint32_t)(i + 1) : NONE, p};
         if (p != NONE) {
-            tr->pairs[p].pos[tr->pairs[p].len++] = (uint32_t)i;
+            tr->arena[tr->pairs[p].pos + tr->pairs[p].len++] = (uint32_t)i;
             tr->count[p]++;
         }
     }
     for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
-        ok = heap_push(tr, (heap_entry){tr->count[p], tr->pairs[p].pos[0], p});
+        ok = heap_push(tr, (heap_entry){tr->count[p], tr->arena[tr->pairs[p].pos], p});
     free(byte_pair);
     return ok;
 }
 
 static void trainer_free(trainer *tr) {
-    for (uint32_t i = 0; i < tr->n_pairs; i++) free(tr->pairs[i].pos);
+    gg_big_free(tr->arena);
+    free(tr->staged);
     free(tr->pairs);
     free(tr->count);
     free(tr->heap);
