@@ -349,7 +349,12 @@ int gg_model_backward(gg_model *m, gg_error *err) {
         m->n_dacts = need;
     }
     grad_acts_view(&d, m->dacts_mem, N, C, V, F);
-    zero(m->dacts_mem, need);
+    // Gradients accumulate, so each buffer is zeroed before its first use:
+    // the head's here, the layers' as they come.
+    zero(d.dlogits, (size_t)N * V);
+    zero(d.dwte_t, (size_t)C * V);
+    zero(d.dlnf, (size_t)N * C);
+    zero(d.dres, (size_t)N * C);
     gg_params *p = &m->params, *g = &m->grads;
     gg_acts *a = &m->acts;
 

@@ -40,10 +40,13 @@ int gg_set_threads(int n) {
 #endif
 }
 
-// A browser's WebAssembly has 16 vector registers of 4 floats, so its tile
-// is narrower; the order of every sum, and so every result, is the same.
+// A browser's WebAssembly has 16 vector registers of 4 floats, and its
+// compiler keeps some for itself, so its tile is narrower: 4 x 8 is 8
+// accumulators, 2 registers for a row of w and 1 for a broadcast input, and
+// trains fastest of the shapes from 2 x 8 to 8 x 8. The order of every sum,
+// and so every result, is the same whatever the tile.
 #ifdef __wasm__
-enum { TILE_N = 4, TILE_O = 16 };  // a tile: rows by columns of the output
+enum { TILE_N = 4, TILE_O = 8 };  // a tile: rows by columns of the output
 #else
 enum { TILE_N = 4, TILE_O = 64 };  // a tile: rows by columns of the output
 #endif
@@ -234,14 +237,21 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
                 int i0 = tc * TILE_N, o0 = to * TILE_O;
                 int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
                 float acc[TILE_N][TILE_O] = {{0}};
-                for (int n = nb; n < n_end; n++) {
-                    const float *d = dout + (size_t)n * OC + o0;
-                    for (int r = 0; r < rows; r++) {
-                        float a = inp[(size_t)n * C + i0 + r];
-                        if (cols == TILE_O)
+                if (rows == TILE_N && cols == TILE_O) {  // fixed bounds: acc stays in registers
+                    for (int n = nb; n < n_end; n++) {
+                        const float *d = dout + (size_t)n * OC + o0;
+                        for (int r = 0; r < TILE_N; r++) {
+                            float a = inp[(size_t)n * C + i0 + r];
                             for (int j = 0; j < TILE_O; j++) acc[r][j] += a * d[j];
-                        else
+                        }
+                    }
+                } else {
+                    for (int n = nb; n < n_end; n++) {
+                        const float *d = dout + (size_t)n * OC + o0;
+                        for (int r = 0; r < rows; r++) {
+                            float a = inp[(size_t)n * C + i0 + r];
                             for (int j = 0; j < cols; j++) acc[r][j] += a * d[j];
+                        }
                     }
                 }
                 for (int r = 0; r < rows; r++)
@@ -272,9 +282,11 @@ static void transpose_backward(float *dinp, const float *dout, int R, int C) {
         for (int c = 0; c < C; c++) dinp[(size_t)r * C + c] += dout[(size_t)c * R + r];
 }
 
-static void attention_forward(float *out, float *scores, float *att, const float *qkv,
-                              int B, int T, int C, int NH) {
-    int hs = C / NH;
+// The body of attention_forward, inlined for each head size it is called
+// with: a constant hs lets the loops over a head unroll into whole vectors.
+static inline __attribute__((always_inline)) void
+attention_forward_hs(float *out, float *scores, float *att, const float *qkv, int B, int T, int C,
+                     int NH, int hs) {
     float scale = 1.0f / sqrtf((float)hs);
     PARALLEL_FOR2((size_t)B * T * T * C)
     for (int b = 0; b < B; b++)
@@ -286,6 +298,15 @@ static void attention_forward(float *out, float *scores, float *att, const float
                               base + (size_t)t * 3 * C + h * hs, base + C + h * hs,
                               base + 2 * C + h * hs, 3 * C, t, T, hs, scale);
             }
+}
+
+static void attention_forward(float *out, float *scores, float *att, const float *qkv,
+                              int B, int T, int C, int NH) {
+    switch (C / NH) {
+    case 8: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 8); break;
+    case 16: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 16); break;
+    default: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, C / NH); break;
+    }
 }
 
 static void attention_scores(float *scores, const float *qkv, int B, int T, int C, int NH) {
@@ -302,9 +323,10 @@ static void attention_scores(float *scores, const float *qkv, int B, int T, int 
 }
 
 // A (batch, head) owns its slice of dqkv; queries run in order within it.
-static void attention_backward(float *dqkv, const float *dout, const float *qkv,
-                               const float *att, int B, int T, int C, int NH) {
-    int hs = C / NH;
+// Inlined for each head size, as the forward pass is.
+static inline __attribute__((always_inline)) void
+attention_backward_hs(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
+                      int T, int C, int NH, int hs) {
     float scale = 1.0f / sqrtf((float)hs);
     PARALLEL_FOR2((size_t)B * T * T * C * 2)
     for (int b = 0; b < B; b++)
@@ -323,6 +345,14 @@ static void attention_backward(float *dqkv, const float *dout, const float *qkv,
         }
 }
 
+static void attention_backward(float *dqkv, const float *dout, const float *qkv,
+                               const float *att, int B, int T, int C, int NH) {
+    switch (C / NH) {
+    case 8: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 8); break;
+    case 16: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 16); break;
+    default: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, C / NH); break;
+    }
+}
 
 static void gelu_forward(float *out, const float *inp, int N) {
     if (!worth_threads((size_t)N * 16)) {

@@ -38,7 +38,7 @@ static inline float gg_expf(float x) {
 
 // score[t2] = q . k[t2] * scale for the keys t2 < n_keys of one query and
 // head; k advances by stride floats per position.
-static inline void score_row(float *score, const float *q, const float *k, int stride,
+static inline __attribute__((always_inline)) void score_row(float *score, const float *q, const float *k, int stride,
                              int n_keys, int hs, float scale) {
     for (int t2 = 0; t2 < n_keys; t2++) {
         const float *kt = k + (size_t)t2 * stride;
@@ -50,7 +50,7 @@ static inline void score_row(float *score, const float *q, const float *k, int s
 
 // One query row t of one head: the scores of keys 0..t, att = their softmax
 // (zero for the n_keys - t - 1 keys beyond), and out = att @ v.
-static inline void attention_row(float *out, float *score, float *att, const float *q,
+static inline __attribute__((always_inline)) void attention_row(float *out, float *score, float *att, const float *q,
                                  const float *k, const float *v, int stride, int t, int n_keys,
                                  int hs, float scale) {
     score_row(score, q, k, stride, t + 1, hs, scale);
@@ -73,7 +73,7 @@ static inline void attention_row(float *out, float *score, float *att, const flo
 // Backward of attention_row for one head, given the forward's att row:
 // datt = dout . v, dscore = att * (datt - sum(att * datt)) (the softmax
 // Jacobian applied in O(t)), then dq, dk, dv. datt is scratch of t+1 floats.
-static inline void attention_row_backward(float *dq, float *dk, float *dv, float *datt,
+static inline __attribute__((always_inline)) void attention_row_backward(float *dq, float *dk, float *dv, float *datt,
                                           const float *dout, const float *q, const float *k,
                                           const float *v, const float *att, int stride, int t,
                                           int hs, float scale) {
