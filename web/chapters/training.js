@@ -7,7 +7,7 @@ const PRESETS = {
   tiny: { dModel: 8, nLayer: 2, nHead: 2, ctx: 8, dFF: 32, lr: 3e-3 },
   small: { dModel: 64, nLayer: 2, nHead: 8, ctx: 64, dFF: 256, lr: 2e-3 },
 };
-const BATCH = 16, STEPS = 2000, EVAL_EVERY = 100, EVAL_WINDOWS = 64, SEED = 1;
+const BATCH = 16, STEPS = 2000, EVAL_EVERY = 100, EVAL_WINDOWS = 64, SEED = 1, RATE_RUNS = 16;
 
 export async function training({ corpus, base, onModel }) {
   const fig = document.getElementById("training-figure");
@@ -38,6 +38,7 @@ export async function training({ corpus, base, onModel }) {
     el("h3", {}, "The weights, as they learn"), heat);
 
   let model = null, running = false, trainPts = [], valPts = [], rate = 0, bpb = NaN, generation = 0;
+  let recent = [];  // the last few runs of steps, [tokens, ms], for a steady tokens/s
   const history = [];  // earlier runs' validation curves: {name, points}
   const config = () => ({ vocab: base.config.vocab, pos: pos.value, ...PRESETS[preset.value] });
 
@@ -105,6 +106,7 @@ export async function training({ corpus, base, onModel }) {
     trainPts = [];
     valPts = [];
     rate = 0;
+    recent = [];
     await validate(0);
     draw();
     await drawWeights();
@@ -115,7 +117,11 @@ export async function training({ corpus, base, onModel }) {
   async function advance(steps) {
     const r = await engine.trainRun(model.id, steps);
     r.losses.forEach((loss, i) => trainPts.push([r.step - steps + i + 1, loss]));
-    rate = (steps * BATCH * model.config.ctx * 1000) / r.ms;
+    // tokens/s over the last RATE_RUNS runs: the worker's own time for the
+    // steps, steady enough to read while it changes
+    recent = [...recent.slice(1 - RATE_RUNS), [steps * BATCH * model.config.ctx, r.ms]];
+    const ms = recent.reduce((n, [, m]) => n + m, 0);
+    if (ms > 0) rate = (1000 * recent.reduce((n, [t]) => n + t, 0)) / ms;
     if (r.step % EVAL_EVERY < steps || r.step === STEPS) await validate(r.step);
     return r.step;
   }
