@@ -146,6 +146,8 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
         float *o = out + (size_t)(n0 + r) * OC + o0;
         if (accumulate)
             for (int j = 0; j < cols; j++) o[j] += acc[r][j];
+        else if (cols == TILE_O)  // a fixed size, copied inline rather than by a call
+            memcpy(o, acc[r], sizeof acc[r]);
         else
             memcpy(o, acc[r], sizeof(float) * (size_t)cols);
     }

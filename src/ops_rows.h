@@ -14,9 +14,15 @@
 // the same bits on every platform, the browser's WebAssembly included.
 static inline float gg_expf(float x) {
     x = x < -87.33654f ? -87.33654f : x > 88.72283f ? 88.72283f : x;
-    // n = round(x / ln2): adding and removing 1.5 * 2^23 rounds to an integer
-    // (floorf would do, but it keeps the compiler from vectorising)
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    // n = round(x / ln2): adding 1.5 * 2^23 rounds to an integer, which then
+    // sits in the low bits of the sum (floorf would do, but it keeps the
+    // compiler from vectorising, and converting a float to an int is slow in
+    // WebAssembly)
+    union {
+        float f;
+        uint32_t u;
+    } shifted = {.f = x * 1.44269504088896341f + 12582912.0f};
+    float n = shifted.f - 12582912.0f;
     float r = x - n * 0.693359375f;  // ln2 in two parts, for an exact r
     r = r - n * -2.12194440e-4f;
     float y = 1.9875691500e-4f;
@@ -28,7 +34,7 @@ static inline float gg_expf(float x) {
     y = y * (r * r) + r + 1.0f;
     // 2^n for n in [-126, 128], built in two halves so that each stays a
     // normal float
-    int32_t e = (int32_t)n, e1 = e >> 1, e2 = e - e1;
+    int32_t e = (int32_t)shifted.u - 0x4b400000, e1 = e >> 1, e2 = e - e1;  // e = n
     union {
         uint32_t u;
         float f;
