@@ -126,18 +126,24 @@ export async function training({ corpus, base, onModel }) {
     return r.step;
   }
 
-  let lastWeights = 0;
+  let lastWeights = 0, lastDraw = 0;
   async function loop() {
     const chunk = preset.value === "tiny" ? 20 : 2;
     while (running) {
       const step = await advance(Math.min(chunk, STEPS - (trainPts.at(-1)?.[0] ?? 0)));
-      draw();
+      // the chart and figures 5 times a second: smooth to the eye, and the
+      // main thread leaves the cores to the worker
+      if (performance.now() - lastDraw > 200 || step >= STEPS) {
+        lastDraw = performance.now();
+        draw();
+      }
       if (performance.now() - lastWeights > 2000) {  // live, yet leaving the cores to training
         lastWeights = performance.now();
         await drawWeights();
       }
       if (step >= STEPS) pause();
     }
+    draw();  // the last steps, however soon after a redraw they came
   }
 
   function pause() {
