@@ -92,11 +92,21 @@ export function barChart(container, rows, { width = 360, rowHeight = 22, format 
 
 // The diverging scale of every heatmap: blue for negative, dark near zero,
 // orange for positive, by |value| / scale.
+const DARK = [32, 34, 40], HOT = [234, 108, 32], COLD = [56, 120, 240];
 export function diverging(v, scale) {
+  const rgb = [0, 0, 0];
+  paint(rgb, 0, v, scale);
+  return rgb;
+}
+
+// Writes the colour of v to px[i], px[i + 1] and px[i + 2], with nothing
+// allocated: a heatmap paints tens of thousands of cells at a time.
+function paint(px, i, v, scale) {
   const t = Math.max(-1, Math.min(1, v / (scale || 1)));
-  const dark = [32, 34, 40], hot = [234, 108, 32], cold = [56, 120, 240];
-  const end = t >= 0 ? hot : cold, a = Math.abs(t);
-  return dark.map((d, i) => Math.round(d + (end[i] - d) * a));
+  const end = t >= 0 ? HOT : COLD, a = Math.abs(t);
+  px[i] = Math.round(DARK[0] + (end[0] - DARK[0]) * a);
+  px[i + 1] = Math.round(DARK[1] + (end[1] - DARK[1]) * a);
+  px[i + 2] = Math.round(DARK[2] + (end[2] - DARK[2]) * a);
 }
 
 // A heatmap of a matrix (rows x cols, row-major) on a canvas, crisp at any
@@ -123,8 +133,9 @@ export function heatmap(container, { name, data, rows, cols, highlightRows = [],
   const img = cg.createImageData(C, R);
   for (let r = 0; r < R; r++)
     for (let c = 0; c < C; c++) {
-      const [cr, cb2, cb] = diverging(at(r, c), scale), i = 4 * (r * C + c);
-      img.data[i] = cr; img.data[i + 1] = cb2; img.data[i + 2] = cb; img.data[i + 3] = 255;
+      const i = 4 * (r * C + c);
+      paint(img.data, i, at(r, c), scale);
+      img.data[i + 3] = 255;
     }
   cg.putImageData(img, 0, 0);
   const g = canvas.getContext("2d");
