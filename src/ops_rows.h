@@ -170,8 +170,17 @@ static inline void layernorm_row(float *out, float *mean_out, float *rstd_out, c
 
 // One row of softmax, max-subtracted for stability.
 static inline void softmax_row(float *probs, const float *logits, int V) {
+    // The maximum in 8 lanes, then across them: a maximum is the same in any
+    // order, and lanes make the loop vectorise.
+    float lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                     -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int i8 = V - V % 8;
+    for (int i = 0; i < i8; i += 8)
+        for (int j = 0; j < 8; j++) lane[j] = logits[i + j] > lane[j] ? logits[i + j] : lane[j];
     float maxval = -INFINITY;
-    for (int i = 0; i < V; i++)
+    for (int j = 0; j < 8; j++)
+        if (lane[j] > maxval) maxval = lane[j];
+    for (int i = i8; i < V; i++)
         if (logits[i] > maxval) maxval = logits[i];
     // the exponentials first (a loop that vectorises), then their sum in order
     for (int i = 0; i < V; i++) probs[i] = gg_expf(logits[i] - maxval);
