@@ -11,8 +11,8 @@
 // A pair gets all its positions at once: the byte pairs at the start, and a
 // pair made with a new token during the merge that makes the token (no later
 // merge can make it again). So every position list is allocated once, at its
-// exact length, from one arena that only grows: a merge first stages the
-// positions it makes in order, then deals them out to their pairs.
+// exact length, from one arena sized once for the whole run: a merge first
+// stages the positions it makes in order, then deals them out to their pairs.
 //
 // The next winner comes from a max-heap keyed by (count, leftmost position).
 // The keys of old pairs only ever get worse, because a merge makes new pairs
@@ -181,7 +181,8 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
     node *seq = tr->seq;
     const uint32_t *pos = tr->arena + tr->pairs[w].pos;  // the arena never moves
     uint32_t len = tr->pairs[w].len;  // no merge can add occurrences of w
-    uint32_t made_from = tr->n_pairs, n_staged = 0;  // the pairs made here are new ones
+    uint32_t made_from = tr->n_pairs;  // the pairs made here are new ones
+    size_t n_staged = 0;
     size_t occurrences = tr->count[w], need = 4 * occurrences;  // two pairs made at each
     if (need > tr->cap_staged) {
         free(tr->staged);
@@ -235,7 +236,7 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
         tr->pairs[p].pos = arena_take(tr, tr->pairs[p].len);
         tr->pairs[p].len = 0;
     }
-    for (uint32_t k = 0; k < n_staged; k += 2) {
+    for (size_t k = 0; k < n_staged; k += 2) {
         pair_stats *ps = &tr->pairs[staged[k]];
         tr->arena[ps->pos + ps->len++] = staged[k + 1];
     }

@@ -109,7 +109,8 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
 // ---- encoding and decoding ----
 
 // Encodes n bytes into ids, which must have room for n ids (a token is never
-// shorter than one byte). *n_ids receives the number of ids written.
+// shorter than one byte). *n_ids receives the number of ids written; the
+// entries after them may have been used as scratch.
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
                   uint32_t *ids, size_t *n_ids, gg_error *err);
 
