@@ -3,7 +3,8 @@
 // this machine reaches in a loop of fused multiply-adds. Medians of several
 // runs.
 //
-// usage: build/bench_model [SECONDS_PER_MEASUREMENT]
+// usage: build/bench_model [SECONDS_PER_MEASUREMENT [PRESET]]
+// With a PRESET, only that preset is measured, and not the peak.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,13 +54,16 @@ static double flops_per_token(const gg_config *c, int T) {
 
 int main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : 2.0;
+    const char *only = argc > 2 ? argv[2] : NULL;  // one preset, and no peak
     int threads = 1;
 #ifdef _OPENMP
     threads = omp_get_max_threads();
 #endif
-    double peak = peak_gflops_one_core();
-    printf("peak: %.1f GFLOP/s on one core with fused multiply-adds (x%d threads: %.1f)\n\n",
-           peak, threads, peak * threads);
+    if (!only) {
+        double peak = peak_gflops_one_core();
+        printf("peak: %.1f GFLOP/s on one core with fused multiply-adds (x%d threads: %.1f)\n\n",
+               peak, threads, peak * threads);
+    }
 
     int n_tokens = 300000;
     int *tokens = malloc(sizeof *tokens * (size_t)n_tokens);
@@ -68,7 +72,10 @@ int main(int argc, char **argv) {
 
     printf("%-6s %9s %7s %12s %9s   %14s %14s\n", "preset", "params", "batch", "train tok/s",
            "GFLOP/s", "gen tok/s (KV)", "gen (no KV)");
+    int measured = 0;
     for (int p = 0; gg_preset_names[p]; p++) {
+        if (only && strcmp(only, gg_preset_names[p]) != 0) continue;
+        measured++;
         gg_config cfg;
         gg_config_preset(&cfg, gg_preset_names[p], NULL);
         gg_model m;
@@ -123,6 +130,10 @@ int main(int argc, char **argv) {
         printf("GG_BENCH %s train_tok_s=%.0f gen_kv_tok_s=%.0f gen_nokv_tok_s=%.0f gflops=%.1f\n",
                gg_preset_names[p], tok_s, gen[1], gen[0], gflops);
         gg_model_free(&m);
+    }
+    if (!measured) {
+        fprintf(stderr, "bench_model: unknown preset '%s'\n", only);
+        return 2;
     }
     printf("\nGFLOP/s counts the matmuls and attention of forward and backward (6 flops per\n"
            "parameter and token, plus attention); the peak uses every vector FMA unit, which\n"
