@@ -286,7 +286,7 @@ static void transpose_backward(float *dinp, const float *dout, int R, int C) {
 
 // The body of attention_forward, inlined for each head size it is called
 // with: a constant hs lets the loops over a head unroll into whole vectors.
-static inline __attribute__((always_inline)) void
+GG_ALWAYS_INLINE void
 attention_forward_hs(float *out, float *scores, float *att, const float *qkv, int B, int T, int C,
                      int NH, int hs) {
     float scale = 1.0f / sqrtf((float)hs);
@@ -326,7 +326,7 @@ static void attention_scores(float *scores, const float *qkv, int B, int T, int 
 
 // A (batch, head) owns its slice of dqkv; queries run in order within it.
 // Inlined for each head size, as the forward pass is.
-static inline __attribute__((always_inline)) void
+GG_ALWAYS_INLINE void
 attention_backward_hs(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
                       int T, int C, int NH, int hs) {
     float scale = 1.0f / sqrtf((float)hs);

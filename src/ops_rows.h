@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Inlined by force: the row kernels called with a constant head size unroll.
+#define GG_ALWAYS_INLINE static inline __attribute__((always_inline))
+
 // e^x in float, after Cephes' expf: x = n ln2 + r with |r| <= ln2 / 2, a
 // degree-6 polynomial for e^r, and 2^n put straight into the exponent bits.
 // Relative error about 1e-7. Unlike libm's expf it vectorises, and it gives
@@ -44,8 +47,8 @@ static inline float gg_expf(float x) {
 
 // score[t2] = q . k[t2] * scale for the keys t2 < n_keys of one query and
 // head; k advances by stride floats per position.
-static inline __attribute__((always_inline)) void score_row(float *score, const float *q, const float *k, int stride,
-                             int n_keys, int hs, float scale) {
+GG_ALWAYS_INLINE void score_row(float *score, const float *q, const float *k, int stride,
+                                int n_keys, int hs, float scale) {
     for (int t2 = 0; t2 < n_keys; t2++) {
         const float *kt = k + (size_t)t2 * stride;
         float dot = 0.0f;
@@ -56,9 +59,9 @@ static inline __attribute__((always_inline)) void score_row(float *score, const 
 
 // One query row t of one head: the scores of keys 0..t, att = their softmax
 // (zero for the n_keys - t - 1 keys beyond), and out = att @ v.
-static inline __attribute__((always_inline)) void attention_row(float *out, float *score, float *att, const float *q,
-                                 const float *k, const float *v, int stride, int t, int n_keys,
-                                 int hs, float scale) {
+GG_ALWAYS_INLINE void attention_row(float *out, float *score, float *att, const float *q,
+                                    const float *k, const float *v, int stride, int t, int n_keys,
+                                    int hs, float scale) {
     score_row(score, q, k, stride, t + 1, hs, scale);
     float maxval = -INFINITY;
     for (int t2 = 0; t2 <= t; t2++)
@@ -79,10 +82,10 @@ static inline __attribute__((always_inline)) void attention_row(float *out, floa
 // Backward of attention_row for one head, given the forward's att row:
 // datt = dout . v, dscore = att * (datt - sum(att * datt)) (the softmax
 // Jacobian applied in O(t)), then dq, dk, dv. datt is scratch of t+1 floats.
-static inline __attribute__((always_inline)) void attention_row_backward(float *dq, float *dk, float *dv, float *datt,
-                                          const float *dout, const float *q, const float *k,
-                                          const float *v, const float *att, int stride, int t,
-                                          int hs, float scale) {
+GG_ALWAYS_INLINE void attention_row_backward(float *dq, float *dk, float *dv, float *datt,
+                                             const float *dout, const float *q, const float *k,
+                                             const float *v, const float *att, int stride, int t,
+                                             int hs, float scale) {
     float dot_sum = 0.0f;
     for (int t2 = 0; t2 <= t; t2++) {
         const float *vt = v + (size_t)t2 * stride;
