@@ -73,7 +73,8 @@ static void compare_training(const uint8_t *text, size_t n, int vocab, const cha
 // decoding gives the text back.
 static void compare_encoding(const gg_tokenizer *t, const uint8_t *text, size_t n,
                              const char *what) {
-    uint32_t *a = malloc(sizeof *a * (n + 1)), *b = malloc(sizeof *b * (n + 1));
+    // a holds exactly n ids, so the sanitizers catch an encoder writing past
+    uint32_t *a = malloc(sizeof *a * (n ? n : 1)), *b = malloc(sizeof *b * (n + 1));
     uint8_t *back = malloc(n + 1);
     size_t na = 0, nback = 0;
     gg_error err;
