@@ -37,25 +37,26 @@ export class Engine {
     return p;
   }
 
-  // A copy of n elements of type T (Uint32Array, Float32Array...) at p.
-  take(T, p, n) { return new T(this.memory, p, n).slice(); }
-
-  // Trains a tokenizer on bytes; returns a handle (free with freeTokenizer).
-  trainBpe(bytes, vocab) {
-    const p = this.put(bytes);
-    const h = this.x.gg_bpe_train_text(p, bytes.length, vocab);
+  // The handle that make(p, n) returns for n values copied in at p (as by
+  // put, and freed after); the engine's message is thrown when it is null.
+  handle(values, make, T = Uint8Array) {
+    const p = this.put(values, T);
+    const h = make(p, values.length);
     this.x.gg_free(p);
     if (!h) throw new Error(this.error());
     return h;
   }
 
+  // A copy of n elements of type T (Uint32Array, Float32Array...) at p.
+  take(T, p, n) { return new T(this.memory, p, n).slice(); }
+
+  // Trains a tokenizer on bytes; returns a handle (free with freeTokenizer).
+  trainBpe(bytes, vocab) {
+    return this.handle(bytes, (p, n) => this.x.gg_bpe_train_text(p, n, vocab));
+  }
+
   parseBpe(text) {
-    const bytes = new TextEncoder().encode(text);
-    const p = this.put(bytes);
-    const h = this.x.gg_bpe_parse(p, bytes.length);
-    this.x.gg_free(p);
-    if (!h) throw new Error(this.error());
-    return h;
+    return this.handle(new TextEncoder().encode(text), (p, n) => this.x.gg_bpe_parse(p, n));
   }
 
   freeTokenizer(h) { this.x.gg_bpe_free(h); }
@@ -106,11 +107,7 @@ export class Engine {
 
   // Loads a checkpoint; returns a handle (free with freeModel).
   loadModel(bytes) {
-    const p = this.put(bytes);
-    const h = this.x.gg_model_load(p, bytes.length);
-    this.x.gg_free(p);
-    if (!h) throw new Error(this.error());
-    return h;
+    return this.handle(bytes, (p, n) => this.x.gg_model_load(p, n));
   }
 
   freeModel(h) { this.x.gg_model_free_all(h); }
@@ -159,12 +156,9 @@ export class Engine {
   // A fresh model of config ({vocab, dModel, nLayer, nHead, ctx, dFF, pos})
   // with the tokenizer of model or tokenizer handle tok, seeded.
   createModel(tok, config, seed = 1) {
-    const c = this.put([config.vocab, config.dModel, config.nLayer, config.nHead, config.ctx,
-      config.dFF, config.pos === "sinusoidal" ? 1 : 0], Int32Array);
-    const h = this.x.gg_model_create(tok, c, seed);
-    this.x.gg_free(c);
-    if (!h) throw new Error(this.error());
-    return h;
+    const c = [config.vocab, config.dModel, config.nLayer, config.nHead, config.ctx, config.dFF,
+      config.pos === "sinusoidal" ? 1 : 0];
+    return this.handle(c, (p) => this.x.gg_model_create(tok, p, seed), Int32Array);
   }
 
   trainBegin(h, bytes, { batch = 16, lr = 1e-3, steps = 2000, seed = 1 } = {}) {
