@@ -15,7 +15,7 @@ CFLAGS   += $(ARCH) -fopenmp -ffp-contract=off -std=c11 -Wall -Wextra -Werror \
 SANFLAGS := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g -ffp-contract=off \
             -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDLIBS   := -lm
-CLI_LIBS := -lmicrohttpd
+CLI_LIBS := -lmicrohttpd -pthread
 
 LIB_SRC  := $(wildcard src/*.c)
 CLI_SRC  := $(wildcard cli/*.c)

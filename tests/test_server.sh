@@ -83,6 +83,18 @@ PY
 grep -q "GET /index.html 200" "$T/log" && ok || fail "log: $(head -3 "$T/log")"
 grep -q "POST / 405" "$T/log" && ok || fail "the log records refusals"
 
+# connections: kept alive, pipelined, and refused when ambiguous
+for probe in keepalive pipeline duplicate-length; do
+    timeout 20 python3 tests/server_probe.py "$port" $probe > "$T/probe" 2>&1 && ok ||
+        fail "$probe: $(cat "$T/probe")"
+done
+# Slow clients (from 127.0.0.2) starve no one else (from 127.0.0.1), and a
+# header sent a byte a second is cut off at the deadline (10 s).
+timeout 40 python3 tests/server_probe.py "$port" slow 64 5 > "$T/probe" 2>&1 && ok ||
+    fail "slow clients: $(cat "$T/probe")"
+timeout 40 python3 tests/server_probe.py "$port" deadline 13 > "$T/probe" 2>&1 && ok ||
+    fail "header deadline: $(cat "$T/probe")"
+
 # usage errors
 "$G" serve --port 99999 > /dev/null 2>&1; [ $? -eq 2 ] && ok || fail "a bad port is a usage error"
 "$G" serve --port "$port" > /dev/null 2> "$T/err"; [ $? -eq 1 ] && ok || fail "a port in use is a runtime error"
@@ -93,5 +105,65 @@ kill -INT $pid
 wait $pid
 rc=$?
 [ $rc -eq 0 ] && ok || fail "serve exited $rc on Ctrl-C"
+
+# A models directory that fights back: many long names, names that are not
+# JSON or URL safe, dotfiles, a FIFO, links out of it.
+H="$T/hostile"
+mkdir -p "$H"
+head -c 64 models/tiny.ckpt > "$T/head.ckpt"  # a valid header is all a listing reads
+long=$(head -c 190 /dev/zero | tr '\0' m)
+for i in $(seq 10 40); do cp "$T/head.ckpt" "$H/$long$i.ckpt"; done
+cp "$T/head.ckpt" "$H/$(printf 'ctl\001\033[31m\nx.ckpt')"
+cp "$T/head.ckpt" "$H/a#b?c %25 \"q\".ckpt"
+cp "$T/head.ckpt" "$H/$(printf 'bad\377utf8.ckpt')"
+cp "$T/head.ckpt" "$H/.hidden.ckpt"
+echo "KEY=secret" > "$H/.env"
+mkfifo "$H/fifo.ckpt"
+cp "$T/head.ckpt" "$T/outside.ckpt"
+ln -s "$T/outside.ckpt" "$H/out.ckpt"
+ln -s "$H/a#b?c %25 \"q\".ckpt" "$H/inside.ckpt"
+"$G" serve --port 0 --host 127.0.0.1 --models "$H" --data "$T/data" > "$T/out2" 2> "$T/log2" &
+pid=$!
+for _ in $(seq 50); do grep -q serving "$T/out2" 2> /dev/null && break; sleep 0.1; done
+port2=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/out2")
+B="http://127.0.0.1:$port2"
+get /api/models 200 application/json --max-time 10
+python3 - "$T/body" "$B" << 'PY' > "$T/probe" 2>&1 && ok || fail "hostile listing: $(cat "$T/probe")"
+import json, sys, urllib.request
+models = json.load(open(sys.argv[1]))
+names = [m["name"] for m in models]
+assert len(names) == 31 + 4, (len(names), names)
+assert "ctl\x01\x1b[31m\nx.ckpt" in names and 'a#b?c %25 "q".ckpt' in names, names
+assert "bad\ufffdutf8.ckpt" in names and "inside.ckpt" in names, names
+assert not any(n.startswith(".") or n in ("out.ckpt", "fifo.ckpt") for n in names), names
+for m in models:  # every URL the listing gives downloads the file it names
+    with urllib.request.urlopen(sys.argv[2] + m["url"], timeout=10) as r:
+        assert r.status == 200 and len(r.read()) == m["bytes"] == 64, m
+PY
+for path in /models/fifo.ckpt /models/out.ckpt /models/.env /models/.hidden.ckpt /.env \
+            /models/%2eenv; do
+    get "$path" 404 "" --max-time 10
+done
+grep -q "KEY=secret" "$T/body" && fail "a dotfile was served" || ok
+# percent-encoded control characters are logged escaped, never raw
+curl -s -g -o /dev/null --max-time 5 "$B/x%0a12:00:00%20GET%20/forged%20200%200%1b[2J"
+sleep 0.2
+grep -q "^12:00:00 GET /forged" "$T/log2" && fail "a forged log line" || ok
+grep -qF 'x\x0a12:00:00 GET /forged 200 0\x1b[2J 404' "$T/log2" && ok ||
+    fail "the log escapes control characters: $(tail -2 "$T/log2")"
+[ "$(tr -d '\n[:print:]' < "$T/log2" | wc -c)" -eq 0 ] && ok || fail "raw control bytes in the log"
+# SIGTERM stops it, FIFO or not
+kill -TERM $pid
+timeout 10 tail --pid=$pid -f /dev/null && ok || { fail "SIGTERM did not stop the server"; kill -9 $pid; }
+wait $pid 2> /dev/null
+
+# every interface: the banner names the address it listens on
+"$G" serve --port 0 --host :: > "$T/out3" 2> /dev/null &
+pid=$!
+for _ in $(seq 50); do grep -q serving "$T/out3" 2> /dev/null && break; sleep 0.1; done
+grep -q "serving the walkthrough at http://\[::\]:[0-9]*/" "$T/out3" && ok ||
+    fail "the banner for --host ::: $(cat "$T/out3")"
+kill -TERM $pid
+wait $pid 2> /dev/null
 
 finish
