@@ -48,10 +48,11 @@ static const char usage_eval[] =
     "non-overlapping windows of its context length, as one line:\n"
     "  loss <nats per token> bpb <bits per byte> tokens <tokens predicted>\n";
 
+// Ctrl-C (SIGINT) and SIGTERM both save and stop: the exit status is then
+// 128 + the signal, as a shell reports a process killed by it.
 static volatile sig_atomic_t interrupted;
-static void on_sigint(int sig) {
-    (void)sig;
-    interrupted = 1;
+static void on_stop_signal(int sig) {
+    interrupted = sig;
 }
 
 // Reads and tokenizes a corpus into ints.
@@ -182,6 +183,14 @@ int cmd_train(int argc, char **argv) {
         seed = st.seed;
         eval_every = a.eval_every > 0 ? (int)a.eval_every : (int)st.eval_every;
         if (a.steps > 0) opt.total = (int)a.steps;
+        if ((uint64_t)opt.total <= st.step) {
+            gg_model_free(&model);
+            gg_tokenizer_free(&tok);
+            return usage_error("train", "%s is already at step %llu of %d: there is nothing to "
+                               "resume; give --steps above %llu to train it further", a.resume,
+                               (unsigned long long)st.step, opt.total,
+                               (unsigned long long)st.step);
+        }
     } else {
         gg_config cfg;
         if (gg_config_preset(&cfg, a.preset, &err)) return usage_error("train", "%s", err.msg);
@@ -261,7 +270,8 @@ int cmd_train(int argc, char **argv) {
             c->pos_kind == GG_POS_LEARNED ? "learned" : "sinusoidal", n_tokens, tr.n_train, B, T,
             opt.lr, tr.step, opt.total);
 
-    signal(SIGINT, on_sigint);
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
     int tty = isatty(STDERR_FILENO), start_step = tr.step, stopped = 0;
     double t0 = now_seconds(), t_last = t0;
     int step_last = tr.step;
@@ -318,7 +328,7 @@ int cmd_train(int argc, char **argv) {
     gg_model_free(&model);
     gg_tokenizer_free(&tok);
     if (rc) return runtime_error("%s", err.msg);
-    return interrupted ? 130 : EXIT_OK;
+    return interrupted ? 128 + interrupted : EXIT_OK;
 }
 
 int cmd_eval(int argc, char **argv) {

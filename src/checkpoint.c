@@ -1,5 +1,7 @@
 #include "checkpoint.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +79,24 @@ int gg_is_checkpoint(const uint8_t *data, size_t len) {
     return len >= 8 && memcmp(data, GG_CHECKPOINT_MAGIC, 8) == 0;
 }
 
+// The first value of a tensor arena that is not finite (or, for the second
+// moments, negative), named by tensor and index; GG_OK when there is none.
+static int check_finite(const float *mem, const gg_config *cfg, const char *name,
+                        const char *what, int nonnegative, gg_error *err) {
+    gg_tensor_info info[GG_N_PARAM_TENSORS];
+    gg_param_layout(cfg, info);
+    size_t off = 0;
+    for (int k = 0; k < GG_N_PARAM_TENSORS; off += info[k].size, k++)
+        for (size_t i = 0; i < info[k].size; i++) {
+            float v = mem[off + i];
+            if (!isfinite(v) || (nonnegative && v < 0.0f))
+                return gg_fail(err, GG_ERR_FORMAT, "%s: %s %s[%zu] is %g; the model is damaged "
+                               "(a run that diverged?) and cannot be used", name, what,
+                               info[k].name, i, (double)v);
+        }
+    return GG_OK;
+}
+
 int gg_checkpoint_serialize(const gg_model *m, const gg_tokenizer *tok, int opt_state,
                             const gg_train_state *train, uint8_t **out, size_t *len,
                             gg_error *err) {
@@ -84,6 +104,9 @@ int gg_checkpoint_serialize(const gg_model *m, const gg_tokenizer *tok, int opt_
     if (gg_tokenizer_vocab(tok) != c->vocab)
         return gg_fail(err, GG_ERR_ARG, "the tokenizer has %d tokens but the model %d",
                        gg_tokenizer_vocab(tok), c->vocab);
+    // A diverged run is not saved over a good checkpoint.
+    int rc = check_finite(m->params_mem, c, "the model", "the weight", 0, err);
+    if (rc) return rc;
     if (opt_state && !m->m_mem) opt_state = 0;
     size_t n = HEADER + 12 * (size_t)tok->n_merges + 4 * m->n_params * (opt_state ? 3 : 1) +
                (train ? TRAIN_STATE : 0) + 4;
@@ -164,6 +187,30 @@ int gg_checkpoint_header(const uint8_t *data, size_t len, const char *name, gg_c
     return GG_OK;
 }
 
+// Every field of a saved training state, before anything trusts it.
+static int check_train_state(const gg_train_state *t, const gg_config *cfg, const char *name,
+                             gg_error *err) {
+    const gg_optim_cfg *o = &t->opt;
+    const char *bad = NULL;
+    if (t->eval_every < 1 || t->eval_every > INT_MAX) bad = "eval_every (must be from 1 to 2^31-1)";
+    else if (o->total < 1) bad = "the total steps (must be from 1 to 2^31-1)";
+    else if (t->step > (uint64_t)o->total) bad = "the step (must not pass the total steps)";
+    else if (o->warmup < 0) bad = "warmup (must be from 0 to 2^31-1)";
+    else if (t->batch < 1 || t->batch > 65536) bad = "the batch size (must be from 1 to 65536)";
+    else if (t->seq < 1 || t->seq > (uint32_t)cfg->ctx) bad = "the sequence length (must be from 1 to the context)";
+    else if (!(isfinite(o->lr) && o->lr > 0.0f)) bad = "the learning rate (must be finite and positive)";
+    else if (!(o->min_lr_frac >= 0.0f && o->min_lr_frac <= 1.0f)) bad = "the learning rate floor (must be from 0 to 1)";
+    else if (!(o->beta1 >= 0.0f && o->beta1 < 1.0f)) bad = "beta1 (must be from 0 to below 1)";
+    else if (!(o->beta2 >= 0.0f && o->beta2 < 1.0f)) bad = "beta2 (must be from 0 to below 1)";
+    else if (!(isfinite(o->eps) && o->eps > 0.0f)) bad = "eps (must be finite and positive)";
+    else if (!(isfinite(o->weight_decay) && o->weight_decay >= 0.0f)) bad = "the weight decay (must be finite and not negative)";
+    else if (!(isfinite(o->grad_clip) && o->grad_clip >= 0.0f)) bad = "the gradient clip (must be finite and not negative)";
+    if (bad)
+        return gg_fail(err, GG_ERR_FORMAT, "%s: its training state is invalid: %s; the file is "
+                       "corrupted", name, bad);
+    return GG_OK;
+}
+
 int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_model *m,
                         gg_tokenizer *tok, gg_train_state *train, int *has_train, gg_error *err) {
     memset(m, 0, sizeof *m);
@@ -177,7 +224,7 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
     if (flags & ~(uint32_t)(FLAG_OPT | FLAG_TRAIN))
         return gg_fail(err, GG_ERR_FORMAT, "%s: unknown flags 0x%x in the header", name, flags);
     gg_error why;
-    if (n_merges + GG_BPE_BYTES != (uint32_t)cfg.vocab)
+    if ((uint64_t)n_merges + GG_BPE_BYTES != (uint64_t)cfg.vocab)
         return gg_fail(err, GG_ERR_FORMAT, "%s: the model's vocabulary is %d but its tokenizer "
                        "has %u merges (256 + %u tokens)", name, cfg.vocab, n_merges, n_merges);
     size_t n_params = gg_param_count(&cfg);
@@ -217,14 +264,17 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
         return rc;
     }
     get_floats(&r, m->params_mem, n_params);
-    if (flags & FLAG_OPT) {
-        if ((rc = gg_optim_alloc(m, err))) {
-            gg_model_free(m);
-            gg_tokenizer_free(tok);
-            return rc;
-        }
+    rc = check_finite(m->params_mem, &cfg, name, "the weight", 0, err);
+    if (!rc && (flags & FLAG_OPT) && !(rc = gg_optim_alloc(m, err))) {
         get_floats(&r, m->m_mem, n_params);
         get_floats(&r, m->v_mem, n_params);
+        rc = check_finite(m->m_mem, &cfg, name, "the AdamW first moment of", 0, err);
+        if (!rc) rc = check_finite(m->v_mem, &cfg, name, "the AdamW second moment of", 1, err);
+    }
+    if (rc) {
+        gg_model_free(m);
+        gg_tokenizer_free(tok);
+        return rc;
     }
     if (flags & FLAG_TRAIN) {
         gg_train_state t;
@@ -236,8 +286,9 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
         t.eval_every = get_u32(&r);
         t.opt.lr = get_f32(&r);
         t.opt.min_lr_frac = get_f32(&r);
-        t.opt.warmup = (int)get_u32(&r);
-        t.opt.total = (int)get_u32(&r);
+        uint32_t warmup = get_u32(&r), total = get_u32(&r);
+        t.opt.warmup = warmup > INT_MAX ? -1 : (int)warmup;  // -1, 0: refused below
+        t.opt.total = total > INT_MAX ? 0 : (int)total;
         t.opt.beta1 = get_f32(&r);
         t.opt.beta2 = get_f32(&r);
         t.opt.eps = get_f32(&r);
@@ -246,6 +297,11 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
         (void)get_u32(&r);
         t.train_loss = get_f32(&r);
         t.val_loss = get_f32(&r);
+        if ((rc = check_train_state(&t, &cfg, name, err))) {
+            gg_model_free(m);
+            gg_tokenizer_free(tok);
+            return rc;
+        }
         if (train) *train = t;
         if (has_train) *has_train = 1;
     }

@@ -41,12 +41,16 @@ void gg_infer_free(gg_infer *inf) {
     memset(inf, 0, sizeof *inf);
 }
 
-void gg_infer_forward(gg_infer *inf, int token, int pos) {
+int gg_infer_forward(gg_infer *inf, int token, int pos, gg_error *err) {
     const gg_model *m = inf->model;
     const gg_ops *ops = m->ops;
     const gg_config *c = &m->cfg;
     const gg_params *p = &m->params;
     int V = c->vocab, C = c->d_model, L = c->n_layer, NH = c->n_head, F = c->d_ff, P = c->ctx;
+    if (token < 0 || token >= V)
+        return gg_fail(err, GG_ERR_ARG, "token %d is outside the vocabulary of %d", token, V);
+    if (pos < 0 || pos >= P)
+        return gg_fail(err, GG_ERR_ARG, "position %d is outside the context of %d", pos, P);
 
     ops->residual_forward(inf->x, p->wte + (size_t)token * C, p->wpe + (size_t)pos * C, C);
     const float *x = inf->x;
@@ -77,6 +81,7 @@ void gg_infer_forward(gg_infer *inf, int token, int pos) {
     }
     ops->layernorm_forward(inf->lnf, &inf->mean, &inf->rstd, x, p->lnfw, p->lnfb, 1, C);
     ops->matmul_forward(inf->logits, inf->lnf, inf->wte_t, NULL, 1, C, V);
+    return GG_OK;
 }
 
 int gg_generator_init(gg_generator *g, gg_model *m, int use_cache, gg_error *err) {
@@ -123,7 +128,8 @@ int gg_generator_push(gg_generator *g, int token, gg_error *err) {
     if (g->use_cache) {
         // after a slide every position has moved: rebuild the cache
         for (int pos = slid ? 0 : g->len - 1; pos < g->len; pos++) {
-            gg_infer_forward(&g->inf, g->window[pos], pos);
+            int rc = gg_infer_forward(&g->inf, g->window[pos], pos, err);
+            if (rc) return rc;
             g->positions++;
         }
         g->logits = g->inf.logits;

@@ -31,9 +31,11 @@ typedef struct {
 
 int gg_infer_init(gg_infer *inf, const gg_model *m, gg_error *err);
 void gg_infer_free(gg_infer *inf);
-// Runs token at position pos (< ctx), given that positions 0 .. pos-1 are in
-// the cache; leaves the next token's logits in inf->logits.
-void gg_infer_forward(gg_infer *inf, int token, int pos);
+// Runs token (< vocab) at position pos (< ctx), given that positions
+// 0 .. pos-1 are in the cache; leaves the next token's logits in
+// inf->logits. GG_ERR_ARG, with nothing computed, for a token or a position
+// out of range.
+int gg_infer_forward(gg_infer *inf, int token, int pos, gg_error *err);
 
 typedef struct {
     gg_model *model;

@@ -63,8 +63,16 @@ int gg_train_step(gg_trainer *tr, gg_error *err) {
     if (!rc) rc = gg_model_zero_grad(m, err);
     if (!rc) rc = gg_model_backward(m, err);
     if (rc) return rc;
+    if (!isfinite(m->loss))
+        return gg_fail(err, GG_ERR_ARG, "the loss is %g at step %d: training has diverged (try a "
+                       "lower learning rate); the weights are left as they were before the step",
+                       (double)m->loss, tr->step + 1);
     tr->last_loss = m->loss;
     tr->last_norm = gg_clip_grads(m, tr->opt.grad_clip);
+    if (!isfinite(tr->last_norm))
+        return gg_fail(err, GG_ERR_ARG, "the gradient norm is %g at step %d: training has "
+                       "diverged (try a lower learning rate); the weights are left as they were "
+                       "before the step", (double)tr->last_norm, tr->step + 1);
     rc = gg_adamw_step(m, &tr->opt, gg_lr_at(&tr->opt, tr->step), tr->step + 1, err);
     if (!rc) tr->step++;
     return rc;

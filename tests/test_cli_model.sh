@@ -106,4 +106,42 @@ contains "$T/err" "newer glassgpt" "newer version message"
 expect 1 "a foreign file as a model" "$G" inspect "$T/tok.bpe"
 contains "$T/err" "not a glassgpt checkpoint" "foreign file message"
 
+# ---- a training state that lies (its CRC repaired, so that the checks behind it are reached) ----
+edit() { python3 tests/ckpt_edit.py "$T/a.ckpt" "$T/e.ckpt" "$1" "$2"; }
+for bad in "eval_every 0" "step 2147483648" "step 9223372036854775808" "step 31" \
+           "warmup 2147483648" "total 0" "total 4294967295" "lr nan" "lr -1" "beta1 nan" \
+           "beta2 1" "eps 0" "grad_clip inf" "weight_decay nan" "batch 0" "seq 9" \
+           "weight0 nan" "weight0 inf" "n_merges 4294967041" "vocab 1"; do
+    edit $bad
+    expect 1 "resume from a checkpoint with $bad" "$G" train --resume "$T/e.ckpt" --data "$T/text.txt" --steps 40
+    contains "$T/err" "e.ckpt: " "the message for $bad names the file"
+    grep -q "ETA\|saved" "$T/err" && fail "$bad: it trained: $(head -c 300 "$T/err")" || ok
+done
+edit eval_every 0
+expect 1 "inspect a checkpoint with eval_every 0" "$G" inspect "$T/e.ckpt"
+contains "$T/err" "eval_every" "the message names eval_every"
+edit lr nan
+expect 1 "a NaN learning rate" "$G" train --resume "$T/e.ckpt" --data "$T/text.txt" --steps 40
+contains "$T/err" "the learning rate" "the message names the learning rate"
+edit weight0 nan
+expect 1 "a NaN weight" "$G" generate -m "$T/e.ckpt" -n 5
+contains "$T/err" "the weight wte[0] is nan" "the message names the weight"
+# --steps at or below the saved step trains nothing, and says so rather than "saved"
+cp "$T/a.ckpt" "$T/r.ckpt"
+expect 2 "resume to an earlier step" "$G" train --resume "$T/r.ckpt" --data "$T/text.txt" --steps 20
+contains "$T/err" "already at step 30 of 20" "resume to an earlier step message"
+expect 2 "resume a finished run" "$G" train --resume "$T/r.ckpt" --data "$T/text.txt"
+same "$T/a.ckpt" "$T/r.ckpt" "a refused resume leaves the checkpoint as it was"
+# SIGTERM saves, as Ctrl-C does, and exits 143.
+"${TRAIN[@]}" --steps 1000000 --eval-every 1000000 -o "$T/k.ckpt" > /dev/null 2> "$T/err" &
+pid=$!
+for _ in $(seq 50); do grep -q "train:" "$T/err" && break; sleep 0.1; done
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 143 ] && ok || fail "SIGTERM: exit $rc, expected 143"
+contains "$T/err" "interrupted at step" "SIGTERM message"
+expect 0 "inspect the run stopped by SIGTERM" "$G" inspect "$T/k.ckpt"
+
 finish

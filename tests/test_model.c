@@ -420,12 +420,20 @@ static void test_kv_cache_matches_full_forward(void) {
     gg_error err;
     CHECK(gg_infer_init(&inf, &m, &err) == GG_OK, "%s", err.msg);
     for (int pos = 0; pos < 9; pos++) {
-        gg_infer_forward(&inf, x[pos], pos);
+        CHECK(gg_infer_forward(&inf, x[pos], pos, &err) == GG_OK, "%s", err.msg);
         const float *full = m.acts.logits + (size_t)pos * cfg.vocab;
         CHECK(memcmp(inf.logits, full, sizeof(float) * (size_t)cfg.vocab) == 0,
               "position %d: the cached logits differ from the full forward's (worst %g)", pos,
               worst(inf.logits, full, (size_t)cfg.vocab, 1e-30, 0));
     }
+    // out of range: refused, with nothing written
+    float before = inf.logits[0];
+    int bad[][2] = {{-1, 0}, {cfg.vocab, 0}, {1 << 30, 0}, {0, -1}, {0, 9}, {0, 1 << 30}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(gg_infer_forward(&inf, bad[i][0], bad[i][1], &err) == GG_ERR_ARG,
+              "token %d at position %d was accepted", bad[i][0], bad[i][1]);
+    CHECK(strstr(err.msg, "position 1073741824 is outside the context of 9"), "%s", err.msg);
+    CHECK(inf.logits[0] == before, "a refused call changed the logits");
     gg_infer_free(&inf);
     gg_model_free(&m);
 }
@@ -515,6 +523,46 @@ static void test_training_lowers_the_loss(void) {
     train_steps(&tr, 150);
     gg_train_eval(&tr, 16, &after, NULL);
     CHECK(after < before - 1.0f, "validation loss went from %f to %f", before, after);
+    gg_trainer_free(&tr);
+    gg_model_free(&m);
+    free(tokens);
+}
+
+// A step whose loss or gradients are not finite is refused, and leaves the
+// weights alone; such weights are never saved.
+static void test_divergence_is_refused(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    int *tokens = corpus_tokens(1000, cfg.vocab);
+    gg_optim_cfg opt = gg_optim_defaults();
+    gg_model m;
+    gg_trainer tr;
+    gg_error err;
+    new_model(&m, &cfg, 2);
+    gg_trainer_init(&tr, &m, tokens, 1000, 4, cfg.ctx, &opt, 1, NULL, NULL);
+    CHECK(gg_train_step(&tr, &err) == GG_OK, "%s", err.msg);
+    m.params.lnfw[0] = NAN;
+    float *copy = malloc(sizeof(float) * m.n_params);
+    memcpy(copy, m.params_mem, sizeof(float) * m.n_params);
+    CHECK(gg_train_step(&tr, &err) == GG_ERR_ARG, "a NaN loss was trained on");
+    CHECK(strstr(err.msg, "diverged"), "%s", err.msg);
+    CHECK(tr.step == 1, "the step count moved to %d", tr.step);
+    CHECK(memcmp(copy, m.params_mem, sizeof(float) * m.n_params) == 0, "the weights moved");
+    uint8_t *buf = NULL;
+    size_t len;
+    gg_tokenizer tok;
+    gg_tokenizer_init(&tok, NULL, NULL, 0, NULL, NULL);
+    cfg.vocab = 256;
+    gg_model m2;
+    new_model(&m2, &cfg, 3);
+    CHECK(gg_checkpoint_serialize(&m2, &tok, 0, NULL, &buf, &len, &err) == GG_OK, "%s", err.msg);
+    free(buf);
+    m2.params.wqkv[5] = INFINITY;
+    CHECK(gg_checkpoint_serialize(&m2, &tok, 0, NULL, &buf, &len, &err) == GG_ERR_FORMAT,
+          "a weight of inf was saved");
+    CHECK(strstr(err.msg, "wqkv[5] is inf"), "%s", err.msg);
+    gg_model_free(&m2);
+    gg_tokenizer_free(&tok);
+    free(copy);
     gg_trainer_free(&tr);
     gg_model_free(&m);
     free(tokens);
@@ -731,6 +779,7 @@ int main(void) {
     RUN(test_cache_and_no_cache_generate_the_same_tokens);
     RUN(test_results_do_not_depend_on_threads);
     RUN(test_training_lowers_the_loss);
+    RUN(test_divergence_is_refused);
     RUN(test_resume_is_bit_exact);
     RUN(test_lr_schedule);
     RUN(test_checkpoint_round_trip);
