@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../src/checkpoint.h"
 #include "../src/fileio.h"
@@ -60,25 +61,7 @@ int parse_long(const char *s, long lo, long hi, long *out) {
 
 int read_input(const char *path, uint8_t **data, size_t *len, gg_error *err) {
     if (path && strcmp(path, "-") != 0) return gg_read_file(path, data, len, err);
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap + 1);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, stdin);
-        if (n < cap) break;
-        uint8_t *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) free(buf);
-        buf = bigger;
-        cap *= 2;
-    }
-    if (!buf) return gg_fail(err, GG_ERR_NOMEM, "standard input: out of memory");
-    if (ferror(stdin)) {
-        free(buf);
-        return gg_fail(err, GG_ERR_IO, "standard input: cannot read: %s", strerror(errno));
-    }
-    buf[n] = 0;
-    *data = buf;
-    *len = n;
-    return GG_OK;
+    return gg_read_stream(stdin, "standard input", GG_READ_MAX, data, len, err);
 }
 
 double now_seconds(void) {
@@ -117,4 +100,16 @@ void format_duration(double seconds, char *out, size_t cap) {
     if (s >= 3600) snprintf(out, cap, "%ldh%02ldm", s / 3600, s / 60 % 60);
     else if (s >= 60) snprintf(out, cap, "%ldm%02lds", s / 60, s % 60);
     else snprintf(out, cap, "%lds", s);
+}
+
+double available_memory(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    double kib = -1.0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1) break;
+    if (f) fclose(f);
+    if (kib >= 0.0) return kib * 1024.0;
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : -1.0;
 }

@@ -40,6 +40,10 @@ int load_tokenizer_any(const char *path, gg_tokenizer *tok, gg_error *err);
 // Parses a float in [lo, hi]; 0 on junk.
 int parse_float(const char *s, double lo, double hi, double *out);
 
+// The bytes of memory available to a new allocation (MemAvailable), or -1
+// when the system does not say.
+double available_memory(void);
+
 // Formats seconds as "1h02m", "3m05s" or "12s".
 void format_duration(double seconds, char *out, size_t cap);
 

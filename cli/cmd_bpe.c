@@ -34,8 +34,10 @@ static const char usage_train[] =
     "                     the pair merged); columns step, id, rank, left, right,\n"
     "                     count, token\n"
     "\n"
-    "If the corpus runs out of pairs before N is reached, the merges learned so\n"
-    "far are saved, a warning is printed and the exit status is 1.\n";
+    "If the corpus runs out of pairs before N is reached (or the tokens' bytes\n"
+    "would pass 8 MiB, which only a corpus that repeats one long text can do),\n"
+    "the merges learned so far are saved, a warning is printed and the exit\n"
+    "status is 1.\n";
 
 static const char usage_encode[] =
     "usage: glassgpt bpe encode -t FILE [INPUT]\n"
@@ -141,6 +143,8 @@ static int bpe_train(int argc, char **argv) {
     if (!output) return usage_error("bpe train", "missing -o FILE, where to write the tokenizer");
 
     gg_error err;
+    if (gg_check_writable(output, &err) || (trace_path && gg_check_writable(trace_path, &err)))
+        return runtime_error("%s", err.msg);
     uint8_t *text;
     size_t n;
     if (read_input(corpus, &text, &n, &err)) return runtime_error("%s", err.msg);
@@ -179,10 +183,15 @@ static int bpe_train(int argc, char **argv) {
            t.n_merges, secs, gg_tokenizer_vocab(&t), n, n_tokens, (double)n / (double)n_tokens);
     printf("wrote %s%s%s\n", output, trace_path ? " and " : "", trace_path ? trace_path : "");
     int short_of = t.n_merges < want;
-    if (short_of)
+    if (short_of && n_tokens == 1)
         fprintf(stderr, "glassgpt: warning: %s is too small for %d merges: it became a single "
                 "token after %d, so %s holds a vocabulary of %d, not %ld\n",
                 corpus, want, t.n_merges, output, gg_tokenizer_vocab(&t), vocab);
+    else if (short_of)
+        fprintf(stderr, "glassgpt: warning: %s repeats itself so much that after %d merges the "
+                "next token would take the tokens' bytes past the limit of %d MiB; %s holds a "
+                "vocabulary of %d, not %ld\n", corpus, t.n_merges, GG_BPE_MAX_TOKEN_BYTES >> 20,
+                output, gg_tokenizer_vocab(&t), vocab);
     gg_tokenizer_free(&t);
     return short_of ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -1,4 +1,5 @@
 // glassgpt generate
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,12 +122,18 @@ int cmd_generate(int argc, char **argv) {
             memmove(pending, pending + ready, n_pending - ready);
             n_pending -= ready;
         }
-        fflush(stdout);
+        if (fflush(stdout) != 0 || ferror(stdout)) {  // a closed pipe, a full disk: stop
+            rc = gg_fail(&err, GG_ERR_IO, "cannot write the text to standard output: %s",
+                         strerror(errno));
+            break;
+        }
         if (produced + 1 < n) rc = gg_generator_push(&gen, next, &err);
     }
     fwrite(pending, 1, n_pending, stdout);  // never drop bytes, even of a broken character
     if (n > 0) putchar('\n');
-    fflush(stdout);
+    if ((fflush(stdout) != 0 || ferror(stdout)) && !rc)
+        rc = gg_fail(&err, GG_ERR_IO, "cannot write the text to standard output: %s",
+                     strerror(errno));
     double t1 = now_seconds();
     if (!rc)
         fprintf(stderr, "generate: %ld tokens in %.3f s (%.0f tokens/s; prompt %zu tokens in "

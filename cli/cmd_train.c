@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../src/checkpoint.h"
+#include "../src/fileio.h"
 #include "../src/train.h"
 #include "cli.h"
 
@@ -144,6 +145,19 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
     return 0;
 }
 
+// Refuses up front what the machine cannot hold, rather than be killed for
+// it minutes later.
+static int check_memory(const gg_config *cfg, int B, int T) {
+    double need = gg_train_memory(cfg, B, T), have = available_memory();
+    if (have > 0 && need > have)
+        return runtime_error("training this model takes about %.1f GiB (%zu parameters, batch %d "
+                             "x %d, with its optimizer, activations and checkpoint), but this "
+                             "machine has %.1f GiB available; choose a smaller --d, --ff, "
+                             "--layers or --batch", need / 1073741824.0, gg_param_count(cfg), B,
+                             T, have / 1073741824.0);
+    return 0;
+}
+
 static void fill_state(gg_train_state *st, const gg_trainer *tr, int eval_every, float val) {
     *st = (gg_train_state){.step = (uint64_t)tr->step, .rng_state = tr->rng.state,
                            .seed = tr->seed, .batch = (uint32_t)tr->B, .seq = (uint32_t)tr->T,
@@ -159,8 +173,9 @@ int cmd_train(int argc, char **argv) {
     if (!a.resume && !a.output) return usage_error("train", "missing -o MODEL, where to save the model");
     if (a.resume && !a.data) return usage_error("train", "--resume needs --data CORPUS, the same text the run used");
     if (!a.output) a.output = a.resume;
-
     gg_error err;
+    if (gg_check_writable(a.output, &err)) return runtime_error("%s", err.msg);
+
     gg_model model = {0};
     gg_tokenizer tok = {0};
     gg_train_state st;
@@ -183,6 +198,11 @@ int cmd_train(int argc, char **argv) {
         seed = st.seed;
         eval_every = a.eval_every > 0 ? (int)a.eval_every : (int)st.eval_every;
         if (a.steps > 0) opt.total = (int)a.steps;
+        if (check_memory(&model.cfg, B, T)) {
+            gg_model_free(&model);
+            gg_tokenizer_free(&tok);
+            return EXIT_RUNTIME;
+        }
         if ((uint64_t)opt.total <= st.step) {
             gg_model_free(&model);
             gg_tokenizer_free(&tok);
@@ -212,6 +232,12 @@ int cmd_train(int argc, char **argv) {
             gg_tokenizer_free(&tok);
             return usage_error("train", "%s", err.msg);
         }
+        B = a.batch > 0 ? (int)a.batch : 16;
+        T = cfg.ctx;
+        if (check_memory(&cfg, B, T)) {
+            gg_tokenizer_free(&tok);
+            return EXIT_RUNTIME;
+        }
         if (!a.tokenizer) {
             uint8_t *text;
             size_t len;
@@ -234,8 +260,6 @@ int cmd_train(int argc, char **argv) {
         }
         seed = a.seed >= 0 ? (uint64_t)a.seed : 1;
         gg_model_init_weights(&model, seed);
-        B = a.batch > 0 ? (int)a.batch : 16;
-        T = cfg.ctx;
         opt.total = a.steps > 0 ? (int)a.steps : 2000;
         opt.lr = a.lr > 0 ? (float)a.lr : cfg.d_model <= 16 ? 3e-3f : cfg.d_model <= 64 ? 2e-3f : 1e-3f;
         opt.warmup = a.warmup >= 0 ? (int)a.warmup : opt.total / 20;

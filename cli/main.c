@@ -1,5 +1,7 @@
 // glassgpt: the command-line face of the engine. Each command lives in a
 // file of its own and only parses arguments, calls the library and prints.
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +29,18 @@ static const char usage[] =
     "Run 'glassgpt COMMAND --help' for the options of a command.\n"
     "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.\n";
 
+// Whatever a command printed must have reached its reader: a full disk or a
+// closed pipe is a failure, not a silent success.
+static int flushed(int rc) {
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK)
+        rc = runtime_error("cannot write to standard output: %s", strerror(errno));
+    return rc;
+}
+
 int main(int argc, char **argv) {
+    // Past a file size limit, a write fails (EFBIG) and is reported, rather
+    // than the process being killed halfway through a save.
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         fputs(usage, stderr);
         return EXIT_USAGE;
@@ -35,11 +48,11 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (is_help(cmd)) {
         fputs(usage, stdout);
-        return EXIT_OK;
+        return flushed(EXIT_OK);
     }
     if (strcmp(cmd, "--version") == 0) {
         puts("glassgpt " GLASSGPT_VERSION);
-        return EXIT_OK;
+        return flushed(EXIT_OK);
     }
     static const struct {
         const char *name;
@@ -50,7 +63,7 @@ int main(int argc, char **argv) {
         {"serve", cmd_serve},
     };
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(cmd, commands[i].name) == 0) return flushed(commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "glassgpt: unknown command '%s'\n\n%s", cmd, usage);
     return EXIT_USAGE;
 }

@@ -316,11 +316,13 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
         return gg_fail(err, GG_ERR_ARG, "a corpus of %zu bytes is too large (the limit is 4 GiB)", n);
 
     int want = vocab - GG_BPE_BYTES, done = 0, rc = GG_OK;
-    size_t tokens = n;
+    size_t tokens = n, token_bytes = GG_BPE_BYTES;
     trainer tr = {0};
     gg_pair *merges = malloc(sizeof *merges * (want ? want : 1));
     uint32_t *counts = malloc(sizeof *counts * (want ? want : 1));
-    if (!merges || !counts || !start(&tr, text, n, vocab)) goto nomem;
+    size_t *length = malloc(sizeof *length * (size_t)vocab);  // of every token, in bytes
+    if (!merges || !counts || !length || !start(&tr, text, n, vocab)) goto nomem;
+    for (int i = 0; i < GG_BPE_BYTES; i++) length[i] = 1;
 
     for (; done < want; done++) {
         heap_entry top[GG_BPE_TOP];
@@ -329,6 +331,9 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
         if (n_top == 0) break;  // the corpus is a single token now
         const pair_stats *w = &tr.pairs[top[0].pair];
         uint32_t z = GG_BPE_BYTES + (uint32_t)done;
+        length[z] = length[w->left] + length[w->right];
+        if (token_bytes + length[z] > GG_BPE_MAX_TOKEN_BYTES) break;
+        token_bytes += length[z];
         merges[done] = (gg_pair){w->left, w->right};
         counts[done] = tr.count[top[0].pair];
         if (opts->trace) {
@@ -356,5 +361,6 @@ out:
     trainer_free(&tr);
     free(merges);
     free(counts);
+    free(length);
     return rc;
 }

@@ -323,7 +323,9 @@ int gg_checkpoint_load(const char *path, gg_model *m, gg_tokenizer *tok, gg_trai
                        int *has_train, gg_error *err) {
     uint8_t *data;
     size_t len;
-    int rc = gg_read_file(path, &data, &len, err);
+    // The largest model (1e9 parameters) with its moments is 12 GB.
+    size_t max = SIZE_MAX > 0xffffffffu ? (size_t)((uint64_t)16 << 30) : SIZE_MAX;
+    int rc = gg_read_file_max(path, max, &data, &len, err);
     if (rc) return rc;
     rc = gg_checkpoint_parse(data, len, path, m, tok, train, has_train, err);
     free(data);

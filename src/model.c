@@ -148,18 +148,11 @@ void gg_model_init_weights(gg_model *m, uint64_t seed) {
 
 // ---- activations ----
 
-static int alloc_acts(gg_model *m, int B, int T, gg_error *err) {
-    if (m->acts_mem && m->B == B && m->T == T) return GG_OK;
-    if (T > m->cfg.ctx)
-        return gg_fail(err, GG_ERR_ARG, "a sequence of %d tokens is longer than the model's "
-                       "context of %d", T, m->cfg.ctx);
-    gg_big_free(m->acts_mem);
-    free(m->tokens);
-    free(m->targets);
-    m->acts_mem = NULL;
-    size_t V = (size_t)m->cfg.vocab, C = (size_t)m->cfg.d_model, L = (size_t)m->cfg.n_layer;
-    size_t NH = (size_t)m->cfg.n_head, F = (size_t)m->cfg.d_ff, BT = (size_t)B * T;
-    gg_acts *a = &m->acts;
+// Lays the activations of a B x T batch out in mem (or, with mem NULL, only
+// counts them); returns their number of floats.
+static size_t acts_layout(gg_acts *a, float *mem, const gg_config *c, int B, int T) {
+    size_t V = (size_t)c->vocab, C = (size_t)c->d_model, L = (size_t)c->n_layer;
+    size_t NH = (size_t)c->n_head, F = (size_t)c->d_ff, BT = (size_t)B * T;
     struct {
         float **view;
         size_t size;
@@ -177,19 +170,42 @@ static int alloc_acts(gg_model *m, int B, int T, gg_error *err) {
         {&a->wte_t, C * V},            {&a->logits, BT * V},
         {&a->probs, BT * V},           {&a->losses, BT},
     };
-    size_t n = 0, count = sizeof table / sizeof *table;
-    for (size_t i = 0; i < count; i++) n += table[i].size;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+        if (mem) *table[i].view = mem + n;
+        n += table[i].size;
+    }
+    return n;
+}
+
+static size_t grad_acts_count(int N, int C, int V, int F);
+
+double gg_train_memory(const gg_config *c, int B, int T) {
+    gg_acts a;
+    // parameters, gradients and two moments; the checkpoint, serialised whole
+    // before it is written, holds three of those again
+    double floats = 7.0 * (double)gg_param_count(c) + (double)acts_layout(&a, NULL, c, B, T) +
+                    (double)grad_acts_count(B * T, c->d_model, c->vocab, c->d_ff);
+    return 4.0 * floats + 2.0 * sizeof(int) * B * T;
+}
+
+static int alloc_acts(gg_model *m, int B, int T, gg_error *err) {
+    if (m->acts_mem && m->B == B && m->T == T) return GG_OK;
+    if (T > m->cfg.ctx)
+        return gg_fail(err, GG_ERR_ARG, "a sequence of %d tokens is longer than the model's "
+                       "context of %d", T, m->cfg.ctx);
+    gg_big_free(m->acts_mem);
+    free(m->tokens);
+    free(m->targets);
+    m->acts_mem = NULL;
+    size_t n = acts_layout(&m->acts, NULL, &m->cfg, B, T), BT = (size_t)B * T;
     m->acts_mem = gg_big_alloc(sizeof(float) * n);
     m->tokens = malloc(sizeof *m->tokens * BT);
     m->targets = malloc(sizeof *m->targets * BT);
     if (!m->acts_mem || !m->tokens || !m->targets)
         return gg_fail(err, GG_ERR_NOMEM, "out of memory for the activations of a %d x %d batch "
                        "(%zu floats)", B, T, n);
-    float *p = m->acts_mem;
-    for (size_t i = 0; i < count; i++) {
-        *table[i].view = p;
-        p += table[i].size;
-    }
+    acts_layout(&m->acts, m->acts_mem, &m->cfg, B, T);
     m->n_acts = n;
     m->B = B;
     m->T = T;
@@ -326,6 +342,11 @@ static size_t grad_acts_view(grad_acts *d, float *mem, int N, int C, int V, int 
         n += table[i].size;
     }
     return n;
+}
+
+static size_t grad_acts_count(int N, int C, int V, int F) {
+    grad_acts d;
+    return grad_acts_view(&d, NULL, N, C, V, F);
 }
 
 static void zero(float *x, size_t n) { memset(x, 0, sizeof *x * n); }

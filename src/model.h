@@ -73,6 +73,10 @@ typedef struct {
 // The name, shape and size of every parameter tensor, in arena order.
 void gg_param_layout(const gg_config *cfg, gg_tensor_info info[GG_N_PARAM_TENSORS]);
 size_t gg_param_count(const gg_config *cfg);
+// The bytes that training a model of cfg on B x T batches takes: parameters,
+// gradients, both AdamW moments, the activations and their gradients, and a
+// checkpoint being saved. A double, so that no configuration can wrap it.
+double gg_train_memory(const gg_config *cfg, int B, int T);
 // Points the named views of p into the arena mem.
 void gg_params_view(gg_params *p, const gg_config *cfg, float *mem);
 

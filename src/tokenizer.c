@@ -71,8 +71,8 @@ int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *co
     memset(t->byte_rank, 0xff, sizeof *t->byte_rank * 65536);
 
     // Validate in rank order, inserting as we go, so that a duplicate is
-    // reported at its second occurrence. Token lengths can exceed 32 bits
-    // only for absurd merge chains; guard the sum anyway.
+    // reported at its second occurrence, and bound the tokens' total bytes
+    // before anything of that size is allocated.
     uint64_t total = GG_BPE_BYTES;
     for (uint32_t id = 0; id < GG_BPE_BYTES; id++) t->tok_start[id + 1] = 1;
     for (int i = 0; i < n_merges; i++) {
@@ -102,10 +102,12 @@ int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *co
         // tok_start temporarily holds lengths, shifted by one.
         uint64_t len = (uint64_t)t->tok_start[l + 1] + t->tok_start[r + 1];
         total += len;
-        if (len > UINT32_MAX || total > UINT32_MAX) {
+        if (total > GG_BPE_MAX_TOKEN_BYTES) {
             gg_tokenizer_free(t);
             if (bad_merge) *bad_merge = i;
-            return gg_fail(err, GG_ERR_FORMAT, "merge %d makes a token too long to store", i + 1);
+            return gg_fail(err, GG_ERR_FORMAT, "merge %d (%u, %u) makes a token of %llu bytes, "
+                           "and the tokens' bytes add up to more than the limit of %d MiB",
+                           i + 1, l, r, (unsigned long long)len, GG_BPE_MAX_TOKEN_BYTES >> 20);
         }
         t->tok_start[id + 1] = (uint32_t)len;
     }

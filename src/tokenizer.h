@@ -22,6 +22,11 @@ enum {
     GG_BPE_MAX_VOCAB = 65536,
     GG_BPE_DEFAULT_VOCAB = 768,
     GG_BPE_TOP = 10,         // candidates recorded per training step
+    // The bytes of all tokens together. A trained vocabulary of 65,536 tokens
+    // holds well under a megabyte; a merge list that joins a token to itself
+    // over and over doubles a token's length each time, and would otherwise
+    // ask for gigabytes from a file of a few hundred bytes.
+    GG_BPE_MAX_TOKEN_BYTES = 8 << 20,
 };
 
 typedef struct {
@@ -60,7 +65,8 @@ static inline int gg_tokenizer_vocab(const gg_tokenizer *t) {
 }
 
 // Builds a tokenizer from a merge list, checking that every id is defined
-// before it is used and that no pair is merged twice. counts may be NULL.
+// before it is used, that no pair is merged twice, and that the tokens' bytes
+// add up to at most GG_BPE_MAX_TOKEN_BYTES. counts may be NULL.
 // Copies its inputs. When a merge is invalid, *bad_merge (if not NULL)
 // receives its index.
 int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *counts,
@@ -99,9 +105,10 @@ typedef struct {
     void *progress_user;
 } gg_bpe_train_opts;
 
-// Learns merges from text until vocab_size is reached or the sequence has no
-// pair left (a corpus too small: t->n_merges then says how many were
-// learned). On success *t is initialised and *n_tokens, when not NULL,
+// Learns merges from text until vocab_size is reached, the sequence has no
+// pair left (a corpus too small), or the next token would take the tokens'
+// bytes past GG_BPE_MAX_TOKEN_BYTES (a corpus that repeats one long text);
+// t->n_merges then says how many were learned. On success *t is initialised and *n_tokens, when not NULL,
 // receives the length of the text in tokens after the last merge.
 int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
                  const gg_bpe_train_opts *opts, size_t *n_tokens, gg_error *err);

@@ -128,4 +128,60 @@ printf '99999999999999999999' > "$T/huge.ids"
 expect 1 "decode huge number" "$G" bpe decode -t "$T/s.bpe" "$T/huge.ids"
 contains "$T/err" "out of range" "huge number message"
 
+# ---- hostile sizes: a tokenizer whose merges double a token's length, and inputs without end ----
+python3 -c "
+print('glassgpt-bpe 1'); print('vocab 300'); print('97 97')
+for i in range(43): print(f'{256 + i} {256 + i}')" > "$T/bomb.bpe"
+for cmd in "encode -t $T/bomb.bpe $T/tobe.txt" "show -t $T/bomb.bpe"; do
+    (ulimit -v 2000000; "$G" bpe $cmd > "$T/out" 2> "$T/err"); rc=$?
+    [ $rc -eq 1 ] && ok || fail "bpe $cmd with a tokenizer bomb: exit $rc, expected 1 ($(head -c 300 "$T/err"))"
+    contains "$T/err" "bomb.bpe:24: merge 22 (276, 276) makes a token of 4194304 bytes" "bomb message"
+done
+expect 1 "encode a device" "$G" bpe encode -t "$T/s.bpe" /dev/zero
+contains "$T/err" "/dev/zero: is not a regular file" "device message"
+expect 1 "encode a device on standard input" "$G" bpe encode -t "$T/s.bpe" < /dev/zero
+expect 1 "a directory as a tokenizer" "$G" bpe encode -t "$T" "$T/tobe.txt"
+contains "$T/err" "is a directory" "directory message"
+(ulimit -v 4000000; head -c 1100000000 /dev/zero | "$G" bpe encode -t "$T/s.bpe" > /dev/null 2> "$T/err"); rc=$?
+[ $rc -eq 1 ] && ok || fail "an endless pipe: exit $rc, expected 1"
+contains "$T/err" "standard input: holds more than the 1024 MiB" "endless pipe message"
+expect 0 "encode from a pipe" "$G" bpe encode -t "$T/s.bpe" <(cat "$T/tobe.txt")
+contains "$T/out" "418 98 302 601 327 283 369" "a pipe is read whole"
+# A corpus that repeats itself stops at the bound, with what it learned saved.
+head -c 8388608 /dev/zero | tr '\0' a > "$T/aaa.txt"
+expect 1 "train on 8 MiB of one byte" "$G" bpe train "$T/aaa.txt" -o "$T/aaa.bpe" --vocab 300
+contains "$T/err" "past the limit of 8 MiB" "token bytes bound message"
+expect 0 "the tokenizer learned up to the bound loads" "$G" bpe show -t "$T/aaa.bpe"
+
+# ---- where files are written: only regular files are replaced, links are written through ----
+expect 1 "-o /dev/full" "$G" bpe train "$T/tobe.txt" -o /dev/full --vocab 257
+contains "$T/err" "/dev/full: is a device" "device output message"
+[ -c /dev/full ] && ok || fail "/dev/full is no longer a device"
+mkdir "$T/dir.bpe"
+expect 1 "-o a directory" "$G" bpe train "$T/tobe.txt" -o "$T/dir.bpe" --vocab 257
+mkfifo "$T/fifo.bpe"
+expect 1 "-o a FIFO" timeout 10 "$G" bpe train "$T/tobe.txt" -o "$T/fifo.bpe" --vocab 257
+[ -p "$T/fifo.bpe" ] && ok || fail "the FIFO was replaced"
+"$G" bpe train "$T/tobe.txt" -o "$T/real.bpe" --vocab 257 > /dev/null
+ln -s real.bpe "$T/link.bpe"
+expect 0 "-o a link" "$G" bpe train "$T/tobe.txt" -o "$T/link.bpe" --vocab 259
+[ -L "$T/link.bpe" ] && ok || fail "the link was replaced by a file"
+grep -q "^vocab 259" "$T/real.bpe" && ok || fail "the link's target was not written"
+ln -s nowhere "$T/dangling.bpe"
+expect 1 "-o a dangling link" "$G" bpe train "$T/tobe.txt" -o "$T/dangling.bpe" --vocab 257
+# a file size limit: the write fails and says so; nothing is left behind
+cp "$T/real.bpe" "$T/keep2.bpe"
+(ulimit -f 1; "$G" bpe train "$CORPUS" -o "$T/real.bpe" --vocab 700 > /dev/null 2> "$T/err"); rc=$?
+[ $rc -eq 1 ] && ok || fail "over the file size limit: exit $rc, expected 1"
+contains "$T/err" "File too large (the previous file, if any, is untouched)" "file size message"
+same "$T/keep2.bpe" "$T/real.bpe" "the old file survives a write over the size limit"
+ls "$T" | grep -q '\.tmp' && fail "a temporary file was left behind: $(ls "$T")" || ok
+
+# ---- standard output that cannot be written ----
+for cmd in "bpe encode -t $T/s.bpe $T/tobe.txt" "bpe show -t $T/s.bpe" \
+           "bpe train $T/tobe.txt -o $T/o.bpe --vocab 257" "--help"; do
+    $G $cmd > /dev/full 2> "$T/err"; rc=$?
+    [ $rc -eq 1 ] && ok || fail "$cmd > /dev/full: exit $rc, expected 1"
+done
+
 finish

@@ -132,6 +132,34 @@ expect 2 "resume to an earlier step" "$G" train --resume "$T/r.ckpt" --data "$T/
 contains "$T/err" "already at step 30 of 20" "resume to an earlier step message"
 expect 2 "resume a finished run" "$G" train --resume "$T/r.ckpt" --data "$T/text.txt"
 same "$T/a.ckpt" "$T/r.ckpt" "a refused resume leaves the checkpoint as it was"
+# ---- memory, outputs, kills ----
+expect 1 "a model larger than the machine" "$G" train --data "$T/text.txt" -t "$T/tok.bpe" --d 6400 --ff 25600 -o "$T/huge.ckpt"
+contains "$T/err" "choose a smaller" "memory estimate message"
+[ -e "$T/huge.ckpt" ] && fail "the refused model was written" || ok
+expect 1 "train -o /dev/full is refused before training" "${TRAIN[@]}" --steps 100000 -o /dev/full
+contains "$T/err" "/dev/full: is a device" "train output message"
+for cmd in "generate -m $T/a.ckpt -n 20" "inspect $T/a.ckpt" "eval -m $T/a.ckpt $T/small.txt"; do
+    $G $cmd > /dev/full 2> "$T/err"; rc=$?
+    [ $rc -eq 1 ] && ok || fail "$cmd > /dev/full: exit $rc, expected 1"
+    contains "$T/err" "No space left on device" "$cmd > /dev/full message"
+done
+# kill -9 at random moments of a run that saves every step: never a
+# temporary file left behind, and the checkpoint always loads
+mkdir "$T/kill"
+left=0
+for i in $(seq 20); do
+    "$G" train --data "$T/text.txt" -t "$T/tok.bpe" --preset small --batch 2 --threads 1 \
+        --eval-every 1 --steps 100000 -o "$T/kill/k.ckpt" > /dev/null 2>&1 &
+    pid=$!
+    sleep "0.$((RANDOM % 9 + 2))"
+    kill -9 $pid
+    wait $pid 2> /dev/null
+    ls "$T/kill" | grep -q tmp && left=$((left + 1))
+    rm -f "$T/kill/"*tmp*
+done
+[ $left -eq 0 ] && ok || fail "kill -9 left a temporary file behind in $left of 20 runs"
+expect 0 "the checkpoint of a killed run loads" "$G" inspect "$T/kill/k.ckpt"
+
 # SIGTERM saves, as Ctrl-C does, and exits 143.
 "${TRAIN[@]}" --steps 1000000 --eval-every 1000000 -o "$T/k.ckpt" > /dev/null 2> "$T/err" &
 pid=$!

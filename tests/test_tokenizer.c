@@ -242,17 +242,22 @@ static void check_arbitrary_merges(int wide) {
                               : (gg_pair){256 + j / 128, 128 + j % 128};
     }
     uint32_t pool[3 + REAL] = {'a', 'b', 'c'}, n_pool = 3;
+    static uint32_t length[GG_BPE_MAX_VOCAB];  // of the real tokens, in bytes
+    length['a'] = length['b'] = length['c'] = 1;
     for (uint32_t k = 0; k < REAL; k++) {
         gg_pair p;
         int fresh;
         do {  // half the time a recent token, so that chains grow deep
             p.left = pool[rnd() % 2 ? n_pool - 1 - rnd() % (n_pool < 4 ? n_pool : 4) : rnd() % n_pool];
             p.right = pool[rnd() % 2 ? n_pool - 1 - rnd() % (n_pool < 4 ? n_pool : 4) : rnd() % n_pool];
-            fresh = 1;
-            for (uint32_t q = 0; q < k; q++)
+            // but no longer than the text: doubling chains would pass the
+            // bound on the tokens' bytes
+            fresh = length[p.left] + length[p.right] <= 1024;
+            for (uint32_t q = 0; fresh && q < k; q++)
                 if (merges[PAD + q].left == p.left && merges[PAD + q].right == p.right) fresh = 0;
         } while (!fresh);
         merges[PAD + k] = p;
+        length[GG_BPE_BYTES + PAD + k] = length[p.left] + length[p.right];
         pool[n_pool++] = GG_BPE_BYTES + PAD + k;
     }
     gg_tokenizer t;
@@ -518,6 +523,35 @@ static void test_file_rejects_malformed(void) {
     }
 }
 
+// Merge lists whose tokens grow long: each is refused before the memory for
+// their bytes is asked for, the right-leaning chain past the bound included;
+// a list just under the bound is built.
+static void test_token_bytes_are_bounded(void) {
+    enum { N = GG_BPE_MAX_VOCAB - GG_BPE_BYTES };
+    gg_pair *m = malloc(sizeof *m * N);
+    gg_tokenizer t;
+    gg_error err;
+    // doubling: 'a' joined to itself, then every token to itself
+    m[0] = (gg_pair){'a', 'a'};
+    for (uint32_t i = 1; i < 40; i++) m[i] = (gg_pair){255 + i, 255 + i};
+    CHECK(gg_tokenizer_init(&t, m, NULL, 40, NULL, &err) == GG_ERR_FORMAT, "a doubling chain was built");
+    CHECK(strstr(err.msg, "more than the limit of 8 MiB"), "%s", err.msg);
+    // right-leaning: a token and one more byte, 65,280 times (2 GB of bytes)
+    m[0] = (gg_pair){'a', 'b'};
+    for (uint32_t i = 1; i < N; i++) m[i] = (gg_pair){255 + i, 'b'};
+    CHECK(gg_tokenizer_init(&t, m, NULL, N, NULL, &err) == GG_ERR_FORMAT, "a long chain was built");
+    // the longest chain under the bound: sum of 2..k+1 bytes plus the 256 bytes
+    int k = 0;
+    for (size_t total = GG_BPE_BYTES; total + (size_t)k + 2 <= GG_BPE_MAX_TOKEN_BYTES; k++)
+        total += (size_t)k + 2;
+    CHECK(gg_tokenizer_init(&t, m, NULL, k, NULL, &err) == GG_OK, "%d merges under the bound: %s",
+          k, err.msg);
+    if (k) gg_tokenizer_free(&t);
+    CHECK(gg_tokenizer_init(&t, m, NULL, k + 1, NULL, &err) == GG_ERR_FORMAT,
+          "one merge past the bound was built");
+    free(m);
+}
+
 static void test_encode_steps_replay_the_encoder(void) {
     size_t n;
     uint8_t *text = shakespeare(&n);
@@ -580,5 +614,6 @@ int main(void) {
     RUN(test_file_rejects_malformed);
     RUN(test_escape_bytes);
     RUN(test_encode_steps_replay_the_encoder);
+    RUN(test_token_bytes_are_bounded);
     return check_summary();
 }
