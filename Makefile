@@ -26,7 +26,7 @@ SAN_OBJ  := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
 CORPUS_FILE := data/tinyshakespeare.txt
 TOKENIZER   := models/tokenizer.bpe
 
-.PHONY: all run test bench setup corpus help clean FORCE
+.PHONY: all run test bench fuzz setup corpus help clean FORCE
 
 all: build/glassgpt build/libglassgpt.a build/web/glassgpt.wasm
 
@@ -40,6 +40,9 @@ help:
 	@echo "               against PyTorch's fixture, the same under AddressSanitizer +"
 	@echo "               UBSan, the command line and the server end to end, native"
 	@echo "               against WebAssembly, and the page in Chromium"
+	@echo "  make fuzz    run each libFuzzer harness (tokenizer file, checkpoint, encode,"
+	@echo "               BPE training, server) for FUZZ_SECONDS (default 60) and report"
+	@echo "               runs and coverage; make test runs each for a few seconds"
 	@echo "  make bench   time the tokenizer (against a naive trainer and sentencepiece),"
 	@echo "               the engine (against PyTorch on the CPU) and the page in Chromium"
 	@echo "               (its size, first render, and training against native)"
@@ -112,8 +115,31 @@ build/dump_acts: tests/dump_acts.c build/libglassgpt.a $(HEADERS)
 	$(CC) $(CFLAGS) tests/dump_acts.c build/libglassgpt.a $(LDLIBS) -o $@
 
 test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt build/dump_acts \
-      node_modules/.package-lock.json models/tiny.ckpt models/small.ckpt
+      node_modules/.package-lock.json models/tiny.ckpt models/small.ckpt $(FUZZ_BINS) \
+      build/fuzz/seeds/.done
 	@GLASSGPT_CORPUS=$(CORPUS_FILE) tests/run.sh
+
+# ---- fuzzers ----
+
+# libFuzzer harnesses (fuzz/), built with Debian's clang under ASan + UBSan.
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` runs each briefly.
+FUZZ_SECONDS ?= 60
+FUZZ_BINS    := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_FLAGS   := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g -ffp-contract=off \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRC     := $(LIB_SRC) tests/ref_bpe.c cli/server.c
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) $< $(FUZZ_SRC) -lm $(CLI_LIBS) -o $@
+
+# Seed corpora, made from real files at build time.
+build/fuzz/seeds/.done: scripts/fuzz_seeds.sh build/glassgpt $(TOKENIZER) | corpus
+	scripts/fuzz_seeds.sh build/glassgpt $(CORPUS_FILE)
+	@touch $@
+
+fuzz: setup corpus $(FUZZ_BINS) build/fuzz/seeds/.done models/tiny.ckpt
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # ---- benchmarks ----
 

@@ -518,6 +518,14 @@ int gg_server_add_connection(gg_server *s, int fd) {
                ? 0 : -1;
 }
 
+unsigned gg_server_open_connections(gg_server *s) {
+    unsigned n = 0;
+    pthread_mutex_lock(&s->lock);
+    for (tracked *t = s->ring.next; t != &s->ring; t = t->next) n++;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 void gg_server_stop(gg_server *s) {
     if (!s) return;
     if (s->daemon) MHD_stop_daemon(s->daemon);

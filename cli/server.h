@@ -33,6 +33,8 @@ gg_server *gg_server_start(const gg_server_roots *roots, const struct sockaddr *
 unsigned gg_server_port(const gg_server *s);
 // Hands the server a connected socket, which it then owns; 0 on success.
 int gg_server_add_connection(gg_server *s, int fd);
+// How many connections are open now.
+unsigned gg_server_open_connections(gg_server *s);
 void gg_server_stop(gg_server *s);
 
 #endif

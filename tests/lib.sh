@@ -24,6 +24,24 @@ contains() { if grep -qF -- "$2" "$1"; then ok; else fail "$3: '$2' not in $(hea
 # same FILE FILE NAME
 same() { if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; fi; }
 
+# peak_rss NAME LIMIT-MIB COMMAND...: runs COMMAND (its output in $T/out and
+# $T/err, its exit status in $rc) and checks that its resident set peaked
+# under LIMIT MiB. Measured, not limited: a limit on address space breaks
+# AddressSanitizer's shadow memory.
+peak_rss() {
+    local name=$1 limit=$2
+    shift 2
+    local peak
+    peak=$(python3 -c '
+import resource, subprocess, sys
+with open(sys.argv[1], "wb") as out, open(sys.argv[2], "wb") as err:
+    rc = subprocess.call(sys.argv[3:], stdout=out, stderr=err)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$T/out" "$T/err" "$@")
+    rc=${peak%% *}
+    peak=${peak#* }
+    if [ "$peak" -lt "$limit" ]; then ok; else fail "$name: peaked at $peak MiB, over $limit MiB"; fi
+}
+
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]

@@ -56,6 +56,9 @@ suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$G
     models/tiny.ckpt models/small.ckpt
 suite "the walkthrough in Chromium" node tests/browser/walkthrough.mjs build/glassgpt
 
+# each fuzzer for a few seconds, on its seeds and what it has found before
+suite "fuzzers, a few seconds each (make fuzz runs them longer)" scripts/fuzz.sh 4
+
 echo "== all suites"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -133,7 +133,7 @@ python3 -c "
 print('glassgpt-bpe 1'); print('vocab 300'); print('97 97')
 for i in range(43): print(f'{256 + i} {256 + i}')" > "$T/bomb.bpe"
 for cmd in "encode -t $T/bomb.bpe $T/tobe.txt" "show -t $T/bomb.bpe"; do
-    (ulimit -v 2000000; "$G" bpe $cmd > "$T/out" 2> "$T/err"); rc=$?
+    peak_rss "bpe $cmd with a tokenizer bomb" 300 $G bpe $cmd
     [ $rc -eq 1 ] && ok || fail "bpe $cmd with a tokenizer bomb: exit $rc, expected 1 ($(head -c 300 "$T/err"))"
     contains "$T/err" "bomb.bpe:24: merge 22 (276, 276) makes a token of 4194304 bytes" "bomb message"
 done
@@ -142,7 +142,7 @@ contains "$T/err" "/dev/zero: is not a regular file" "device message"
 expect 1 "encode a device on standard input" "$G" bpe encode -t "$T/s.bpe" < /dev/zero
 expect 1 "a directory as a tokenizer" "$G" bpe encode -t "$T" "$T/tobe.txt"
 contains "$T/err" "is a directory" "directory message"
-(ulimit -v 4000000; head -c 1100000000 /dev/zero | "$G" bpe encode -t "$T/s.bpe" > /dev/null 2> "$T/err"); rc=$?
+peak_rss "an endless pipe" 1500 sh -c "head -c 1100000000 /dev/zero | '$G' bpe encode -t '$T/s.bpe'"
 [ $rc -eq 1 ] && ok || fail "an endless pipe: exit $rc, expected 1"
 contains "$T/err" "standard input: holds more than the 1024 MiB" "endless pipe message"
 expect 0 "encode from a pipe" "$G" bpe encode -t "$T/s.bpe" <(cat "$T/tobe.txt")

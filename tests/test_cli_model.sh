@@ -146,6 +146,7 @@ done
 # kill -9 at random moments of a run that saves every step: never a
 # temporary file left behind, and the checkpoint always loads
 mkdir "$T/kill"
+"${TRAIN[@]}" --steps 2 -o "$T/kill/k.ckpt" 2> /dev/null || fail "the first run to kill"
 left=0
 for i in $(seq 20); do
     "$G" train --data "$T/text.txt" -t "$T/tok.bpe" --preset small --batch 2 --threads 1 \
