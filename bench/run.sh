@@ -28,6 +28,10 @@ else
 fi
 echo
 
+echo "== the server (glassgpt serve)"
+bench/server_bench.sh build/glassgpt
+echo
+
 echo "== the walkthrough page in Chromium"
 node bench/page_bench.mjs build/glassgpt
 echo

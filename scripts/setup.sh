@@ -3,8 +3,8 @@
 # Safe to run any number of times; quiet when there is nothing to do.
 #
 # usage: scripts/setup.sh [--bench]
-#   --bench  install what `make bench` compares against instead: sentencepiece,
-#            and PyTorch with Debian's OpenBLAS
+#   --bench  install what `make bench` compares against or measures with
+#            instead: sentencepiece, PyTorch with Debian's OpenBLAS, and wrk
 set -euo pipefail
 
 # What building and testing need: the C toolchain, the WebAssembly one
@@ -16,7 +16,7 @@ packages=(gcc make libc6-dev coreutils curl ca-certificates clang lld wasi-libc
 command -v node > /dev/null || packages+=(nodejs)
 command -v npm > /dev/null || packages+=(npm)
 if [ "${1:-}" = "--bench" ]; then
-    packages=(sentencepiece python3-torch libopenblas0-pthread)
+    packages=(sentencepiece python3-torch libopenblas0-pthread wrk)
 fi
 
 missing=()

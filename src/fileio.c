@@ -25,14 +25,16 @@ int gg_read_stream(FILE *f, const char *name, size_t max, uint8_t **data, size_t
     struct stat null;  // /dev/null is the one device read: it is empty
     int is_null = S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
                   null.st_rdev == st.st_rdev;
-    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !is_null && !isatty(fileno(f)))
+    // A pipe may be a socket: Node.js gives a child's standard input as one.
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !is_null &&
+        !isatty(fileno(f)))
         return gg_fail(err, GG_ERR_IO, "%s: is not a regular file (a device?); give a file",
                        name);
     if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
         return gg_fail(err, GG_ERR_IO, "%s: is %lld bytes, more than the %zu MiB that glassgpt "
                        "reads whole", name, (long long)st.st_size, max >> 20);
-    // A regular file is read in one allocation of its size; a pipe or a
-    // terminal grows its buffer as it goes, up to max.
+    // A regular file is read in one allocation of its size; a pipe, a socket
+    // or a terminal grows its buffer as it goes, up to max.
     size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 1 << 16, n = 0;
     uint8_t *buf = malloc(cap + 1);
     if (!buf) return gg_fail(err, GG_ERR_NOMEM, "%s: out of memory", name);

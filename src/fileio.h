@@ -20,8 +20,8 @@
 
 // Reads all of path into a fresh buffer (free() it). A trailing NUL is added
 // after the last byte, not counted in *len, so text parsers may use it. Only
-// regular files and pipes are read (a device such as /dev/zero is refused),
-// and at most GG_READ_MAX bytes of them.
+// regular files, pipes, sockets and /dev/null are read (another device, such
+// as /dev/zero, is refused), and at most GG_READ_MAX bytes of them.
 int gg_read_file(const char *path, uint8_t **data, size_t *len, gg_error *err);
 // The same with another limit.
 int gg_read_file_max(const char *path, size_t max, uint8_t **data, size_t *len, gg_error *err);

@@ -191,6 +191,9 @@ double gg_train_memory(const gg_config *c, int B, int T) {
 
 static int alloc_acts(gg_model *m, int B, int T, gg_error *err) {
     if (m->acts_mem && m->B == B && m->T == T) return GG_OK;
+    if (B < 1 || T < 1 || B > 65536)
+        return gg_fail(err, GG_ERR_ARG, "a batch of %d x %d tokens: both must be at least 1 "
+                       "(and the batch at most 65536)", B, T);
     if (T > m->cfg.ctx)
         return gg_fail(err, GG_ERR_ARG, "a sequence of %d tokens is longer than the model's "
                        "context of %d", T, m->cfg.ctx);

@@ -4,9 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizer.h"
+
 int gg_sampler_init(gg_sampler *s, int vocab, float temperature, int top_k, float top_p,
                     uint64_t seed, gg_error *err) {
     memset(s, 0, sizeof *s);
+    if (vocab < 1 || vocab > GG_BPE_MAX_VOCAB)
+        return gg_fail(err, GG_ERR_ARG, "a vocabulary of %d tokens is out of range", vocab);
     if (!(temperature >= 0.0f) || !isfinite(temperature))
         return gg_fail(err, GG_ERR_ARG, "temperature %g must be 0 (greedy) or more", temperature);
     if (top_k < 0) return gg_fail(err, GG_ERR_ARG, "top-k %d must be 0 (off) or more", top_k);

@@ -7,7 +7,10 @@ behaved, 1 when it did not.
 usage: server_probe.py PORT keepalive
        server_probe.py PORT pipeline
        server_probe.py PORT duplicate-length
-       server_probe.py PORT slow N SECONDS   (N slow clients from 127.0.0.2,
+       server_probe.py PORT slow N SECONDS [spread]
+                                             (N slow clients from 127.0.0.2, or
+                                              with spread each from an address
+                                              of its own in 127.0.1.0/16;
                                               normal requests from 127.0.0.1)
        server_probe.py PORT deadline SECONDS (one client that sends a byte a
                                               second: how long until closed)
@@ -94,15 +97,16 @@ def duplicate_length():
     return r is not None and 400 <= r[0] < 500
 
 
-def slow(n, seconds):
-    """n clients from 127.0.0.2 each send a header a byte a second; meanwhile
-    normal clients from 127.0.0.1 make requests. All normal ones must be
-    served."""
+def slow(n, seconds, spread=False):
+    """n clients from 127.0.0.2 (or each from its own address) each send a
+    header a byte a second; meanwhile normal clients from 127.0.0.1 make
+    requests. All normal ones must be served."""
     stop = time.time() + seconds
     slow_socks = []
-    for _ in range(n):
+    for i in range(n):
+        source = f"127.0.{1 + i // 250}.{1 + i % 250}" if spread else "127.0.0.2"
         try:
-            s = connect("127.0.0.2", timeout=2.0)
+            s = connect(source, timeout=2.0)
             s.setblocking(False)
             slow_socks.append(s)
         except OSError:
@@ -138,7 +142,8 @@ def slow(n, seconds):
     t.join()
     for s in slow_socks:
         s.close()
-    print(f"{n} slow clients ({len(slow_socks)} let in): {served} of {tried} normal requests served")
+    print(f"{n} slow clients{' from as many addresses' if spread else ''}: "
+          f"{served} of {tried} normal requests served")
     return served == tried and tried > 0
 
 
@@ -171,7 +176,7 @@ elif probe == "pipeline":
 elif probe == "duplicate-length":
     ok = duplicate_length()
 elif probe == "slow":
-    ok = slow(int(sys.argv[3]), float(sys.argv[4]))
+    ok = slow(int(sys.argv[3]), float(sys.argv[4]), sys.argv[5:] == ["spread"])
 elif probe == "deadline":
     ok = deadline(float(sys.argv[3]))
 else:

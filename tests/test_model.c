@@ -434,6 +434,10 @@ static void test_kv_cache_matches_full_forward(void) {
               "token %d at position %d was accepted", bad[i][0], bad[i][1]);
     CHECK(strstr(err.msg, "position 1073741824 is outside the context of 9"), "%s", err.msg);
     CHECK(inf.logits[0] == before, "a refused call changed the logits");
+    int shapes[][2] = {{0, 1}, {1, 0}, {-1, 4}, {1, 10}, {70000, 1}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        CHECK(gg_model_forward(&m, x, NULL, shapes[i][0], shapes[i][1], &err) == GG_ERR_ARG,
+              "a batch of %d x %d was accepted", shapes[i][0], shapes[i][1]);
     gg_infer_free(&inf);
     gg_model_free(&m);
 }
