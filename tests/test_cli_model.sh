@@ -47,18 +47,22 @@ expect 0 "train sinusoidal" "${TRAIN[@]}" --steps 5 --pos sinusoidal -o "$T/s.ck
 expect 0 "train without a tokenizer" "$G" train --data "$T/text.txt" --vocab 280 --preset tiny --steps 3 -o "$T/n.ckpt"
 contains "$T/err" "learning one of 280 tokens" "trains its own tokenizer"
 
-# Ctrl-C saves and exits 130, and the run can be resumed.
-"${TRAIN[@]}" --steps 1000000 --eval-every 1000000 -o "$T/i.ckpt" > /dev/null 2> "$T/err" &
-pid=$!
-for _ in $(seq 50); do grep -q "train:" "$T/err" && break; sleep 0.1; done
-sleep 0.5
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-[ "$rc" -eq 130 ] && ok || fail "Ctrl-C: exit $rc, expected 130"
-contains "$T/err" "interrupted at step" "Ctrl-C message"
-expect 0 "inspect the interrupted run" "$G" inspect "$T/i.ckpt"
-contains "$T/out" "training   step" "an interrupted run keeps its training state"
+# Ctrl-C saves and exits 130, SIGTERM the same and exits 143, and the run
+# can be resumed.
+for stop in INT:130 TERM:143; do
+    sig=${stop%:*} want=${stop#*:}
+    "${TRAIN[@]}" --steps 1000000 --eval-every 1000000 -o "$T/i.ckpt" > /dev/null 2> "$T/err" &
+    pid=$!
+    for _ in $(seq 50); do grep -q "train:" "$T/err" && break; sleep 0.1; done
+    sleep 0.5
+    kill -"$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    [ "$rc" -eq "$want" ] && ok || fail "SIG$sig: exit $rc, expected $want"
+    contains "$T/err" "interrupted at step" "SIG$sig message"
+    expect 0 "inspect the run stopped by SIG$sig" "$G" inspect "$T/i.ckpt"
+    contains "$T/out" "training   step" "a run stopped by SIG$sig keeps its training state"
+done
 
 # ---- inspect, eval, export ----
 expect 0 "inspect" "$G" inspect "$T/a.ckpt"
@@ -160,17 +164,5 @@ for i in $(seq 20); do
 done
 [ $left -eq 0 ] && ok || fail "kill -9 left a temporary file behind in $left of 20 runs"
 expect 0 "the checkpoint of a killed run loads" "$G" inspect "$T/kill/k.ckpt"
-
-# SIGTERM saves, as Ctrl-C does, and exits 143.
-"${TRAIN[@]}" --steps 1000000 --eval-every 1000000 -o "$T/k.ckpt" > /dev/null 2> "$T/err" &
-pid=$!
-for _ in $(seq 50); do grep -q "train:" "$T/err" && break; sleep 0.1; done
-sleep 0.5
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-[ "$rc" -eq 143 ] && ok || fail "SIGTERM: exit $rc, expected 143"
-contains "$T/err" "interrupted at step" "SIGTERM message"
-expect 0 "inspect the run stopped by SIGTERM" "$G" inspect "$T/k.ckpt"
 
 finish
