@@ -227,16 +227,19 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
     if ((uint64_t)n_merges + GG_BPE_BYTES != (uint64_t)cfg.vocab)
         return gg_fail(err, GG_ERR_FORMAT, "%s: the model's vocabulary is %d but its tokenizer "
                        "has %u merges (256 + %u tokens)", name, cfg.vocab, n_merges, n_merges);
+    // In 64 bits, so that no size wraps in a 32-bit build (WebAssembly).
     size_t n_params = gg_param_count(&cfg);
-    size_t expect = HEADER + 12 * (size_t)n_merges + 4 * n_params * (flags & FLAG_OPT ? 3 : 1) +
-                    (flags & FLAG_TRAIN ? TRAIN_STATE : 0) + 4;
-    if (len < expect)
-        return gg_fail(err, GG_ERR_FORMAT, "%s: truncated at byte %zu (expected %zu bytes for a "
+    uint64_t expect = HEADER + 12 * (uint64_t)n_merges +
+                      4 * (uint64_t)n_params * (flags & FLAG_OPT ? 3 : 1) +
+                      (flags & FLAG_TRAIN ? TRAIN_STATE : 0) + 4;
+    if ((uint64_t)len < expect)
+        return gg_fail(err, GG_ERR_FORMAT, "%s: truncated at byte %zu (expected %llu bytes for a "
                        "model of %zu parameters); was the file copied completely?", name, len,
-                       expect, n_params);
-    if (len > expect)
-        return gg_fail(err, GG_ERR_FORMAT, "%s: %zu unexpected bytes after the end of the "
-                       "checkpoint (expected %zu bytes)", name, len - expect, expect);
+                       (unsigned long long)expect, n_params);
+    if ((uint64_t)len > expect)
+        return gg_fail(err, GG_ERR_FORMAT, "%s: %llu unexpected bytes after the end of the "
+                       "checkpoint (expected %llu bytes)", name,
+                       (unsigned long long)((uint64_t)len - expect), (unsigned long long)expect);
     uint32_t stored = (uint32_t)data[len - 4] | (uint32_t)data[len - 3] << 8 |
                       (uint32_t)data[len - 2] << 16 | (uint32_t)data[len - 1] << 24;
     if (stored != gg_crc32(data, len - 4))

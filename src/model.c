@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,9 +46,20 @@ int gg_config_check(const gg_config *c, gg_error *err) {
                        "takes d / heads columns", c->n_head, c->d_model);
     if (c->pos_kind != GG_POS_LEARNED && c->pos_kind != GG_POS_SINUSOIDAL)
         return gg_fail(err, GG_ERR_ARG, "unknown position embedding kind %d", c->pos_kind);
-    if ((double)gg_param_count(c) > 1e9)
-        return gg_fail(err, GG_ERR_ARG, "%.0f parameters is more than glassgpt handles (1e9)",
-                       (double)gg_param_count(c));
+    // Counted in doubles: in a 32-bit build (WebAssembly), a size_t would wrap.
+    gg_tensor_info t[GG_N_PARAM_TENSORS];
+    gg_param_layout(c, t);
+    double n = 0.0;
+    for (int i = 0; i < GG_N_PARAM_TENSORS; i++) {
+        double size = 1.0;
+        for (int d = 0; d < t[i].ndim; d++) size *= t[i].shape[d];
+        n += size;
+    }
+    if (n > 1e9)
+        return gg_fail(err, GG_ERR_ARG, "%.0f parameters is more than glassgpt handles (1e9)", n);
+    if (n * 4.0 * sizeof(float) > (double)SIZE_MAX)  // the weights, gradients and two moments
+        return gg_fail(err, GG_ERR_ARG, "%.0f parameters is more than this %zu-bit build can "
+                       "address", n, 8 * sizeof(size_t));
     return GG_OK;
 }
 

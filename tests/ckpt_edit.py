@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes a copy of a checkpoint with one field changed and its CRC-32
+"""Writes a copy of a checkpoint with fields changed and its CRC-32
 repaired, so that a test reaches the checks behind the CRC.
 
-usage: ckpt_edit.py IN OUT FIELD VALUE
+usage: ckpt_edit.py IN OUT FIELD VALUE [FIELD VALUE...]
 
 FIELD is a field of the training state (step, rng, seed, batch, seq,
 eval_every, lr, min_lr_frac, warmup, total, beta1, beta2, eps, weight_decay,
@@ -24,21 +24,22 @@ TRAIN_FIELDS = {
     "eps": (60, "<f"), "weight_decay": (64, "<f"), "grad_clip": (68, "<f"),
 }
 
-src, dst, field, value = sys.argv[1:5]
+src, dst = sys.argv[1:3]
 data = bytearray(open(src, "rb").read())
 flags, n_merges = struct.unpack_from("<II", data, 40)
-if field in TRAIN_FIELDS:
-    assert flags & 2, "the checkpoint has no training state"
-    off, fmt = TRAIN_FIELDS[field]
-    off += len(data) - 4 - TRAIN_STATE
-elif field == "n_merges":
-    off, fmt = 44, "<I"
-elif field == "vocab":
-    off, fmt = 12, "<I"
-elif field == "weight0":
-    off, fmt = HEADER + 12 * n_merges, "<f"
-else:
-    sys.exit(f"unknown field {field}")
-struct.pack_into(fmt, data, off, float(value) if fmt == "<f" else int(value))
+for field, value in zip(sys.argv[3::2], sys.argv[4::2]):
+    if field in TRAIN_FIELDS:
+        assert flags & 2, "the checkpoint has no training state"
+        off, fmt = TRAIN_FIELDS[field]
+        off += len(data) - 4 - TRAIN_STATE
+    elif field == "n_merges":
+        off, fmt = 44, "<I"
+    elif field == "vocab":
+        off, fmt = 12, "<I"
+    elif field == "weight0":
+        off, fmt = HEADER + 12 * n_merges, "<f"
+    else:
+        sys.exit(f"unknown field {field}")
+    struct.pack_into(fmt, data, off, float(value) if fmt == "<f" else int(value))
 struct.pack_into("<I", data, len(data) - 4, zlib.crc32(bytes(data[:-4])))
 open(dst, "wb").write(data)

@@ -130,6 +130,9 @@ contains "$T/err" "the learning rate" "the message names the learning rate"
 edit weight0 nan
 expect 1 "a NaN weight" "$G" generate -m "$T/e.ckpt" -n 5
 contains "$T/err" "the weight wte[0] is nan" "the message names the weight"
+edit n_merges 4294967041 vocab 1  # 2^32 - 255 merges: 256 more wraps to 1 in 32 bits
+expect 1 "a merge count that wraps" "$G" inspect "$T/e.ckpt"
+contains "$T/err" "the model's vocabulary is 1 but its tokenizer has 4294967041 merges" "wrap message"
 # --steps at or below the saved step trains nothing, and says so rather than "saved"
 cp "$T/a.ckpt" "$T/r.ckpt"
 expect 2 "resume to an earlier step" "$G" train --resume "$T/r.ckpt" --data "$T/text.txt" --steps 20

@@ -95,6 +95,24 @@ try {
     check(again === nativeText, `${path}: a checkpoint written by the wasm build generates differently`);
     engine.freeModel(m);
   }
+
+  // Sizes that wrap in 32 bits: 8192 wide, 16 layers is 4.30e9 parameters,
+  // which a 32-bit size_t holds as 7.6 million. Refused, never allocated.
+  const bytes256 = engine.trainBpe(corpus.subarray(0, 1000), 256);
+  const huge = { vocab: 256, dModel: 8192, nLayer: 16, nHead: 1, ctx: 1, dFF: 1, pos: "learned" };
+  let refused = "";
+  try { engine.freeModel(engine.createModel(bytes256, huge)); } catch (e) { refused = e.message; }
+  check(/4298530832 parameters is more than glassgpt handles/.test(refused),
+        `a model of 4.3e9 parameters in wasm32: '${refused}'`);
+  // 537 million parameters: within what glassgpt handles, past what wasm32 can
+  const header = new Uint8Array(48 + 12 * 512 + 64);
+  header.set(new TextEncoder().encode("GLASSGPT"));
+  new Uint32Array(header.buffer, 8, 10).set([1, 768, 2048, 32, 1, 1, 1, 0, 0, 512]);
+  refused = "";
+  try { engine.freeModel(engine.loadModel(header)); } catch (e) { refused = e.message; }
+  check(/parameters is more than this 32-bit build can address/.test(refused),
+        `a checkpoint of 5.4e8 parameters in wasm32: '${refused}'`);
+  engine.freeTokenizer(bytes256);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
