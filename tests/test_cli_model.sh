@@ -111,7 +111,7 @@ expect 1 "a foreign file as a model" "$G" inspect "$T/tok.bpe"
 contains "$T/err" "not a glassgpt checkpoint" "foreign file message"
 
 # ---- a training state that lies (its CRC repaired, so that the checks behind it are reached) ----
-edit() { python3 tests/ckpt_edit.py "$T/a.ckpt" "$T/e.ckpt" "$1" "$2"; }
+edit() { python3 tests/ckpt_edit.py "$T/a.ckpt" "$T/e.ckpt" "$@"; }
 for bad in "eval_every 0" "step 2147483648" "step 9223372036854775808" "step 31" \
            "warmup 2147483648" "total 0" "total 4294967295" "lr nan" "lr -1" "beta1 nan" \
            "beta2 1" "eps 0" "grad_clip inf" "weight_decay nan" "batch 0" "seq 9" \
