@@ -136,7 +136,7 @@ static int write_target(const char *path, char **dest, mode_t *mode, gg_error *e
         return gg_fail(err, GG_ERR_IO, "%s: is %s; glassgpt writes only regular files, which it "
                        "replaces whole", path, what);
     }
-    *mode = st.st_mode & 07777;
+    *mode = st.st_mode & 0777;
     return GG_OK;
 }
 
