@@ -23,6 +23,13 @@ HEADERS  := $(wildcard src/*.h cli/*.h tests/*.h bench/*.h) build/flags
 LIB_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
 SAN_OBJ  := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
 
+# The libFuzzer harnesses (fuzz/), under ASan + UBSan: see "fuzzers" below.
+FUZZ_SECONDS ?= 60
+FUZZ_BINS    := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_FLAGS   := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g -ffp-contract=off \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRC     := $(LIB_SRC) tests/ref_bpe.c cli/server.c
+
 CORPUS_FILE := data/tinyshakespeare.txt
 TOKENIZER   := models/tokenizer.bpe
 
@@ -123,12 +130,6 @@ test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/gla
 
 # libFuzzer harnesses (fuzz/), built with Debian's clang under ASan + UBSan.
 # `make fuzz` runs each for FUZZ_SECONDS; `make test` runs each briefly.
-FUZZ_SECONDS ?= 60
-FUZZ_BINS    := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_FLAGS   := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O1 -g -ffp-contract=off \
-                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRC     := $(LIB_SRC) tests/ref_bpe.c cli/server.c
-
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) $(HEADERS)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_FLAGS) $< $(FUZZ_SRC) -lm $(CLI_LIBS) -o $@

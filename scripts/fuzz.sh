@@ -12,8 +12,16 @@ seconds=${1:-60}
 passed=0
 failed=0
 mkdir -p build/fuzz/crashes
+shopt -s nullglob
+bins=(build/fuzz/fuzz_*)
+if [ ${#bins[@]} -eq 0 ]; then
+    echo "no fuzzers are built in build/fuzz/ (make fuzz builds them)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 printf '%-16s %10s %10s %8s %8s  %s\n' harness runs runs/s cov corpus result
-for bin in build/fuzz/fuzz_*; do
+for bin in "${bins[@]}"; do
+    [ -x "$bin" ] && [ -f "$bin" ] || continue  # the logs and folders beside them
     name=${bin#build/fuzz/fuzz_}
     mkdir -p "build/fuzz/corpus/$name"
     log=build/fuzz/$name.log
