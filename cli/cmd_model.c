@@ -21,6 +21,10 @@ static const char usage_export[] =
     "ln_f.weight; activation gelu_new), so that tools that read GPT-2 can load\n"
     "the model. A sinusoidal model exports its fixed table as wpe.weight.\n"
     "\n"
+    "The tokenizer goes beside it: DIR/tokenizer.json (byte-level BPE with no\n"
+    "pre-tokenizer split, which encodes exactly as glassgpt does), the GPT-2\n"
+    "style DIR/vocab.json and DIR/merges.txt, and DIR/tokenizer_config.json.\n"
+    "\n"
     "  -o, --output DIR  the directory to write (created if missing)\n";
 
 // Parses "MODEL" plus, for export, "-o DIR".
@@ -110,7 +114,10 @@ int cmd_export(int argc, char **argv) {
     else if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
         rc = gg_fail(&err, GG_ERR_IO, "%s exists and is not a directory", dir);
     if (!rc) rc = gg_export_hf(&m, dir, &err);
-    if (!rc) printf("wrote %s/model.safetensors and %s/config.json\n", dir, dir);
+    if (!rc) rc = gg_export_hf_tokenizer(&tok, m.cfg.ctx, dir, &err);
+    if (!rc)
+        printf("wrote %s/model.safetensors, config.json, tokenizer.json, vocab.json, merges.txt "
+               "and tokenizer_config.json\n", dir);
     gg_model_free(&m);
     gg_tokenizer_free(&tok);
     return rc ? runtime_error("%s", err.msg) : EXIT_OK;

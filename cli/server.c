@@ -17,7 +17,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,85 +28,19 @@
 #include <dirent.h>
 
 #include "../src/checkpoint.h"
+#include "../src/strbuf.h"
 
-// ---- a growing buffer for responses ----
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int failed;  // out of memory: the response is not sent
-} strbuf;
-
-static void sb_reserve(strbuf *b, size_t more) {
-    if (b->failed || b->len + more + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1) cap *= 2;
-    char *bigger = realloc(b->p, cap);
-    if (!bigger) {
-        b->failed = 1;
-        return;
-    }
-    b->p = bigger;
-    b->cap = cap;
-}
-
-static void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(strbuf *b, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-        return;
-    }
-    sb_reserve(b, (size_t)n);
-    if (b->failed) return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-// The length of the UTF-8 character that starts s (of n bytes), or 0 when
-// it is not one: overlong forms, surrogates and code points past U+10FFFF
-// are not.
-static size_t utf8_char(const unsigned char *s, size_t n) {
-    if (s[0] < 0x80) return 1;
-    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (!len || len > n || s[0] > 0xf4) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-        return 0;
-    return len;
-}
-
-// A JSON string: quotes, backslashes and control characters escaped, and a
-// byte that is not part of valid UTF-8 shown as U+FFFD.
-static void sb_json_string(strbuf *b, const char *s) {
-    sb_printf(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_char(p, strlen((const char *)p));
-        if (*p == '"' || *p == '\\') sb_printf(b, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f) sb_printf(b, "\\u%04x", *p);
-        else if (n) sb_printf(b, "%.*s", (int)n, (const char *)p);
-        else sb_printf(b, "\\ufffd");
-        p += n ? n : 1;
-    }
-    sb_printf(b, "\"");
-}
+// ---- text ----
 
 // A URL path segment: everything but A-Z a-z 0-9 - . _ ~ percent-encoded,
 // so that '#', '?', '%', spaces and control characters survive the trip.
-static void sb_url_segment(strbuf *b, const char *s) {
+static void sb_url_segment(gg_strbuf *b, const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
             *p == '-' || *p == '.' || *p == '_' || *p == '~')
-            sb_printf(b, "%c", *p);
+            gg_sb_printf(b, "%c", *p);
         else
-            sb_printf(b, "%%%02X", *p);
+            gg_sb_printf(b, "%%%02X", *p);
     }
 }
 
@@ -259,8 +192,8 @@ static enum MHD_Result send_models(struct MHD_Connection *c, const gg_server_roo
     if (d) closedir(d);
     if (n) qsort(names, n, sizeof *names, by_name);
 
-    strbuf b = {0};
-    sb_printf(&b, "[");
+    gg_strbuf b = {0};
+    gg_sb_printf(&b, "[");
     int first = 1;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
@@ -272,17 +205,17 @@ static enum MHD_Result send_models(struct MHD_Connection *c, const gg_server_roo
         gg_config cfg;
         if (got < 0 || gg_checkpoint_header(head, (size_t)got, names[i], &cfg, NULL) != GG_OK)
             continue;
-        sb_printf(&b, "%s{\"name\":", first ? "" : ",");
-        sb_json_string(&b, names[i]);
-        sb_printf(&b, ",\"url\":\"/models/");
+        gg_sb_printf(&b, "%s{\"name\":", first ? "" : ",");
+        gg_sb_json_string(&b, names[i], strlen(names[i]));
+        gg_sb_printf(&b, ",\"url\":\"/models/");
         sb_url_segment(&b, names[i]);
-        sb_printf(&b, "\",\"bytes\":%lld,\"vocab\":%d,\"d_model\":%d,\"n_layer\":%d,"
+        gg_sb_printf(&b, "\",\"bytes\":%lld,\"vocab\":%d,\"d_model\":%d,\"n_layer\":%d,"
                   "\"n_head\":%d,\"ctx\":%d,\"d_ff\":%d,\"pos\":\"%s\"}",
                   (long long)st.st_size, cfg.vocab, cfg.d_model, cfg.n_layer, cfg.n_head, cfg.ctx,
                   cfg.d_ff, cfg.pos_kind == GG_POS_LEARNED ? "learned" : "sinusoidal");
         first = 0;
     }
-    sb_printf(&b, "]\n");
+    gg_sb_printf(&b, "]\n");
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     enum MHD_Result ok =

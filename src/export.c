@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "strbuf.h"
 
 typedef struct {
     char name[64];
@@ -129,5 +130,120 @@ int gg_export_hf(const gg_model *m, const char *dir, gg_error *err) {
     free(buf);
     free(header);
     free(t);
+    return rc;
+}
+
+// ---- the tokenizer ----
+
+// GPT-2's table from bytes to characters: the printable bytes stand for
+// themselves, and the others (controls, space, DEL, NBSP, soft hyphen) take
+// the code points from U+0100 on, in byte order. No token text then holds a
+// space or a control character.
+static void byte_chars(uint32_t cp[256]) {
+    uint32_t next = 256;
+    for (uint32_t b = 0; b < 256; b++)
+        cp[b] = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174) ? b : next++;
+}
+
+// A token's text: its bytes through the table, as UTF-8.
+static void token_text(gg_strbuf *out, const gg_tokenizer *t, uint32_t id, const uint32_t cp[256]) {
+    size_t n;
+    const uint8_t *bytes = gg_token_bytes(t, id, &n);
+    out->len = 0;
+    gg_sb_printf(out, "%s", "");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cp[bytes[i]];
+        if (c < 0x80) gg_sb_printf(out, "%c", (char)c);
+        else gg_sb_printf(out, "%c%c", (char)(0xc0 | c >> 6), (char)(0x80 | (c & 0x3f)));
+    }
+}
+
+static const gg_tokenizer *sort_tok;
+static int by_bytes(const void *a, const void *b) {
+    size_t na, nb;
+    const uint8_t *x = gg_token_bytes(sort_tok, *(const uint32_t *)a, &na);
+    const uint8_t *y = gg_token_bytes(sort_tok, *(const uint32_t *)b, &nb);
+    int c = memcmp(x, y, na < nb ? na : nb);
+    return c ? c : (na > nb) - (na < nb);
+}
+
+static int write_text(const char *dir, const char *name, const gg_strbuf *b, gg_error *err) {
+    if (b->failed) return gg_fail(err, GG_ERR_NOMEM, "out of memory for %s", name);
+    gg_strbuf path = {0};
+    gg_sb_printf(&path, "%s/%s", dir, name);
+    int rc = path.failed ? gg_fail(err, GG_ERR_NOMEM, "out of memory")
+                         : gg_write_file_atomic(path.p, b->p, b->len, err);
+    free(path.p);
+    return rc;
+}
+
+int gg_export_hf_tokenizer(const gg_tokenizer *tok, int ctx, const char *dir, gg_error *err) {
+    uint32_t V = (uint32_t)gg_tokenizer_vocab(tok), cp[256];
+    byte_chars(cp);
+    // Tokens with the same bytes would share one key.
+    uint32_t *order = malloc(sizeof *order * V);
+    if (!order) return gg_fail(err, GG_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < V; i++) order[i] = i;
+    sort_tok = tok;
+    qsort(order, V, sizeof *order, by_bytes);
+    for (uint32_t i = 1; i < V; i++)
+        if (by_bytes(&order[i - 1], &order[i]) == 0) {
+            uint32_t a = order[i - 1] < order[i] ? order[i - 1] : order[i];
+            uint32_t b = order[i - 1] < order[i] ? order[i] : order[i - 1];
+            free(order);
+            return gg_fail(err, GG_ERR_ARG, "tokens %u and %u have the same bytes, which "
+                           "tokenizer.json cannot tell apart; no Hugging Face tokenizer files "
+                           "were written", a, b);
+        }
+    free(order);
+
+    gg_strbuf left = {0}, right = {0}, vocab = {0}, merges = {0}, merge_list = {0};
+    gg_strbuf json = {0}, config = {0};
+    gg_sb_printf(&vocab, "{");
+    for (uint32_t id = 0; id < V; id++) {
+        token_text(&left, tok, id, cp);
+        gg_sb_printf(&vocab, "%s\n  ", id ? "," : "");
+        gg_sb_json_string(&vocab, left.p, left.len);
+        gg_sb_printf(&vocab, ": %u", id);
+    }
+    gg_sb_printf(&vocab, "\n}");
+    gg_sb_printf(&merges, "#version: 0.2\n");
+    gg_sb_printf(&merge_list, "%s", "");
+    for (int i = 0; i < tok->n_merges; i++) {
+        // The texts hold no space (GPT-2's table maps it away), so
+        // "left right" splits back into the pair.
+        token_text(&left, tok, tok->merges[i].left, cp);
+        token_text(&right, tok, tok->merges[i].right, cp);
+        gg_sb_printf(&left, " %s", right.p);
+        gg_sb_printf(&merges, "%s\n", left.p);
+        gg_sb_printf(&merge_list, "%s\n      ", i ? "," : "");
+        gg_sb_json_string(&merge_list, left.p, left.len);
+    }
+    const char *byte_level = "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
+                             "\"trim_offsets\": false, \"use_regex\": false}";
+    gg_sb_printf(&json,
+                 "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n"
+                 "  \"added_tokens\": [],\n  \"normalizer\": null,\n"
+                 "  \"pre_tokenizer\": %s,\n  \"post_processor\": null,\n  \"decoder\": %s,\n"
+                 "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n"
+                 "    \"unk_token\": null,\n    \"continuing_subword_prefix\": null,\n"
+                 "    \"end_of_word_suffix\": null,\n    \"fuse_unk\": false,\n"
+                 "    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n"
+                 "    \"vocab\": %s,\n    \"merges\": [%s\n    ]\n  }\n}\n",
+                 byte_level, byte_level, vocab.failed ? "" : vocab.p,
+                 merge_list.failed ? "" : merge_list.p);
+    gg_sb_printf(&vocab, "\n");
+    gg_sb_printf(&config,
+                 "{\n  \"tokenizer_class\": \"GPT2TokenizerFast\",\n  \"model_max_length\": %d,\n"
+                 "  \"add_prefix_space\": false,\n  \"clean_up_tokenization_spaces\": false\n}\n",
+                 ctx);
+    int rc = left.failed || right.failed || merge_list.failed
+                 ? gg_fail(err, GG_ERR_NOMEM, "out of memory") : GG_OK;
+    if (!rc) rc = write_text(dir, "tokenizer.json", &json, err);
+    if (!rc) rc = write_text(dir, "vocab.json", &vocab, err);
+    if (!rc) rc = write_text(dir, "merges.txt", &merges, err);
+    if (!rc) rc = write_text(dir, "tokenizer_config.json", &config, err);
+    free(left.p), free(right.p), free(vocab.p), free(merges.p), free(merge_list.p);
+    free(json.p), free(config.p);
     return rc;
 }

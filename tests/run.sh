@@ -54,6 +54,8 @@ suite "server (optimised build)" env GLASSGPT=build/glassgpt tests/test_server.s
 suite "server (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_server.sh
 suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$GLASSGPT_CORPUS" \
     models/tiny.ckpt models/small.ckpt
+suite "the exported tokenizer.json in Hugging Face's tokenizers" node tests/hf_tokenizer.mjs build/glassgpt \
+    "$GLASSGPT_CORPUS" models/small.ckpt
 suite "the walkthrough in Chromium" node tests/browser/walkthrough.mjs build/glassgpt
 
 # each fuzzer for a few seconds, on its seeds and what it has found before

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/export.h"
 #include "../src/fileio.h"
 #include "../src/tokenizer.h"
 #include "check.h"
@@ -552,6 +553,18 @@ static void test_token_bytes_are_bounded(void) {
     free(m);
 }
 
+// Two tokens with the same bytes ("abc" made as ab + c and as a + bc)
+// cannot both be keys of tokenizer.json: the export says so and writes none.
+static void test_hf_export_refuses_twin_tokens(void) {
+    const gg_pair twins[] = {{'a', 'b'}, {256, 'c'}, {'b', 'c'}, {'a', 258}};
+    gg_tokenizer t;
+    gg_error err;
+    CHECK(gg_tokenizer_init(&t, twins, NULL, 4, NULL, &err) == GG_OK, "%s", err.msg);
+    CHECK(gg_export_hf_tokenizer(&t, 8, "build", &err) == GG_ERR_ARG, "twin tokens were exported");
+    CHECK(strstr(err.msg, "tokens 257 and 259 have the same bytes"), "%s", err.msg);
+    gg_tokenizer_free(&t);
+}
+
 static void test_encode_steps_replay_the_encoder(void) {
     size_t n;
     uint8_t *text = shakespeare(&n);
@@ -615,5 +628,6 @@ int main(void) {
     RUN(test_escape_bytes);
     RUN(test_encode_steps_replay_the_encoder);
     RUN(test_token_bytes_are_bounded);
+    RUN(test_hf_export_refuses_twin_tokens);
     return check_summary();
 }
