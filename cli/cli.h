@@ -48,6 +48,7 @@ double available_memory(void);
 void format_duration(double seconds, char *out, size_t cap);
 
 int cmd_bpe(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_generate(int argc, char **argv);

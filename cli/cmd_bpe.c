@@ -235,7 +235,7 @@ static int bpe_encode(int argc, char **argv) {
         return runtime_error("%s", err.msg);
     }
     uint32_t *ids = malloc(sizeof *ids * (n ? n : 1));
-    rc = ids ? gg_bpe_encode(&t, text, n, ids, &n_ids, &err)
+    rc = ids ? gg_bpe_encode_parallel(&t, text, n, ids, &n_ids, 0, &err)
              : gg_fail(&err, GG_ERR_NOMEM, "out of memory for %zu ids", n);
     if (!rc) {
         for (size_t i = 0; i < n_ids; i++) printf(i ? " %u" : "%u", ids[i]);

@@ -4,10 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <dirent.h>
 
 #include "../src/checkpoint.h"
 #include "../src/fileio.h"
+#include "../src/shard.h"
 #include "../src/train.h"
 #include "cli.h"
 
@@ -22,7 +26,8 @@ static const char usage_train[] =
     "interrupted). A model too large for the machine's memory is refused before\n"
     "it is built.\n"
     "\n"
-    "  --data FILE         the text to learn from\n"
+    "  --data FILE         the text to learn from, or token shards from glassgpt\n"
+    "                      prepare: a directory of them, or one\n"
     "  --tokenizer FILE    a tokenizer (or a checkpoint); without one, a tokenizer\n"
     "                      of --vocab tokens is trained on the corpus first\n"
     "  -o, --output FILE   where to save the model\n"
@@ -70,7 +75,7 @@ static int tokenize_file(const char *path, const gg_tokenizer *tok, int **out, s
         free(text);
         return gg_fail(err, GG_ERR_NOMEM, "%s: out of memory", path);
     }
-    rc = gg_bpe_encode(tok, text, len, ids, &n_ids, err);
+    rc = gg_bpe_encode_parallel(tok, text, len, ids, &n_ids, 0, err);
     free(text);
     if (rc) {
         free(ids);
@@ -82,6 +87,114 @@ static int tokenize_file(const char *path, const gg_tokenizer *tok, int **out, s
     *n = n_ids;
     if (n_bytes) *n_bytes = len;
     return GG_OK;
+}
+
+// ---- token shards (glassgpt prepare) as the training data ----
+
+typedef struct {
+    gg_shard *shard;
+    int n;
+    gg_token_piece *pieces;  // the training pieces, then the validation ones
+    gg_token_seq train, val;
+} shards;
+
+static void close_shards(shards *d) {
+    for (int i = 0; i < d->n; i++) gg_shard_close(&d->shard[i]);
+    free(d->shard);
+    free(d->pieces);
+    memset(d, 0, sizeof *d);
+}
+
+// Whether path is a directory (of shards) or a file that starts like a shard.
+static int is_shards(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    if (S_ISDIR(st.st_mode)) return 1;
+    FILE *f = S_ISREG(st.st_mode) ? fopen(path, "rb") : NULL;
+    char magic[8] = {0};
+    int yes = f && fread(magic, 1, 8, f) == 8 && memcmp(magic, GG_SHARD_MAGIC, 8) == 0;
+    if (f) fclose(f);
+    return yes;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+// Maps in the shards of a directory (train_*.bin and val_*.bin, in name
+// order), or one shard, which is then split 90/10 as a text is. Each must
+// have been made with tok.
+static int open_shards(const char *path, const gg_tokenizer *tok, shards *d, gg_error *err) {
+    struct stat st;
+    char **names = NULL;
+    int n = 0, rc = GG_OK;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        DIR *dir = opendir(path);
+        for (struct dirent *e; dir && (e = readdir(dir));) {
+            size_t len = strlen(e->d_name);
+            int train = strncmp(e->d_name, "train_", 6) == 0, val = strncmp(e->d_name, "val_", 4) == 0;
+            if ((!train && !val) || len < 5 || strcmp(e->d_name + len - 4, ".bin") != 0) continue;
+            char **more = realloc(names, sizeof *names * (size_t)(n + 1));
+            if (more) names = more;
+            size_t plen = strlen(path) + len + 2;
+            char *name = more ? malloc(plen) : NULL;
+            if (!name) {
+                rc = gg_fail(err, GG_ERR_NOMEM, "out of memory");
+                break;
+            }
+            snprintf(name, plen, "%s/%s", path, e->d_name);
+            names[n++] = name;
+        }
+        if (dir) closedir(dir);
+        if (!rc && !n)
+            rc = gg_fail(err, GG_ERR_ARG, "%s holds no shards (train_*.bin, val_*.bin); make them "
+                         "with glassgpt prepare", path);
+        if (n) qsort(names, (size_t)n, sizeof *names, by_name);
+    } else if (!(names = malloc(sizeof *names)) || !(names[0] = strdup(path))) {
+        rc = gg_fail(err, GG_ERR_NOMEM, "out of memory");
+    } else {
+        n = 1;
+    }
+    d->shard = rc ? NULL : calloc((size_t)n, sizeof *d->shard);
+    d->pieces = rc ? NULL : calloc((size_t)n + 1, sizeof *d->pieces);
+    if (!rc && (!d->shard || !d->pieces)) rc = gg_fail(err, GG_ERR_NOMEM, "out of memory");
+    uint32_t print = gg_tokenizer_fingerprint(tok);
+    int n_train = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        if ((rc = gg_shard_open(names[i], &d->shard[d->n], err))) break;
+        gg_shard *s = &d->shard[d->n++];
+        if (s->vocab != (uint32_t)gg_tokenizer_vocab(tok) || s->fingerprint != print)
+            rc = gg_fail(err, GG_ERR_ARG, "%s was made with another tokenizer (vocabulary %u); "
+                         "give the one it was prepared with", names[i], s->vocab);
+        n_train += s->split == GG_SHARD_TRAIN;
+    }
+    if (!rc && n == 1) {  // one shard: the last tenth is held out
+        gg_shard *s = &d->shard[0];
+        size_t held = s->count / 10;
+        d->pieces[0] = (gg_token_piece){NULL, s->ids, s->count - held};
+        d->pieces[1] = (gg_token_piece){NULL, s->ids + 2 * (s->count - held), held};
+        d->train = (gg_token_seq){&d->pieces[0], 1, s->count - held};
+        d->val = (gg_token_seq){&d->pieces[1], 1, held};
+    } else if (!rc) {
+        if (!n_train || n_train == n)
+            rc = gg_fail(err, GG_ERR_ARG, "%s holds %s shards but no %s ones", path,
+                         n_train ? "training" : "validation", n_train ? "validation" : "training");
+        int k = 0;
+        for (int split = GG_SHARD_TRAIN; !rc && split <= GG_SHARD_VAL; split++) {
+            gg_token_seq *seq = split == GG_SHARD_TRAIN ? &d->train : &d->val;
+            *seq = (gg_token_seq){&d->pieces[k], 0, 0};
+            for (int i = 0; i < n; i++)
+                if (d->shard[i].split == split) {
+                    d->pieces[k++] = (gg_token_piece){NULL, d->shard[i].ids, d->shard[i].count};
+                    seq->n_pieces++;
+                    seq->n += d->shard[i].count;
+                }
+        }
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    if (rc) close_shards(d);
+    return rc;
 }
 
 typedef struct {
@@ -240,6 +353,11 @@ int cmd_train(int argc, char **argv) {
             gg_tokenizer_free(&tok);
             return EXIT_RUNTIME;
         }
+        if (!a.tokenizer && is_shards(a.data)) {
+            gg_tokenizer_free(&tok);
+            return usage_error("train", "%s holds token shards: give the tokenizer they were "
+                               "prepared with (-t)", a.data);
+        }
         if (!a.tokenizer) {
             uint8_t *text;
             size_t len;
@@ -271,17 +389,23 @@ int cmd_train(int argc, char **argv) {
 
     int *tokens = NULL;
     size_t n_tokens = 0;
-    if (tokenize_file(a.data, &tok, &tokens, &n_tokens, NULL, &err)) {
+    shards data = {0};
+    gg_trainer tr;
+    rc = is_shards(a.data) ? open_shards(a.data, &tok, &data, &err)
+                           : tokenize_file(a.data, &tok, &tokens, &n_tokens, NULL, &err);
+    if (!rc) {
+        if (data.n) n_tokens = data.train.n + data.val.n;
+        rc = data.n ? gg_trainer_init_split(&tr, &model, &data.train, &data.val, B, T, &opt, seed,
+                                            &tok, &err)
+                    : gg_trainer_init(&tr, &model, tokens, n_tokens, B, T, &opt, seed, &tok, &err);
+        if (rc) gg_fail(&err, rc, "%s: %.400s", a.data, err.msg);
+    }
+    if (rc) {
+        free(tokens);
+        close_shards(&data);
         gg_model_free(&model);
         gg_tokenizer_free(&tok);
         return runtime_error("%s", err.msg);
-    }
-    gg_trainer tr;
-    if (gg_trainer_init(&tr, &model, tokens, n_tokens, B, T, &opt, seed, &tok, &err)) {
-        free(tokens);
-        gg_model_free(&model);
-        gg_tokenizer_free(&tok);
-        return runtime_error("%s: %s", a.data, err.msg);
     }
     if (a.resume) {
         tr.step = (int)st.step;
@@ -351,6 +475,7 @@ int cmd_train(int argc, char **argv) {
     }
     gg_trainer_free(&tr);
     free(tokens);
+    close_shards(&data);
     gg_model_free(&model);
     gg_tokenizer_free(&tok);
     if (rc) return runtime_error("%s", err.msg);

@@ -19,7 +19,8 @@ static const char usage[] =
     "  bpe encode   turn text into token ids\n"
     "  bpe decode   turn token ids back into text\n"
     "  bpe show     list the learned tokens\n"
-    "  train        train a GPT on a text (or resume a run)\n"
+    "  prepare      encode a corpus of any size into token shards for training\n"
+    "  train        train a GPT on a text or shards (or resume a run)\n"
     "  generate     generate text with a trained model\n"
     "  eval         score a model on a text: loss and bits per byte\n"
     "  inspect      show a model's configuration, tensors and training state\n"
@@ -58,7 +59,8 @@ int main(int argc, char **argv) {
         const char *name;
         int (*run)(int, char **);
     } commands[] = {
-        {"bpe", cmd_bpe},           {"train", cmd_train},     {"generate", cmd_generate},
+        {"bpe", cmd_bpe},           {"prepare", cmd_prepare}, {"train", cmd_train},
+        {"generate", cmd_generate},
         {"eval", cmd_eval},         {"inspect", cmd_inspect}, {"export", cmd_export},
         {"serve", cmd_serve},
     };

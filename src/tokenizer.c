@@ -1,6 +1,10 @@
 // The tokenizer's tables, the encoder and the decoder.
 #include "tokenizer.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +347,56 @@ static uint64_t seams_from(const gg_tokenizer *t, const uint8_t *text, size_t n,
         seams |= (joined ^ 1) << i;
     }
     return seams;
+}
+
+static int is_seam(const gg_tokenizer *t, uint8_t a, uint8_t b) {
+    unsigned k = (unsigned)a << 8 | b;
+    return t->n_merges == 0 || !(t->joinable[k / 64] >> (k % 64) & 1);
+}
+
+size_t gg_bpe_last_seam(const gg_tokenizer *t, const uint8_t *text, size_t n) {
+    for (size_t i = n > 0 ? n - 1 : 0; i >= 1; i--)
+        if (is_seam(t, text[i - 1], text[i])) return i;
+    return 0;
+}
+
+size_t gg_bpe_next_seam(const gg_tokenizer *t, const uint8_t *text, size_t n, size_t from) {
+    for (size_t i = from < 1 ? 1 : from; i < n; i++)
+        if (is_seam(t, text[i - 1], text[i])) return i;
+    return 0;
+}
+
+int gg_bpe_encode_parallel(const gg_tokenizer *t, const uint8_t *text, size_t n, uint32_t *ids,
+                           size_t *n_ids, int threads, gg_error *err) {
+    enum { MAX_PIECES = 64 };
+#ifdef _OPENMP
+    if (threads <= 0) threads = omp_get_max_threads();
+#endif
+    int pieces = threads < 1 ? 1 : threads > MAX_PIECES ? MAX_PIECES : threads;
+    if (n < (size_t)pieces * 65536) pieces = 1;  // not worth waking threads for
+    size_t cut[MAX_PIECES + 1] = {0}, got[MAX_PIECES];
+    int k = 1;
+    for (int p = 1; p < pieces; p++) {
+        size_t at = gg_bpe_next_seam(t, text, n, n / (size_t)pieces * (size_t)p);
+        if (at > cut[k - 1]) cut[k++] = at;
+    }
+    cut[k] = n;
+    int rc[MAX_PIECES];
+    gg_error errs[MAX_PIECES];
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(k) if (k > 1)
+#endif
+    for (int p = 0; p < k; p++)  // each piece into the room its bytes leave
+        rc[p] = gg_bpe_encode(t, text + cut[p], cut[p + 1] - cut[p], ids + cut[p], &got[p], &errs[p]);
+    for (int p = 0; p < k; p++)
+        if (rc[p]) return gg_fail(err, rc[p], "%s", errs[p].msg);
+    size_t out = got[0];
+    for (int p = 1; p < k; p++) {
+        memmove(ids + out, ids + cut[p], sizeof *ids * got[p]);
+        out += got[p];
+    }
+    *n_ids = out;
+    return GG_OK;
 }
 
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,

@@ -121,6 +121,20 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
                   uint32_t *ids, size_t *n_ids, gg_error *err);
 
+// The last seam of text: the largest i in 1 .. n-1 such that no merge can
+// join byte i - 1 to byte i, or 0 when there is none. Encoding the text cut
+// there, in two calls, gives exactly the ids of one call, so a large input
+// can be encoded a piece at a time, on any number of threads.
+size_t gg_bpe_last_seam(const gg_tokenizer *t, const uint8_t *text, size_t n);
+// The first seam at or after `from` (1 <= from), or 0 when there is none.
+size_t gg_bpe_next_seam(const gg_tokenizer *t, const uint8_t *text, size_t n, size_t from);
+
+// gg_bpe_encode on up to `threads` threads (0: all of them): the text is cut
+// at seams near even splits and the pieces encoded at once. The same ids as
+// one call, always.
+int gg_bpe_encode_parallel(const gg_tokenizer *t, const uint8_t *text, size_t n, uint32_t *ids,
+                           size_t *n_ids, int threads, gg_error *err);
+
 // Replays the encoder on a short text, round by round, for showing: each
 // round merges every occurrence of the present pair of lowest rank, as
 // minbpe does. Writes to out, for the start and after every round, the

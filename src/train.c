@@ -1,25 +1,53 @@
 #include "train.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 int gg_trainer_init(gg_trainer *tr, gg_model *m, const int *tokens, size_t n_tokens, int B, int T,
                     const gg_optim_cfg *opt, uint64_t seed, const gg_tokenizer *tok,
                     gg_error *err) {
+    size_t n_val = n_tokens / 10, n_train = n_tokens - n_val;
+    gg_token_piece own[2] = {{tokens, NULL, n_train}, {tokens + n_train, NULL, n_val}};
+    gg_token_seq train = {NULL, 1, n_train}, val = {NULL, 1, n_val};
+    int rc = gg_trainer_init_split(tr, m, &train, &val, B, T, opt, seed, tok, err);
+    if (rc) return rc;
+    memcpy(tr->own, own, sizeof own);
+    tr->train.pieces = &tr->own[0];
+    tr->val.pieces = &tr->own[1];
+    if (tok) {  // now that the pieces are in place
+        size_t bytes = 0;
+        for (size_t i = 0; i < n_val; i++) {
+            size_t len = 0;
+            if ((uint32_t)tr->own[1].ints[i] < (uint32_t)gg_tokenizer_vocab(tok))
+                gg_token_bytes(tok, (uint32_t)tr->own[1].ints[i], &len);
+            bytes += len;
+        }
+        tr->val_bytes_per_token = (double)bytes / (double)n_val;
+    }
+    return GG_OK;
+}
+
+int gg_trainer_init_split(gg_trainer *tr, gg_model *m, const gg_token_seq *train,
+                          const gg_token_seq *val, int B, int T, const gg_optim_cfg *opt,
+                          uint64_t seed, const gg_tokenizer *tok, gg_error *err) {
     memset(tr, 0, sizeof *tr);
     if (B < 1 || T < 1 || T > m->cfg.ctx)
         return gg_fail(err, GG_ERR_ARG, "batch %d x %d does not fit a model with context %d", B,
                        T, m->cfg.ctx);
-    size_t n_val = n_tokens / 10, n_train = n_tokens - n_val;
+    size_t n_train = train->n, n_val = val->n;
     if (n_train < (size_t)T + 1 || n_val < 2)
         return gg_fail(err, GG_ERR_ARG, "%zu tokens are too few to train with a context of %d "
-                       "(need at least %d, 90%% for training and 10%% held out)", n_tokens, T,
-                       10 * (T + 2));
+                       "(need at least %d, 90%% for training and 10%% held out)", n_train + n_val,
+                       T, 10 * (T + 2));
+    if (n_train - (size_t)T > UINT32_MAX)
+        return gg_fail(err, GG_ERR_ARG, "%zu training tokens are more than the batch generator "
+                       "draws from (4 billion)", n_train);
     tr->model = m;
-    tr->train = tokens;
+    tr->train = *train;
+    tr->val = *val;
     tr->n_train = n_train;
-    tr->val = tokens + n_train;
     tr->n_val = n_val;
     tr->opt = *opt;
     tr->B = B;
@@ -32,15 +60,20 @@ int gg_trainer_init(gg_trainer *tr, gg_model *m, const int *tokens, size_t n_tok
         gg_trainer_free(tr);
         return gg_fail(err, GG_ERR_NOMEM, "out of memory for a batch");
     }
-    if (tok) {
-        size_t bytes = 0;
-        for (size_t i = 0; i < n_val; i++) {
-            size_t len = 0;
-            if ((uint32_t)tr->val[i] < (uint32_t)gg_tokenizer_vocab(tok))
-                gg_token_bytes(tok, (uint32_t)tr->val[i], &len);
-            bytes += len;
+    if (tok && val->pieces) {  // bytes per token over (up to a million of) the held-out tokens
+        size_t bytes = 0, counted = n_val < 1000000 ? n_val : 1000000;
+        int buf[4096];
+        for (size_t i = 0; i < counted; i += 4096) {
+            size_t k = counted - i < 4096 ? counted - i : 4096;
+            gg_token_seq_read(val, i, k, buf);
+            for (size_t j = 0; j < k; j++) {
+                size_t len = 0;
+                if ((uint32_t)buf[j] < (uint32_t)gg_tokenizer_vocab(tok))
+                    gg_token_bytes(tok, (uint32_t)buf[j], &len);
+                bytes += len;
+            }
         }
-        tr->val_bytes_per_token = (double)bytes / (double)n_val;
+        tr->val_bytes_per_token = (double)bytes / (double)counted;
     }
     return GG_OK;
 }
@@ -55,8 +88,8 @@ int gg_train_step(gg_trainer *tr, gg_error *err) {
     int B = tr->B, T = tr->T;
     for (int b = 0; b < B; b++) {
         size_t start = gg_rng_below(&tr->rng, (uint32_t)(tr->n_train - (size_t)T));
-        memcpy(tr->x + b * T, tr->train + start, sizeof *tr->x * (size_t)T);
-        memcpy(tr->y + b * T, tr->train + start + 1, sizeof *tr->y * (size_t)T);
+        gg_token_seq_read(&tr->train, start, (size_t)T, tr->x + b * T);
+        gg_token_seq_read(&tr->train, start + 1, (size_t)T, tr->y + b * T);
     }
     gg_model *m = tr->model;
     int rc = gg_model_forward(m, tr->x, tr->y, B, T, err);
@@ -90,8 +123,8 @@ int gg_train_eval(gg_trainer *tr, int max_windows, float *loss, gg_error *err) {
         int t = tr->n_val < (size_t)T + 1 ? (int)tr->n_val - 1 : T;
         for (int b = 0; b < nb; b++) {
             size_t start = windows > 1 ? (size_t)(w0 + b) * (span - 1) / (size_t)(windows - 1) : 0;
-            memcpy(tr->x + b * t, tr->val + start, sizeof *tr->x * (size_t)t);
-            memcpy(tr->y + b * t, tr->val + start + 1, sizeof *tr->y * (size_t)t);
+            gg_token_seq_read(&tr->val, start, (size_t)t, tr->x + b * t);
+            gg_token_seq_read(&tr->val, start + 1, (size_t)t, tr->y + b * t);
         }
         int rc = gg_model_forward(tr->model, tr->x, tr->y, nb, t, err);
         if (rc) return rc;

@@ -9,13 +9,14 @@
 #include "optim.h"
 #include "rng.h"
 #include "tokenizer.h"
+#include "tokens.h"
 
 typedef struct {
     gg_model *model;
-    const int *train;  // the training tokens
-    size_t n_train;
-    const int *val;    // the held-out tokens
-    size_t n_val;
+    gg_token_seq train;  // the training tokens
+    gg_token_seq val;    // the held-out tokens
+    size_t n_train, n_val;
+    gg_token_piece own[2];  // train and val when they are one array, split
     double val_bytes_per_token;  // for bits per byte; 0 if unknown
     gg_optim_cfg opt;
     int B, T;
@@ -27,11 +28,17 @@ typedef struct {
 } gg_trainer;
 
 // Splits tokens (which the trainer only borrows) 90/10 and prepares batches
+// (the trainer then points into itself: it must not be moved or copied)
 // of B windows of T tokens. tok, when not NULL, measures bytes per token of
 // the validation part for bits per byte.
 int gg_trainer_init(gg_trainer *tr, gg_model *m, const int *tokens, size_t n_tokens, int B, int T,
                     const gg_optim_cfg *opt, uint64_t seed, const gg_tokenizer *tok,
                     gg_error *err);
+// The same with the two parts given apart (shards, say), borrowed as well:
+// the same windows as gg_trainer_init draws from the same tokens.
+int gg_trainer_init_split(gg_trainer *tr, gg_model *m, const gg_token_seq *train,
+                          const gg_token_seq *val, int B, int T, const gg_optim_cfg *opt,
+                          uint64_t seed, const gg_tokenizer *tok, gg_error *err);
 void gg_trainer_free(gg_trainer *tr);
 
 // One optimizer step: draw a batch, forward, backward, clip, AdamW.

@@ -27,7 +27,7 @@ same() { if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; fi; }
 # peak_rss NAME LIMIT-MIB COMMAND...: runs COMMAND (its output in $T/out and
 # $T/err, its exit status in $rc) and checks that its resident set peaked
 # under LIMIT MiB. Measured, not limited: a limit on address space breaks
-# AddressSanitizer's shadow memory.
+# AddressSanitizer's shadow memory. The peak is left in $peak_mib.
 peak_rss() {
     local name=$1 limit=$2
     shift 2
@@ -39,6 +39,7 @@ with open(sys.argv[1], "wb") as out, open(sys.argv[2], "wb") as err:
 print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$T/out" "$T/err" "$@")
     rc=${peak%% *}
     peak=${peak#* }
+    peak_mib=$peak
     if [ "$peak" -lt "$limit" ]; then ok; else fail "$name: peaked at $peak MiB, over $limit MiB"; fi
 }
 

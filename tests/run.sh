@@ -50,6 +50,10 @@ suite "command line (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt
 suite "model commands (optimised build)" env GLASSGPT=build/glassgpt tests/test_cli_model.sh
 suite "model commands (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_cli_model.sh
 
+suite "token shards (optimised build; a 200 MB corpus too)" env GLASSGPT=build/glassgpt BIG=1 \
+    tests/test_shards.sh
+suite "token shards (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_shards.sh
+
 suite "server (optimised build)" env GLASSGPT=build/glassgpt tests/test_server.sh
 suite "server (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_server.sh
 suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$GLASSGPT_CORPUS" \

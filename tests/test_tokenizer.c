@@ -553,6 +553,39 @@ static void test_token_bytes_are_bounded(void) {
     free(m);
 }
 
+// Encoding in pieces cut at seams, on any number of threads (or pieces, in
+// a build without threads), gives the ids of one call: on text, on one
+// repeated byte (few seams), and on random bytes (seams everywhere).
+static void test_parallel_encode_equals_one_call(void) {
+    size_t n;
+    uint8_t *text = shakespeare(&n);
+    if (!text) return;
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 1024};
+    CHECK(gg_bpe_train(&t, text, n, &opts, NULL, NULL) == GG_OK, "train");
+    size_t m = 1 << 20;
+    uint8_t *runs = malloc(m), *noise = malloc(m);
+    for (size_t i = 0; i < m; i++) runs[i] = i % 100000 < 99990 ? 'e' : ' ', noise[i] = (uint8_t)rnd();
+    const struct {
+        const uint8_t *text;
+        size_t n;
+        const char *what;
+    } inputs[] = {{text, n, "tinyshakespeare"}, {runs, m, "runs of one byte"}, {noise, m, "noise"}};
+    uint32_t *one = malloc(sizeof *one * n), *many = malloc(sizeof *many * n);
+    for (size_t i = 0; i < 3; i++)
+        for (int threads = 1; threads <= 9; threads += 4) {
+            size_t n1, n2;
+            gg_error err;
+            CHECK(gg_bpe_encode(&t, inputs[i].text, inputs[i].n, one, &n1, &err) == GG_OK, "%s", err.msg);
+            CHECK(gg_bpe_encode_parallel(&t, inputs[i].text, inputs[i].n, many, &n2, threads, &err) ==
+                      GG_OK, "%s", err.msg);
+            CHECK(n1 == n2 && memcmp(one, many, sizeof *one * n1) == 0,
+                  "%s on %d threads: %zu ids against %zu", inputs[i].what, threads, n2, n1);
+        }
+    free(one), free(many), free(runs), free(noise), free(text);
+    gg_tokenizer_free(&t);
+}
+
 // Two tokens with the same bytes ("abc" made as ab + c and as a + bc)
 // cannot both be keys of tokenizer.json: the export says so and writes none.
 static void test_hf_export_refuses_twin_tokens(void) {
@@ -629,5 +662,6 @@ int main(void) {
     RUN(test_encode_steps_replay_the_encoder);
     RUN(test_token_bytes_are_bounded);
     RUN(test_hf_export_refuses_twin_tokens);
+    RUN(test_parallel_encode_equals_one_call);
     return check_summary();
 }
