@@ -1,10 +1,13 @@
 // glassgpt bpe train|encode|decode|show
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../src/fileio.h"
+#include "../src/rng.h"
 #include "../src/tokenizer.h"
 #include "cli.h"
 
@@ -21,7 +24,7 @@ static const char usage_bpe[] =
     "Run 'glassgpt bpe SUBCOMMAND --help' for details.\n";
 
 static const char usage_train[] =
-    "usage: glassgpt bpe train CORPUS -o FILE [--vocab N] [--trace TSV]\n"
+    "usage: glassgpt bpe train CORPUS -o FILE [--vocab N] [--trace TSV] [--sample BYTES]\n"
     "\n"
     "Learns byte pair merges from CORPUS until the vocabulary holds N tokens:\n"
     "the 256 byte values plus N - 256 merges. In each round the most frequent\n"
@@ -29,6 +32,10 @@ static const char usage_train[] =
     "\n"
     "  -o, --output FILE  where to write the tokenizer (written atomically)\n"
     "  --vocab N          vocabulary size, 256..65536 (default 768)\n"
+    "  --sample BYTES     a corpus larger than this (default 100000000) is learned\n"
+    "                     from a uniform sample of this many bytes: 64 KiB pieces\n"
+    "                     spread evenly over the file\n"
+    "  --seed S           seeds that sample (default 1)\n"
     "  --trace TSV        also write the training history: for every merge, the\n"
     "                     10 best candidate pairs and their counts (rank 1 is\n"
     "                     the pair merged); columns step, id, rank, left, right,\n"
@@ -114,9 +121,40 @@ static int write_trace(const char *path, const gg_tokenizer *t, const gg_bpe_ste
     return rc;
 }
 
+// A uniform, seeded sample of a file too large to train on whole: `want`
+// bytes in pieces of 64 KiB, one at a random offset in each of as many equal
+// stretches of the file, so that every part of it is represented.
+static int sample_file(const char *path, size_t size, size_t want, uint64_t seed, uint8_t **out,
+                       gg_error *err) {
+    enum { PIECE = 64 << 10 };
+    size_t pieces = want / PIECE ? want / PIECE : 1, stretch = size / pieces;
+    uint8_t *buf = malloc(pieces * PIECE + 1);
+    FILE *f = fopen(path, "rb");
+    if (!buf || !f) {
+        free(buf);
+        if (f) fclose(f);
+        return gg_fail(err, buf ? GG_ERR_IO : GG_ERR_NOMEM, "%s: cannot sample: %s", path,
+                       buf ? strerror(errno) : "out of memory");
+    }
+    gg_rng rng = gg_rng_seed(seed);
+    for (size_t k = 0; k < pieces; k++) {
+        size_t slack = stretch - PIECE;  // want < size, so stretch >= PIECE
+        size_t at = k * stretch + (slack ? (size_t)gg_rng_below(&rng, (uint32_t)(slack > UINT32_MAX
+                                                                   ? UINT32_MAX : slack + 1)) : 0);
+        if (fseeko(f, (off_t)at, SEEK_SET) != 0 || fread(buf + k * PIECE, 1, PIECE, f) != PIECE) {
+            fclose(f);
+            free(buf);
+            return gg_fail(err, GG_ERR_IO, "%s: cannot read at byte %zu", path, at);
+        }
+    }
+    fclose(f);
+    *out = buf;
+    return GG_OK;
+}
+
 static int bpe_train(int argc, char **argv) {
     const char *corpus = NULL, *output = NULL, *trace_path = NULL, *v;
-    long vocab = GG_BPE_DEFAULT_VOCAB;
+    long vocab = GG_BPE_DEFAULT_VOCAB, sample = 100000000, seed = 1;
     for (int i = 1; i < argc; i++) {
         int r;
         if (is_help(argv[i])) {
@@ -131,6 +169,12 @@ static int bpe_train(int argc, char **argv) {
             if (!parse_long(v, GG_BPE_BYTES, GG_BPE_MAX_VOCAB, &vocab))
                 return usage_error("bpe train", "--vocab %s: the vocabulary size must be a whole "
                                    "number from 256 (the bytes alone) to 65536", v);
+        } else if ((r = take_option(argc, argv, &i, "--sample", NULL, &v))) {
+            if (r < 0 || !parse_long(v, 1 << 16, 1L << 40, &sample))
+                return usage_error("bpe train", "--sample needs a number of bytes, at least 65536");
+        } else if ((r = take_option(argc, argv, &i, "--seed", NULL, &v))) {
+            if (r < 0 || !parse_long(v, 0, 2147483647, &seed))
+                return usage_error("bpe train", "--seed needs a number from 0 to 2147483647");
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return usage_error("bpe train", "unknown option '%s'", argv[i]);
         } else if (!corpus) {
@@ -147,7 +191,18 @@ static int bpe_train(int argc, char **argv) {
         return runtime_error("%s", err.msg);
     uint8_t *text;
     size_t n;
-    if (read_input(corpus, &text, &n, &err)) return runtime_error("%s", err.msg);
+    struct stat st;
+    if (strcmp(corpus, "-") != 0 && stat(corpus, &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size > (uint64_t)sample) {
+        if (sample_file(corpus, (size_t)st.st_size, (size_t)sample, (uint64_t)seed, &text, &err))
+            return runtime_error("%s", err.msg);
+        n = (size_t)sample / (64 << 10) * (64 << 10);
+        fprintf(stderr, "bpe train: %s is %.1f MB; learning from a uniform sample of %.1f MB "
+                "(seed %ld; --sample and --seed to change)\n", corpus,
+                (double)st.st_size / 1e6, (double)n / 1e6, seed);
+    } else if (read_input(corpus, &text, &n, &err)) {
+        return runtime_error("%s", err.msg);
+    }
     if (n == 0) {
         free(text);
         return runtime_error("%s: the corpus is empty; give a text to learn from", corpus);

@@ -153,6 +153,22 @@ expect 1 "train on 8 MiB of one byte" "$G" bpe train "$T/aaa.txt" -o "$T/aaa.bpe
 contains "$T/err" "past the limit of 8 MiB" "token bytes bound message"
 expect 0 "the tokenizer learned up to the bound loads" "$G" bpe show -t "$T/aaa.bpe"
 
+# ---- a corpus larger than --sample: learned from a uniform, seeded sample ----
+python3 -c "
+import sys
+sys.stdout.write('the cat sat on the mat. ' * 1100000)
+sys.stdout.write('xq zj ' * 500000)" > "$T/big.txt"  # 26.4 MB + 3 MB of pairs found only at the end
+expect 0 "bpe train on a sample" "$G" bpe train "$T/big.txt" -o "$T/sampled.bpe" --vocab 300 --sample 2000000
+contains "$T/err" "learning from a uniform sample of 2.0 MB (seed 1" "the sample is announced"
+"$G" bpe show -t "$T/sampled.bpe" | cut -f5 | grep -q "zj" && ok ||
+    fail "the sample missed the end of the corpus (no token holds zj)"
+expect 0 "the same sample again" "$G" bpe train "$T/big.txt" -o "$T/sampled2.bpe" --vocab 300 --sample 2000000
+same "$T/sampled.bpe" "$T/sampled2.bpe" "the same seed samples the same bytes"
+expect 0 "another seed" "$G" bpe train "$T/big.txt" -o "$T/sampled3.bpe" --vocab 300 --sample 2000000 --seed 9
+cmp -s "$T/sampled.bpe" "$T/sampled3.bpe" && fail "another seed learned the same counts" || ok
+expect 0 "a corpus under --sample is read whole" "$G" bpe train "$T/tobe.txt" -o "$T/whole.bpe" --vocab 257 --sample 65536
+grep -q "sample" "$T/err" && fail "a small corpus was sampled" || ok
+
 # ---- where files are written: only regular files are replaced, links are written through ----
 expect 1 "-o /dev/full" "$G" bpe train "$T/tobe.txt" -o /dev/full --vocab 257
 contains "$T/err" "/dev/full: is a device" "device output message"
