@@ -35,7 +35,12 @@ TOKENIZER   := models/tokenizer.bpe
 
 .PHONY: all run test bench fuzz setup corpus help clean FORCE
 
-all: build/glassgpt build/libglassgpt.a build/web/glassgpt.wasm
+# Data-parallel training over MPI (Debian's Open MPI): build/glassgpt-mpi is
+# built when mpicc is there (make setup installs it), or with MPI=1.
+MPICC := $(shell command -v mpicc 2> /dev/null)
+MPI_BIN := $(if $(MPICC)$(MPI),build/glassgpt-mpi)
+
+all: build/glassgpt build/libglassgpt.a build/web/glassgpt.wasm $(MPI_BIN)
 
 help:
 	@echo "glassgpt make targets:"
@@ -54,7 +59,8 @@ help:
 	@echo "               the engine (against PyTorch on the CPU), the server (requests/s,"
 	@echo "               and service beside slow clients) and the page in Chromium"
 	@echo "               (its size, first render, and training against native)"
-	@echo "  make         build build/glassgpt, build/libglassgpt.a and build/web/glassgpt.wasm"
+	@echo "  make         build build/glassgpt, build/libglassgpt.a and build/web/glassgpt.wasm,"
+	@echo "               and build/glassgpt-mpi where Open MPI's mpicc is (or with MPI=1)"
 	@echo "  make setup   install missing Debian packages (apt-get)"
 	@echo "  make corpus  put tinyshakespeare in data/ (CORPUS=path: a copy you have)"
 	@echo "  make clean   remove build/ and test-artifacts/"
@@ -75,6 +81,9 @@ build/libglassgpt.a: $(LIB_OBJ)
 
 build/glassgpt: $(CLI_SRC) build/libglassgpt.a $(HEADERS)
 	$(CC) $(CFLAGS) $(CLI_SRC) build/libglassgpt.a $(LDLIBS) $(CLI_LIBS) -o $@
+
+build/glassgpt-mpi: $(CLI_SRC) build/libglassgpt.a $(HEADERS)
+	OMPI_CC=$(CC) mpicc $(CFLAGS) -DGG_MPI $(CLI_SRC) build/libglassgpt.a $(LDLIBS) $(CLI_LIBS) -o $@
 
 # The same library and tool under AddressSanitizer and UndefinedBehaviorSanitizer.
 build/asan/obj/%.o: src/%.c $(HEADERS) | build/asan/obj
@@ -124,7 +133,7 @@ build/dump_acts: tests/dump_acts.c build/libglassgpt.a $(HEADERS)
 
 test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt build/dump_acts \
       node_modules/.package-lock.json models/tiny.ckpt models/small.ckpt $(FUZZ_BINS) \
-      build/fuzz/seeds/.done
+      build/fuzz/seeds/.done build/glassgpt-mpi
 	@GLASSGPT_CORPUS=$(CORPUS_FILE) tests/run.sh
 
 # ---- fuzzers ----

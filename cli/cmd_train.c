@@ -14,6 +14,7 @@
 #include "../src/shard.h"
 #include "../src/train.h"
 #include "cli.h"
+#include "parallel.h"
 
 static const char usage_train[] =
     "usage: glassgpt train --data CORPUS [--tokenizer FILE] [--preset P] [options] -o MODEL\n"
@@ -57,11 +58,9 @@ static const char usage_eval[] =
     "  loss <nats per token> bpb <bits per byte> tokens <tokens predicted>\n";
 
 // Ctrl-C (SIGINT) and SIGTERM both save and stop: the exit status is then
-// 128 + the signal, as a shell reports a process killed by it.
-static volatile sig_atomic_t interrupted;
-static void on_stop_signal(int sig) {
-    interrupted = sig;
-}
+// 128 + the signal, as a shell reports a process killed by it. Under MPI,
+// every process stops at the same step (parallel.h).
+static void on_stop_signal(int sig) { par_request_stop(sig); }
 
 // Reads and tokenizes a corpus into ints.
 static int tokenize_file(const char *path, const gg_tokenizer *tok, int **out, size_t *n,
@@ -412,43 +411,63 @@ int cmd_train(int argc, char **argv) {
         tr.rng.state = st.rng_state;
         tr.last_loss = st.train_loss;
     }
+    // Data parallelism: each process computes its share of every batch.
+    int rank = par_rank(), procs = par_size(), lead = rank == 0;
+    if (procs > 1) {
+        if (B % procs) {
+            gg_trainer_free(&tr);
+            free(tokens);
+            close_shards(&data);
+            gg_model_free(&model);
+            gg_tokenizer_free(&tok);
+            return usage_error("train", "a batch of %d does not split evenly over %d processes",
+                               B, procs);
+        }
+        tr.rows = B / procs;
+        tr.row0 = rank * tr.rows;
+        tr.reduce = par_reduce;
+    }
     float val = a.resume ? st.val_loss : NAN;
     const gg_config *c = &model.cfg;
-    fprintf(stderr, "train: %zu parameters (V %d, d %d, %d layers, %d heads, ctx %d, ff %d, %s "
-            "positions); %zu tokens (%zu for training); batch %d x %d; lr %g; steps %d..%d\n",
-            model.n_params, c->vocab, c->d_model, c->n_layer, c->n_head, c->ctx, c->d_ff,
-            c->pos_kind == GG_POS_LEARNED ? "learned" : "sinusoidal", n_tokens, tr.n_train, B, T,
-            opt.lr, tr.step, opt.total);
+    if (lead)
+        fprintf(stderr, "train: %zu parameters (V %d, d %d, %d layers, %d heads, ctx %d, ff %d, "
+                "%s positions); %zu tokens (%zu for training); batch %d x %d%s; lr %g; "
+                "steps %d..%d\n", model.n_params, c->vocab, c->d_model, c->n_layer, c->n_head,
+                c->ctx, c->d_ff, c->pos_kind == GG_POS_LEARNED ? "learned" : "sinusoidal",
+                n_tokens, tr.n_train, B, T, procs > 1 ? " over processes" : "", opt.lr, tr.step,
+                opt.total);
+    if (lead && procs > 1)
+        fprintf(stderr, "train: %d processes (MPI), %d sequences each per step\n", procs, tr.rows);
 
     signal(SIGINT, on_stop_signal);
     signal(SIGTERM, on_stop_signal);
-    int tty = isatty(STDERR_FILENO), start_step = tr.step, stopped = 0;
+    int tty = lead && isatty(STDERR_FILENO), start_step = tr.step, stopped = 0;
     double t0 = now_seconds(), t_last = t0;
     int step_last = tr.step;
     double tok_s = 0.0;
-    while (tr.step < opt.total && !interrupted) {
+    while (tr.step < opt.total && !par_stopping()) {
         if ((rc = gg_train_step(&tr, &err))) break;
         int last = tr.step == opt.total;
         int stop = a.stop_after > 0 && tr.step - start_step >= a.stop_after;
-        if (tr.step % eval_every == 0 || last || stop) {
-            if ((rc = gg_train_eval(&tr, 64, &val, &err))) break;
-        }
+        int checkpoint = tr.step % eval_every == 0 || last || stop;
+        if (lead && checkpoint && (rc = gg_train_eval(&tr, 64, &val, &err))) break;
         double now = now_seconds();
-        if (now - t_last > 0.5 || last) {
-            tok_s = (double)(tr.step - step_last) * B * T / (now - t_last);
-            t_last = now;
-            step_last = tr.step;
+        if (now - t_last > 0.5 || last || t_last == t0) {  // until the first half second, since the start
+            tok_s = now > t_last ? (double)(tr.step - step_last) * B * T / (now - t_last) : 0.0;
+            if (now - t_last > 0.5 || last) {
+                t_last = now;
+                step_last = tr.step;
+            }
         }
-        if (tty || tr.step % eval_every == 0 || last || stop) {
+        if (lead && (tty || checkpoint)) {
             char eta[32];
             format_duration(tok_s > 0 ? (double)(opt.total - tr.step) * B * T / tok_s : 0, eta,
                             sizeof eta);
             fprintf(stderr, "%sstep %d/%d | loss %.4f | val %.4f | bpb %.3f | %.0f tok/s | ETA %s%s",
                     tty ? "\r\033[K" : "", tr.step, opt.total, tr.last_loss, val,
-                    gg_bits_per_byte(&tr, val), tok_s, eta,
-                    tty && !(tr.step % eval_every == 0 || last || stop) ? "" : "\n");
+                    gg_bits_per_byte(&tr, val), tok_s, eta, tty && !checkpoint ? "" : "\n");
         }
-        if (tr.step % eval_every == 0 || last || stop) {
+        if (lead && checkpoint) {
             fill_state(&st, &tr, eval_every, val);
             if ((rc = gg_checkpoint_save(a.output, &model, &tok, 1, &st, &err))) break;
         }
@@ -457,13 +476,14 @@ int cmd_train(int argc, char **argv) {
             break;
         }
     }
-    if (!rc && interrupted) {
+    int interrupted = par_stopping();
+    if (!rc && interrupted && lead) {
         fill_state(&st, &tr, eval_every, val);
         rc = gg_checkpoint_save(a.output, &model, &tok, 1, &st, &err);
         if (tty) fputc('\n', stderr);
     }
     double secs = now_seconds() - t0;
-    if (!rc) {
+    if (!rc && lead) {
         if (interrupted || stopped)
             fprintf(stderr, "train: %s at step %d; saved %s; continue with: glassgpt train "
                     "--resume %s --data %s\n", interrupted ? "interrupted" : "stopped", tr.step,

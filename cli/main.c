@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "parallel.h"
 
 #define GLASSGPT_VERSION "0.1.0"
 
@@ -65,7 +66,12 @@ int main(int argc, char **argv) {
         {"serve", cmd_serve},
     };
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(cmd, commands[i].name) == 0) return flushed(commands[i].run(argc - 1, argv + 1));
+        if (strcmp(cmd, commands[i].name) == 0) {
+            par_init(&argc, &argv);  // MPI, in build/glassgpt-mpi
+            int rc = flushed(commands[i].run(argc - 1, argv + 1));
+            par_finalize();
+            return rc;
+        }
     fprintf(stderr, "glassgpt: unknown command '%s'\n\n%s", cmd, usage);
     return EXIT_USAGE;
 }

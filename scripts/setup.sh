@@ -9,10 +9,11 @@ set -euo pipefail
 
 # What building and testing need: the C toolchain, the WebAssembly one
 # (clang, lld, wasi-libc), clang's sanitizer and libFuzzer runtimes for the
-# fuzzers, libmicrohttpd for the server, Chromium and Node for the browser
-# tests, Python for the small test helpers.
+# fuzzers, libmicrohttpd for the server, Open MPI for data-parallel training,
+# Chromium and Node for the browser tests, Python for the small test helpers.
 packages=(gcc make libc6-dev coreutils curl ca-certificates clang lld wasi-libc
-          libclang-rt-14-dev-wasm32 libclang-rt-14-dev libmicrohttpd-dev chromium python3)
+          libclang-rt-14-dev-wasm32 libclang-rt-14-dev libmicrohttpd-dev chromium python3
+          libopenmpi-dev openmpi-bin)
 command -v node > /dev/null || packages+=(nodejs)
 command -v npm > /dev/null || packages+=(npm)
 if [ "${1:-}" = "--bench" ]; then

@@ -54,6 +54,7 @@ int gg_trainer_init_split(gg_trainer *tr, gg_model *m, const gg_token_seq *train
     tr->T = T;
     tr->seed = seed;
     tr->rng = gg_rng_seed(seed);
+    tr->rows = B;
     tr->x = malloc(sizeof *tr->x * (size_t)B * T);
     tr->y = malloc(sizeof *tr->y * (size_t)B * T);
     if (!tr->x || !tr->y) {
@@ -92,15 +93,18 @@ int gg_train_step(gg_trainer *tr, gg_error *err) {
         gg_token_seq_read(&tr->train, start + 1, (size_t)T, tr->y + b * T);
     }
     gg_model *m = tr->model;
-    int rc = gg_model_forward(m, tr->x, tr->y, B, T, err);
+    int rows = tr->rows > 0 ? tr->rows : B;
+    int rc = gg_model_forward(m, tr->x + tr->row0 * T, tr->y + tr->row0 * T, rows, T, err);
     if (!rc) rc = gg_model_zero_grad(m, err);
     if (!rc) rc = gg_model_backward(m, err);
+    float loss = m->loss;
+    if (!rc && tr->reduce) rc = tr->reduce(tr->reduce_user, m->grads_mem, m->n_params, &loss, err);
     if (rc) return rc;
-    if (!isfinite(m->loss))
+    if (!isfinite(loss))
         return gg_fail(err, GG_ERR_ARG, "the loss is %g at step %d: training has diverged (try a "
                        "lower learning rate); the weights are left as they were before the step",
-                       (double)m->loss, tr->step + 1);
-    tr->last_loss = m->loss;
+                       (double)loss, tr->step + 1);
+    tr->last_loss = loss;
     tr->last_norm = gg_clip_grads(m, tr->opt.grad_clip);
     if (!isfinite(tr->last_norm))
         return gg_fail(err, GG_ERR_ARG, "the gradient norm is %g at step %d: training has "

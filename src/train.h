@@ -25,6 +25,13 @@ typedef struct {
     gg_rng rng;        // draws the training windows
     int *x, *y;        // (B,T) the current batch and its targets
     float last_loss, last_norm;
+    // Data parallelism: every process draws the whole batch (so that their
+    // generators stay in step) and computes rows row0 .. row0 + rows - 1 of
+    // it (0 and B alone); after backward, reduce (when set) turns its mean
+    // gradients and loss into the means over the whole batch, in place.
+    int row0, rows;
+    int (*reduce)(void *user, float *grads, size_t n, float *loss, gg_error *err);
+    void *reduce_user;
 } gg_trainer;
 
 // Splits tokens (which the trainer only borrows) 90/10 and prepares batches

@@ -54,6 +54,8 @@ suite "token shards (optimised build; a 200 MB corpus too)" env GLASSGPT=build/g
     tests/test_shards.sh
 suite "token shards (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_shards.sh
 
+suite "data-parallel training, 2 processes against 1 (Open MPI)" tests/test_mpi.sh
+
 suite "server (optimised build)" env GLASSGPT=build/glassgpt tests/test_server.sh
 suite "server (AddressSanitizer + UBSan)" env GLASSGPT=build/asan/glassgpt tests/test_server.sh
 suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$GLASSGPT_CORPUS" \
