@@ -28,6 +28,10 @@ else
 fi
 echo
 
+echo "== token shards and data-parallel training (Open MPI)"
+bench/data_bench.sh "$corpus"
+echo
+
 echo "== the server (glassgpt serve)"
 bench/server_bench.sh build/glassgpt
 echo
