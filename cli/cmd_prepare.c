@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include "../src/shard.h"
 #include "cli.h"
 
@@ -62,6 +64,17 @@ static int add_ids(shard_out *o, const uint32_t *ids, size_t n, gg_error *err) {
         if (o->n == o->cap && flush_shard(o, err)) return -1;
     }
     return GG_OK;
+}
+
+// Whether dir holds a file named like a shard.
+static int holds_shards(const char *dir) {
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *e; d && !found && (e = readdir(d));)
+        found = (strncmp(e->d_name, "train_", 6) == 0 || strncmp(e->d_name, "val_", 4) == 0) &&
+                strlen(e->d_name) > 4 && strcmp(e->d_name + strlen(e->d_name) - 4, ".bin") == 0;
+    if (d) closedir(d);
+    return found;
 }
 
 static void progress(const char *corpus, size_t done, size_t total, double t0, int tty, int last) {
@@ -126,6 +139,8 @@ int cmd_prepare(int argc, char **argv) {
         rc = runtime_error("%s: cannot create the directory: %s", dir, strerror(errno));
     else if (!rc && stat(dir, &dst) == 0 && !S_ISDIR(dst.st_mode))
         rc = runtime_error("%s exists and is not a directory", dir);
+    if (!rc && holds_shards(dir))  // training would read old shards with the new ones
+        rc = runtime_error("%s already holds shards; remove them, or give another directory", dir);
     if (rc) {
         if (f) fclose(f);
         gg_tokenizer_free(&tok);
@@ -134,19 +149,17 @@ int cmd_prepare(int argc, char **argv) {
     size_t size = (size_t)st.st_size;
     // The held-out part starts at the first seam at or after (1 - val) of
     // the corpus, within a megabyte (else exactly there).
-    size_t val_at = size - (size_t)((double)size * val);
-    if (val_at < size) {
-        uint8_t window[1 << 20];
-        size_t from = val_at > 0 ? val_at - 1 : 0;
-        fseek(f, (long)from, SEEK_SET);
-        size_t got = fread(window, 1, sizeof window, f);
-        size_t seam = got > 1 ? gg_bpe_next_seam(&tok, window, got, val_at - from) : 0;
-        if (seam) val_at = from + seam;
-        fseek(f, 0, SEEK_SET);
-    }
-
     uint8_t *buf = malloc(BLOCK);
     uint32_t *ids = malloc(sizeof *ids * BLOCK);
+    size_t val_at = size - (size_t)((double)size * val);
+    if (buf && val_at < size) {
+        size_t from = val_at > 0 ? val_at - 1 : 0;
+        size_t got = fseeko(f, (off_t)from, SEEK_SET) == 0 ? fread(buf, 1, 1 << 20, f) : 0;
+        size_t seam = got > 1 ? gg_bpe_next_seam(&tok, buf, got, val_at - from) : 0;
+        if (seam) val_at = from + seam;
+        rewind(f);
+    }
+
     shard_out out[2] = {
         {dir, &tok, GG_SHARD_TRAIN, malloc(sizeof(uint32_t) * (size_t)shard_tokens),
          0, (size_t)shard_tokens, 0, 0},

@@ -32,6 +32,8 @@ ids "$T"/a/train_*.bin "$T"/a/val_*.bin > "$T/got"
 same "$T/got" "$T/expect" "the shards hold the ids of bpe encode, the held-out part last"
 n_val=$(ids "$T"/a/val_*.bin | wc -l)
 [ "$n_val" -gt 40000 ] && [ "$n_val" -lt 60000 ] && ok || fail "the held-out part has $n_val ids"
+expect 1 "prepare into a directory that holds shards" "$G" prepare "$CORPUS" -t "$TOK" -o "$T/a"
+contains "$T/err" "already holds shards" "old shards are never mixed with new ones"
 expect 0 "prepare on one thread, in one shard" "$G" prepare "$CORPUS" -t "$TOK" -o "$T/b" --threads 1
 ids "$T"/b/train_*.bin "$T"/b/val_*.bin > "$T/got1"
 same "$T/got1" "$T/expect" "one thread writes the same ids"
