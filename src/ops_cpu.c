@@ -17,9 +17,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #define PRAGMA(x) _Pragma(#x)
-#define PARALLEL_FOR(work) PRAGMA(omp parallel for schedule(static) if (worth_threads(work)))
+#define PARALLEL_FOR(work) PRAGMA(omp parallel for schedule(static) if (go_parallel(work)))
 #define PARALLEL_FOR2(work) \
-    PRAGMA(omp parallel for collapse(2) schedule(static) if (worth_threads(work)))
+    PRAGMA(omp parallel for collapse(2) schedule(static) if (go_parallel(work)))
 #else
 #define PARALLEL_FOR(work)
 #define PARALLEL_FOR2(work)
@@ -29,6 +29,20 @@
 // generation calls for a single position skip OpenMP altogether below it:
 // even a region that runs on one thread costs more than their work.
 static int worth_threads(size_t work) { return work >= 262144; }
+
+// Loops that have run on more than one thread: a test that claims the
+// thread count changes nothing checks that threads ran at all.
+static long threaded_loops;
+long gg_threaded_loops(void) { return threaded_loops; }
+
+#ifdef _OPENMP
+// The condition of every parallel loop, read by the thread that opens it.
+static int go_parallel(size_t work) {
+    int yes = worth_threads(work) && omp_get_max_threads() > 1;
+    threaded_loops += yes;
+    return yes;
+}
+#endif
 
 int gg_set_threads(int n) {
 #ifdef _OPENMP

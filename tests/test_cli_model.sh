@@ -43,6 +43,11 @@ expect 0 "resume" "$G" train --resume "$T/b.ckpt" --data "$T/text.txt" --steps 3
 same "$T/a.ckpt" "$T/b.ckpt" "a resumed run ends bit for bit where an uninterrupted one does"
 expect 0 "train with one thread" "${TRAIN[@]}" --steps 30 --eval-every 10 --threads 1 -o "$T/c.ckpt"
 same "$T/a.ckpt" "$T/c.ckpt" "one thread and two train the same weights"
+# the same at sizes where the kernels do start threads (test_model counts them)
+SMALL=("$G" train --data "$T/text.txt" -t "$T/tok.bpe" --preset small --batch 4 --steps 6 --eval-every 3)
+expect 0 "small on one thread" "${SMALL[@]}" --threads 1 -o "$T/s1.ckpt"
+expect 0 "small on two threads" "${SMALL[@]}" --threads 2 -o "$T/s2.ckpt"
+same "$T/s1.ckpt" "$T/s2.ckpt" "one thread and two train the same weights of small"
 expect 0 "train sinusoidal" "${TRAIN[@]}" --steps 5 --pos sinusoidal -o "$T/s.ckpt"
 expect 0 "train without a tokenizer" "$G" train --data "$T/text.txt" --vocab 280 --preset tiny --steps 3 -o "$T/n.ckpt"
 contains "$T/err" "learning one of 280 tokens" "trains its own tokenizer"

@@ -9,6 +9,7 @@
 #include "../src/checkpoint.h"
 #include "../src/generate.h"
 #include "../src/model.h"
+#include "../src/ops.h"
 #include "../src/optim.h"
 #include "../src/sampler.h"
 #include "../src/train.h"
@@ -483,29 +484,44 @@ static void train_steps(gg_trainer *tr, int steps) {
     for (int i = 0; i < steps; i++) gg_train_step(tr, NULL);
 }
 
+// Sizes past the kernels' threshold for threads (a matmul of 256 rows of 64
+// into 192 is 3 million multiply-adds), so that two threads really run: the
+// test counts the loops that ran threaded, and fails if there were none.
 static void test_results_do_not_depend_on_threads(void) {
     gg_config cfg = tiny_config(GG_POS_LEARNED);
-    cfg.d_model = 16;
-    cfg.d_ff = 40;
-    int *tokens = corpus_tokens(3000, cfg.vocab);
+    cfg.d_model = 64;
+    cfg.n_head = 4;
+    cfg.d_ff = 200;
+    cfg.ctx = 32;
+    int *tokens = corpus_tokens(6000, cfg.vocab);
     gg_optim_cfg opt = gg_optim_defaults();
-    opt.total = 5;
+    opt.total = 4;
     opt.warmup = 1;
     float *params[2];
+    long threaded[2];
     for (int run = 0; run < 2; run++) {
         gg_set_threads(run == 0 ? 1 : 2);
         gg_model m;
         gg_trainer tr;
         new_model(&m, &cfg, 9);
-        gg_trainer_init(&tr, &m, tokens, 3000, 8, cfg.ctx, &opt, 4, NULL, NULL);
-        train_steps(&tr, 5);
+        gg_trainer_init(&tr, &m, tokens, 6000, 8, cfg.ctx, &opt, 4, NULL, NULL);
+        long before = gg_threaded_loops();
+        train_steps(&tr, 4);
+        threaded[run] = gg_threaded_loops() - before;
         params[run] = copy(m.params_mem, m.n_params);
         gg_trainer_free(&tr);
         gg_model_free(&m);
     }
     gg_set_threads(0);
+    CHECK(threaded[0] == 0, "%ld loops ran threaded with one thread", threaded[0]);
+#ifdef _OPENMP
+    CHECK(threaded[1] > 0, "no loop ran on two threads: the test proves nothing");
+#else
+    fprintf(stderr, "note: a build without OpenMP runs one thread; the threads test runs in "
+            "the optimised build\n");
+#endif
     CHECK(memcmp(params[0], params[1], sizeof(float) * gg_param_count(&cfg)) == 0,
-          "1 and 2 threads trained different weights");
+          "1 and 2 threads trained different weights (%ld loops ran threaded)", threaded[1]);
     free(params[0]);
     free(params[1]);
     free(tokens);
