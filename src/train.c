@@ -5,27 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Bytes per token of the held-out tokens (up to the first million of them),
+// for bits per byte.
+static double bytes_per_token(const gg_token_seq *val, const gg_tokenizer *tok) {
+    size_t bytes = 0, counted = val->n < 1000000 ? val->n : 1000000;
+    int buf[4096];
+    for (size_t i = 0; i < counted; i += 4096) {
+        size_t k = counted - i < 4096 ? counted - i : 4096;
+        gg_token_seq_read(val, i, k, buf);
+        for (size_t j = 0; j < k; j++) {
+            size_t len = 0;
+            if ((uint32_t)buf[j] < (uint32_t)gg_tokenizer_vocab(tok))
+                gg_token_bytes(tok, (uint32_t)buf[j], &len);
+            bytes += len;
+        }
+    }
+    return counted ? (double)bytes / (double)counted : 0.0;
+}
+
 int gg_trainer_init(gg_trainer *tr, gg_model *m, const int *tokens, size_t n_tokens, int B, int T,
                     const gg_optim_cfg *opt, uint64_t seed, const gg_tokenizer *tok,
                     gg_error *err) {
     size_t n_val = n_tokens / 10, n_train = n_tokens - n_val;
     gg_token_piece own[2] = {{tokens, NULL, n_train}, {tokens + n_train, NULL, n_val}};
     gg_token_seq train = {NULL, 1, n_train}, val = {NULL, 1, n_val};
-    int rc = gg_trainer_init_split(tr, m, &train, &val, B, T, opt, seed, tok, err);
+    int rc = gg_trainer_init_split(tr, m, &train, &val, B, T, opt, seed, NULL, err);
     if (rc) return rc;
     memcpy(tr->own, own, sizeof own);
     tr->train.pieces = &tr->own[0];
     tr->val.pieces = &tr->own[1];
-    if (tok) {  // now that the pieces are in place
-        size_t bytes = 0;
-        for (size_t i = 0; i < n_val; i++) {
-            size_t len = 0;
-            if ((uint32_t)tr->own[1].ints[i] < (uint32_t)gg_tokenizer_vocab(tok))
-                gg_token_bytes(tok, (uint32_t)tr->own[1].ints[i], &len);
-            bytes += len;
-        }
-        tr->val_bytes_per_token = (double)bytes / (double)n_val;
-    }
+    if (tok) tr->val_bytes_per_token = bytes_per_token(&tr->val, tok);
     return GG_OK;
 }
 
@@ -61,21 +70,7 @@ int gg_trainer_init_split(gg_trainer *tr, gg_model *m, const gg_token_seq *train
         gg_trainer_free(tr);
         return gg_fail(err, GG_ERR_NOMEM, "out of memory for a batch");
     }
-    if (tok && val->pieces) {  // bytes per token over (up to a million of) the held-out tokens
-        size_t bytes = 0, counted = n_val < 1000000 ? n_val : 1000000;
-        int buf[4096];
-        for (size_t i = 0; i < counted; i += 4096) {
-            size_t k = counted - i < 4096 ? counted - i : 4096;
-            gg_token_seq_read(val, i, k, buf);
-            for (size_t j = 0; j < k; j++) {
-                size_t len = 0;
-                if ((uint32_t)buf[j] < (uint32_t)gg_tokenizer_vocab(tok))
-                    gg_token_bytes(tok, (uint32_t)buf[j], &len);
-                bytes += len;
-            }
-        }
-        tr->val_bytes_per_token = (double)bytes / (double)counted;
-    }
+    if (tok) tr->val_bytes_per_token = bytes_per_token(val, tok);
     return GG_OK;
 }
 

@@ -35,9 +35,9 @@ typedef struct {
 } gg_trainer;
 
 // Splits tokens (which the trainer only borrows) 90/10 and prepares batches
-// (the trainer then points into itself: it must not be moved or copied)
-// of B windows of T tokens. tok, when not NULL, measures bytes per token of
-// the validation part for bits per byte.
+// of B windows of T tokens (the trainer then points into itself: it must not
+// be moved or copied). tok, when not NULL, measures bytes per token of the
+// validation part (its first million tokens at most) for bits per byte.
 int gg_trainer_init(gg_trainer *tr, gg_model *m, const int *tokens, size_t n_tokens, int B, int T,
                     const gg_optim_cfg *opt, uint64_t seed, const gg_tokenizer *tok,
                     gg_error *err);
