@@ -45,9 +45,9 @@ typedef struct {
 
 static int flush_shard(shard_out *o, gg_error *err) {
     if (o->n == 0) return GG_OK;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s_%06d.bin", o->dir, o->split == GG_SHARD_VAL ? "val" : "train",
-             o->written);
+    char name[64], path[4096];
+    gg_shard_name(name, sizeof name, o->split, o->written);
+    snprintf(path, sizeof path, "%s/%s", o->dir, name);
     int rc = gg_shard_write(path, o->ids, o->n, o->tok, o->split, err);
     if (rc) return rc;
     o->written++;
@@ -73,8 +73,7 @@ static int holds_shards(const char *dir) {
     DIR *d = opendir(dir);
     int found = 0;
     for (struct dirent *e; d && !found && (e = readdir(d));)
-        found = (strncmp(e->d_name, "train_", 6) == 0 || strncmp(e->d_name, "val_", 4) == 0) &&
-                strlen(e->d_name) > 4 && strcmp(e->d_name + strlen(e->d_name) - 4, ".bin") == 0;
+        found = gg_shard_name_split(e->d_name) >= 0;
     if (d) closedir(d);
     return found;
 }

@@ -131,8 +131,7 @@ static int open_shards(const char *path, const gg_tokenizer *tok, shards *d, gg_
         DIR *dir = opendir(path);
         for (struct dirent *e; dir && (e = readdir(dir));) {
             size_t len = strlen(e->d_name);
-            int train = strncmp(e->d_name, "train_", 6) == 0, val = strncmp(e->d_name, "val_", 4) == 0;
-            if ((!train && !val) || len < 5 || strcmp(e->d_name + len - 4, ".bin") != 0) continue;
+            if (gg_shard_name_split(e->d_name) < 0) continue;
             char **more = realloc(names, sizeof *names * (size_t)(n + 1));
             if (more) names = more;
             size_t plen = strlen(path) + len + 2;

@@ -1,6 +1,7 @@
 #include "shard.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,22 @@ static uint32_t get32(const uint8_t *p) {
 }
 static void put32(uint8_t *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static const char *const split_names[] = {"train", "val"};
+
+void gg_shard_name(char *out, size_t cap, int split, int index) {
+    snprintf(out, cap, "%s_%06d.bin", split_names[split == GG_SHARD_VAL], index);
+}
+
+int gg_shard_name_split(const char *name) {
+    size_t n = strlen(name);
+    if (n < 4 || strcmp(name + n - 4, ".bin") != 0) return -1;
+    for (int split = GG_SHARD_TRAIN; split <= GG_SHARD_VAL; split++) {
+        size_t k = strlen(split_names[split]);
+        if (strncmp(name, split_names[split], k) == 0 && name[k] == '_') return split;
+    }
+    return -1;
 }
 
 uint32_t gg_tokenizer_fingerprint(const gg_tokenizer *t) {

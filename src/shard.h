@@ -28,6 +28,12 @@
 enum { GG_SHARD_VERSION = 1, GG_SHARD_HEADER = 64, GG_SHARD_TRAIN = 0, GG_SHARD_VAL = 1 };
 #define GG_SHARD_MAGIC "GGTOKENS"
 
+// Shards are named for their split and number: train_000000.bin, ...,
+// val_000000.bin, ... Writes the name of shard `index` to out (of cap
+// bytes); gg_shard_name_split tells a name's split, or -1 for another file.
+void gg_shard_name(char *out, size_t cap, int split, int index);
+int gg_shard_name_split(const char *name);
+
 uint32_t gg_tokenizer_fingerprint(const gg_tokenizer *t);
 
 // Writes n ids (each below the tokenizer's vocabulary) as a shard, atomically.
