@@ -149,8 +149,7 @@ static void byte_chars(uint32_t cp[256]) {
 static void token_text(gg_strbuf *out, const gg_tokenizer *t, uint32_t id, const uint32_t cp[256]) {
     size_t n;
     const uint8_t *bytes = gg_token_bytes(t, id, &n);
-    out->len = 0;
-    gg_sb_printf(out, "%s", "");
+    gg_sb_clear(out);
     for (size_t i = 0; i < n; i++) {
         uint32_t c = cp[bytes[i]];
         if (c < 0x80) gg_sb_printf(out, "%c", (char)c);
@@ -158,13 +157,16 @@ static void token_text(gg_strbuf *out, const gg_tokenizer *t, uint32_t id, const
     }
 }
 
-static const gg_tokenizer *sort_tok;
+typedef struct {
+    const uint8_t *bytes;
+    size_t n;
+    uint32_t id;
+} token_entry;
+
 static int by_bytes(const void *a, const void *b) {
-    size_t na, nb;
-    const uint8_t *x = gg_token_bytes(sort_tok, *(const uint32_t *)a, &na);
-    const uint8_t *y = gg_token_bytes(sort_tok, *(const uint32_t *)b, &nb);
-    int c = memcmp(x, y, na < nb ? na : nb);
-    return c ? c : (na > nb) - (na < nb);
+    const token_entry *x = a, *y = b;
+    int c = memcmp(x->bytes, y->bytes, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
 static int write_text(const char *dir, const char *name, const gg_strbuf *b, gg_error *err) {
@@ -181,19 +183,20 @@ int gg_export_hf_tokenizer(const gg_tokenizer *tok, int ctx, const char *dir, gg
     uint32_t V = (uint32_t)gg_tokenizer_vocab(tok), cp[256];
     byte_chars(cp);
     // Tokens with the same bytes would share one key.
-    uint32_t *order = malloc(sizeof *order * V);
+    token_entry *order = malloc(sizeof *order * V);
     if (!order) return gg_fail(err, GG_ERR_NOMEM, "out of memory");
-    for (uint32_t i = 0; i < V; i++) order[i] = i;
-    sort_tok = tok;
+    for (uint32_t i = 0; i < V; i++) {
+        order[i].id = i;
+        order[i].bytes = gg_token_bytes(tok, i, &order[i].n);
+    }
     qsort(order, V, sizeof *order, by_bytes);
     for (uint32_t i = 1; i < V; i++)
         if (by_bytes(&order[i - 1], &order[i]) == 0) {
-            uint32_t a = order[i - 1] < order[i] ? order[i - 1] : order[i];
-            uint32_t b = order[i - 1] < order[i] ? order[i] : order[i - 1];
+            uint32_t a = order[i - 1].id, b = order[i].id;
             free(order);
             return gg_fail(err, GG_ERR_ARG, "tokens %u and %u have the same bytes, which "
                            "tokenizer.json cannot tell apart; no Hugging Face tokenizer files "
-                           "were written", a, b);
+                           "were written", a < b ? a : b, a < b ? b : a);
         }
     free(order);
 
@@ -208,7 +211,7 @@ int gg_export_hf_tokenizer(const gg_tokenizer *tok, int ctx, const char *dir, gg
     }
     gg_sb_printf(&vocab, "\n}");
     gg_sb_printf(&merges, "#version: 0.2\n");
-    gg_sb_printf(&merge_list, "%s", "");
+    gg_sb_clear(&merge_list);  // a string even with no merges
     for (int i = 0; i < tok->n_merges; i++) {
         // The texts hold no space (GPT-2's table maps it away), so
         // "left right" splits back into the pair.

@@ -31,6 +31,12 @@ void gg_sb_printf(gg_strbuf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+void gg_sb_clear(gg_strbuf *b) {
+    b->len = 0;
+    reserve(b, 0);
+    if (!b->failed) b->p[0] = 0;
+}
+
 // The length of the UTF-8 character that starts s (of n bytes), or 0 when
 // it is not one: overlong forms, surrogates and code points past U+10FFFF
 // are not.
