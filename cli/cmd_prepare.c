@@ -161,12 +161,11 @@ int cmd_prepare(int argc, char **argv) {
         rewind(f);
     }
 
-    shard_out out[2] = {
-        {dir, &tok, GG_SHARD_TRAIN, malloc(sizeof(uint32_t) * (size_t)shard_tokens),
-         0, (size_t)shard_tokens, 0, 0},
-        {dir, &tok, GG_SHARD_VAL, malloc(sizeof(uint32_t) * (size_t)shard_tokens),
-         0, (size_t)shard_tokens, 0, 0},
-    };
+    shard_out out[2];  // the training part's shards, then the held-out part's
+    for (int split = GG_SHARD_TRAIN; split <= GG_SHARD_VAL; split++)
+        out[split] = (shard_out){.dir = dir, .tok = &tok, .split = split,
+                                 .ids = malloc(sizeof(uint32_t) * (size_t)shard_tokens),
+                                 .cap = (size_t)shard_tokens};
     if (!buf || !ids || !out[0].ids || !out[1].ids)
         rc = gg_fail(&err, GG_ERR_NOMEM, "out of memory for a block of %d MB and a shard of %ld "
                      "ids", BLOCK >> 20, shard_tokens);

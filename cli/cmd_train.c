@@ -288,6 +288,7 @@ int cmd_train(int argc, char **argv) {
     if (!a.output) a.output = a.resume;
     gg_error err;
     if (gg_check_writable(a.output, &err)) return runtime_error("%s", err.msg);
+    int from_shards = is_shards(a.data);
 
     gg_model model = {0};
     gg_tokenizer tok = {0};
@@ -351,7 +352,7 @@ int cmd_train(int argc, char **argv) {
             gg_tokenizer_free(&tok);
             return EXIT_RUNTIME;
         }
-        if (!a.tokenizer && is_shards(a.data)) {
+        if (!a.tokenizer && from_shards) {
             gg_tokenizer_free(&tok);
             return usage_error("train", "%s holds token shards: give the tokenizer they were "
                                "prepared with (-t)", a.data);
@@ -389,8 +390,8 @@ int cmd_train(int argc, char **argv) {
     size_t n_tokens = 0;
     shards data = {0};
     gg_trainer tr;
-    rc = is_shards(a.data) ? open_shards(a.data, &tok, &data, &err)
-                           : tokenize_file(a.data, &tok, &tokens, &n_tokens, NULL, &err);
+    rc = from_shards ? open_shards(a.data, &tok, &data, &err)
+                     : tokenize_file(a.data, &tok, &tokens, &n_tokens, NULL, &err);
     if (!rc) {
         if (data.n) n_tokens = data.train.n + data.val.n;
         rc = data.n ? gg_trainer_init_split(&tr, &model, &data.train, &data.val, B, T, &opt, seed,
@@ -451,12 +452,12 @@ int cmd_train(int argc, char **argv) {
         int checkpoint = tr.step % eval_every == 0 || last || stop;
         if (lead && checkpoint && (rc = gg_train_eval(&tr, 64, &val, &err))) break;
         double now = now_seconds();
-        if (now - t_last > 0.5 || last || t_last == t0) {  // until the first half second, since the start
-            tok_s = now > t_last ? (double)(tr.step - step_last) * B * T / (now - t_last) : 0.0;
-            if (now - t_last > 0.5 || last) {
-                t_last = now;
-                step_last = tr.step;
-            }
+        // tokens/s over the last half second (over all steps so far, before one has passed)
+        if (now > t_last && (now - t_last > 0.5 || last || t_last == t0))
+            tok_s = (double)(tr.step - step_last) * B * T / (now - t_last);
+        if (now - t_last > 0.5 || last) {
+            t_last = now;
+            step_last = tr.step;
         }
         if (lead && (tty || checkpoint)) {
             char eta[32];

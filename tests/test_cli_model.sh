@@ -36,6 +36,7 @@ contains "$T/err" "nope.ckpt: cannot open" "missing model message"
 expect 0 "train tiny" "${TRAIN[@]}" --steps 30 --eval-every 10 -o "$T/a.ckpt"
 contains "$T/err" "step 30/30 | loss" "progress line"
 contains "$T/err" "bpb" "progress shows bits per byte"
+grep "step 10/30" "$T/err" | grep -q "| 0 tok/s" && fail "the first progress line shows 0 tok/s" || ok
 ls "$T" | grep -q '\.tmp-' && fail "a temporary file was left behind" || ok
 expect 0 "train, stopped after 12 steps" "${TRAIN[@]}" --steps 30 --eval-every 10 --stop-after 12 -o "$T/b.ckpt"
 contains "$T/err" "stopped at step 12" "stop message"
