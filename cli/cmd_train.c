@@ -11,6 +11,7 @@
 
 #include "../src/checkpoint.h"
 #include "../src/fileio.h"
+#include "../src/profile.h"
 #include "../src/shard.h"
 #include "../src/train.h"
 #include "cli.h"
@@ -48,6 +49,8 @@ static const char usage_train[] =
     "  --stop-after K      stop and save after K steps of this run, as if\n"
     "                      interrupted (continue with --resume)\n"
     "  --threads N         threads to use (default: all cores)\n"
+    "  --profile           at the end, print where the steps' time went: each\n"
+    "                      kernel's time, GFLOP/s and share of the machine's peak\n"
     "  --resume MODEL      continue the run saved in MODEL up to --steps\n";
 
 static const char usage_eval[] =
@@ -200,6 +203,7 @@ typedef struct {
     long d, layers, heads, ctx, ff, vocab, steps, batch, warmup, seed, eval_every, stop_after,
         threads;
     double lr;
+    int profile;
 } train_args;
 
 static int parse_train_args(int argc, char **argv, train_args *a) {
@@ -247,6 +251,7 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
                                        ints[k].name, v, ints[k].lo, ints[k].hi);
                 matched = 1;
             }
+        if (!matched && strcmp(argv[i], "--profile") == 0) a->profile = matched = 1;
         if (!matched && (r = take_option(argc, argv, &i, "--lr", NULL, &v))) {
             if (r < 0 || !parse_float(v, 1e-8, 10.0, &a->lr))
                 return usage_error("train", "--lr %s: expected a learning rate such as 1e-3",
@@ -444,9 +449,15 @@ int cmd_train(int argc, char **argv) {
     int tty = lead && isatty(STDERR_FILENO), start_step = tr.step, stopped = 0;
     double t0 = now_seconds(), t_last = t0;
     int step_last = tr.step;
-    double tok_s = 0.0;
+    double tok_s = 0.0, step_seconds = 0.0;  // in the steps themselves, for --profile
+    if (a.profile) model.ops = gg_profile_wrap(model.ops);
     while (tr.step < opt.total && !par_stopping()) {
-        if ((rc = gg_train_step(&tr, &err))) break;
+        double t_step = now_seconds();
+        gg_profile_enable(1);
+        rc = gg_train_step(&tr, &err);
+        gg_profile_enable(0);  // evaluation is not part of a step
+        step_seconds += now_seconds() - t_step;
+        if (rc) break;
         int last = tr.step == opt.total;
         int stop = a.stop_after > 0 && tr.step - start_step >= a.stop_after;
         int checkpoint = tr.step % eval_every == 0 || last || stop;
@@ -492,6 +503,8 @@ int cmd_train(int argc, char **argv) {
             fprintf(stderr, "train: %d steps in %.1f s; val loss %.4f (%.3f bits per byte); "
                     "saved %s\n", tr.step - start_step, secs, val, gg_bits_per_byte(&tr, val),
                     a.output);
+        if (a.profile)
+            gg_profile_report(stderr, tr.step - start_step, step_seconds, gg_threads());
     }
     gg_trainer_free(&tr);
     free(tokens);

@@ -93,6 +93,8 @@ extern const gg_ops gg_ops_cpu;  // blocked and threaded: the default
 // Sets the number of threads the cpu kernels use (0: all cores). Returns the
 // number in effect; 1 when the build has no OpenMP.
 int gg_set_threads(int n);
+// The number of threads the cpu kernels use.
+int gg_threads(void);
 // How many of the cpu kernels' loops have run on more than one thread so far
 // (always 0 in a build without OpenMP): for tests of thread independence.
 long gg_threaded_loops(void);

@@ -44,6 +44,14 @@ static int go_parallel(size_t work) {
 }
 #endif
 
+int gg_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 int gg_set_threads(int n) {
 #ifdef _OPENMP
     omp_set_num_threads(n > 0 ? n : omp_get_num_procs());

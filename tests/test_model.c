@@ -11,6 +11,7 @@
 #include "../src/model.h"
 #include "../src/ops.h"
 #include "../src/optim.h"
+#include "../src/profile.h"
 #include "../src/sampler.h"
 #include "../src/train.h"
 #include "check.h"
@@ -527,6 +528,59 @@ static void test_results_do_not_depend_on_threads(void) {
     free(tokens);
 }
 
+// The profile's table passes every call on unchanged, and counts each
+// kernel's calls and work by shape.
+static void test_profile_counts_kernels_and_changes_nothing(void) {
+    gg_config cfg = {.vocab = 50, .d_model = 16, .n_layer = 3, .n_head = 2, .ctx = 12,
+                     .d_ff = 40, .pos_kind = GG_POS_LEARNED};
+    int B = 3, T = 12, N = B * T, C = 16, F = 40, L = 3;
+    int x[36], y[36];
+    random_tokens(x, N, cfg.vocab);
+    random_tokens(y, N, cfg.vocab);
+    float loss[2], *grads[2];
+    for (int run = 0; run < 2; run++) {
+        gg_model m;
+        new_model(&m, &cfg, 5);
+        if (run == 0) m.ops = gg_profile_wrap(m.ops);  // first: no buffer left by the other
+        gg_model_forward(&m, x, y, B, T, NULL);
+        gg_model_zero_grad(&m, NULL);
+        gg_model_backward(&m, NULL);
+        gg_profile_enable(0);
+        loss[run] = m.loss;
+        grads[run] = copy(m.grads_mem, m.n_params);
+        gg_model_free(&m);
+    }
+    CHECK(loss[0] == loss[1] && memcmp(grads[0], grads[1], sizeof(float) * gg_param_count(&cfg)) == 0,
+          "the profile changed a result");
+    gg_profile_row rows[64];
+    int n = gg_profile_rows(rows, 64), found = 0;
+    for (int i = 0; i < n; i++) {
+        CHECK(i == 0 || rows[i].seconds <= rows[i - 1].seconds, "the rows are the slowest first");
+        if (strcmp(rows[i].kernel, "matmul_forward") == 0 && rows[i].rows == C && rows[i].cols == F) {
+            found++;
+            CHECK(rows[i].calls == L, "the feed-forward matmul ran %ld times, want %d", rows[i].calls, L);
+            CHECK(rows[i].flops == 2.0 * N * C * F * L, "its flops %g, want %g", rows[i].flops,
+                  2.0 * N * C * F * L);
+        }
+        if (strcmp(rows[i].kernel, "matmul_backward") == 0 && rows[i].rows == C && rows[i].cols == 50) {
+            found++;  // the head: lnf @ wte^T, no bias
+            CHECK(rows[i].calls == 1 && rows[i].flops == 4.0 * N * C * 50, "the head's backward: "
+                  "%ld calls, %g flops", rows[i].calls, rows[i].flops);
+        }
+        if (strcmp(rows[i].kernel, "attention_forward") == 0) {
+            found++;
+            CHECK(rows[i].calls == L && rows[i].flops == 4.0 * C * B * T * (T + 1) / 2 * L,
+                  "attention: %ld calls, %g flops", rows[i].calls, rows[i].flops);
+        }
+    }
+    CHECK(found == 3, "%d of the 3 rows looked for were in the profile", found);
+    double fused = gg_peak_gflops(1, 0.02), apart = gg_peak_gflops(0, 0.02);
+    CHECK(fused > 0 && apart > 0 && isfinite(fused) && isfinite(apart), "peaks %g and %g", fused,
+          apart);
+    free(grads[0]);
+    free(grads[1]);
+}
+
 static void test_training_lowers_the_loss(void) {
     gg_config cfg = tiny_config(GG_POS_LEARNED);
     int *tokens = corpus_tokens(4000, cfg.vocab);
@@ -798,6 +852,7 @@ int main(void) {
     RUN(test_kv_cache_matches_full_forward);
     RUN(test_cache_and_no_cache_generate_the_same_tokens);
     RUN(test_results_do_not_depend_on_threads);
+    RUN(test_profile_counts_kernels_and_changes_nothing);
     RUN(test_training_lowers_the_loss);
     RUN(test_divergence_is_refused);
     RUN(test_resume_is_bit_exact);
