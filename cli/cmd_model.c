@@ -84,9 +84,9 @@ int cmd_inspect(int argc, char **argv) {
     }
     printf("%-6s %-16s %12zu  (%zu trained)\n", "total", "", m.n_params, trained);
     if (has_train) {
-        printf("\ntraining   step %llu of %d, batch %u x %u, seed %llu\n",
+        printf("\ntraining   step %llu of %d, batch %u x %u, seed %llu, dropout %g\n",
                (unsigned long long)st.step, st.opt.total, st.batch, st.seq,
-               (unsigned long long)st.seed);
+               (unsigned long long)st.seed, st.opt.dropout);
         printf("optimizer  AdamW lr %g (warmup %d, cosine to %g), betas %g %g, weight decay %g, "
                "clip %g%s\n", st.opt.lr, st.opt.warmup, st.opt.lr * st.opt.min_lr_frac,
                st.opt.beta1, st.opt.beta2, st.opt.weight_decay, st.opt.grad_clip,

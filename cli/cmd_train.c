@@ -44,6 +44,9 @@ static const char usage_train[] =
     "  --lr X              peak learning rate (default: 3e-3 tiny, 2e-3 small,\n"
     "                      1e-3 base); warmup, then cosine decay to a tenth\n"
     "  --warmup N          warmup steps (default: 5% of --steps)\n"
+    "  --dropout P         in training, zero this fraction of the embeddings and\n"
+    "                      of each block's attention and feed-forward outputs\n"
+    "                      (default 0: none)\n"
     "  --seed S            seeds the initial weights and the batches (default 1)\n"
     "  --eval-every K      validate and save every K steps (default 100)\n"
     "  --stop-after K      stop and save after K steps of this run, as if\n"
@@ -51,7 +54,8 @@ static const char usage_train[] =
     "  --threads N         threads to use (default: all cores)\n"
     "  --profile           at the end, print where the steps' time went: each\n"
     "                      kernel's time, GFLOP/s and share of the machine's peak\n"
-    "  --resume MODEL      continue the run saved in MODEL up to --steps\n";
+    "  --resume MODEL      continue the run saved in MODEL up to --steps, with the\n"
+    "                      settings it was started with\n";
 
 static const char usage_eval[] =
     "usage: glassgpt eval -m MODEL FILE\n"
@@ -202,13 +206,13 @@ typedef struct {
     const char *data, *tokenizer, *output, *resume, *preset, *pos;
     long d, layers, heads, ctx, ff, vocab, steps, batch, warmup, seed, eval_every, stop_after,
         threads;
-    double lr;
+    double lr, dropout;
     int profile;
 } train_args;
 
 static int parse_train_args(int argc, char **argv, train_args *a) {
     *a = (train_args){.preset = "small", .vocab = GG_BPE_DEFAULT_VOCAB, .steps = -1, .batch = -1,
-                      .warmup = -1, .seed = -1, .eval_every = -1, .lr = -1};
+                      .warmup = -1, .seed = -1, .eval_every = -1, .lr = -1, .dropout = -1};
     struct {
         const char *name;
         long *value;
@@ -252,6 +256,12 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
                 matched = 1;
             }
         if (!matched && strcmp(argv[i], "--profile") == 0) a->profile = matched = 1;
+        if (!matched && (r = take_option(argc, argv, &i, "--dropout", NULL, &v))) {
+            if (r < 0 || !parse_float(v, 0.0, 0.95, &a->dropout))
+                return usage_error("train", "--dropout %s: expected a fraction from 0 to 0.95, "
+                                   "such as 0.1", r < 0 ? "" : v);
+            matched = 1;
+        }
         if (!matched && (r = take_option(argc, argv, &i, "--lr", NULL, &v))) {
             if (r < 0 || !parse_float(v, 1e-8, 10.0, &a->lr))
                 return usage_error("train", "--lr %s: expected a learning rate such as 1e-3",
@@ -290,6 +300,9 @@ int cmd_train(int argc, char **argv) {
     if (!a.resume && !a.data) return usage_error("train", "missing --data CORPUS, the text to learn from");
     if (!a.resume && !a.output) return usage_error("train", "missing -o MODEL, where to save the model");
     if (a.resume && !a.data) return usage_error("train", "--resume needs --data CORPUS, the same text the run used");
+    if (a.resume && (a.lr > 0 || a.dropout >= 0 || a.warmup >= 0 || a.batch > 0 || a.seed >= 0))
+        return usage_error("train", "--lr, --warmup, --dropout, --batch and --seed belong to the "
+                           "run: a resumed run keeps the ones it was started with");
     if (!a.output) a.output = a.resume;
     gg_error err;
     if (gg_check_writable(a.output, &err)) return runtime_error("%s", err.msg);
@@ -387,6 +400,7 @@ int cmd_train(int argc, char **argv) {
         opt.total = a.steps > 0 ? (int)a.steps : 2000;
         opt.lr = a.lr > 0 ? (float)a.lr : cfg.d_model <= 16 ? 3e-3f : cfg.d_model <= 64 ? 2e-3f : 1e-3f;
         opt.warmup = a.warmup >= 0 ? (int)a.warmup : opt.total / 20;
+        opt.dropout = a.dropout >= 0 ? (float)a.dropout : 0.0f;
         eval_every = a.eval_every > 0 ? (int)a.eval_every : 100;
     }
     if (a.threads > 0) gg_set_threads((int)a.threads);
@@ -434,13 +448,15 @@ int cmd_train(int argc, char **argv) {
     }
     float val = a.resume ? st.val_loss : NAN;
     const gg_config *c = &model.cfg;
+    char dropout[32] = "";
+    if (opt.dropout > 0) snprintf(dropout, sizeof dropout, "; dropout %g", opt.dropout);
     if (lead)
         fprintf(stderr, "train: %zu parameters (V %d, d %d, %d layers, %d heads, ctx %d, ff %d, "
-                "%s positions); %zu tokens (%zu for training); batch %d x %d%s; lr %g; "
+                "%s positions); %zu tokens (%zu for training); batch %d x %d%s; lr %g%s; "
                 "steps %d..%d\n", model.n_params, c->vocab, c->d_model, c->n_layer, c->n_head,
                 c->ctx, c->d_ff, c->pos_kind == GG_POS_LEARNED ? "learned" : "sinusoidal",
-                n_tokens, tr.n_train, B, T, procs > 1 ? " over processes" : "", opt.lr, tr.step,
-                opt.total);
+                n_tokens, tr.n_train, B, T, procs > 1 ? " over processes" : "", opt.lr, dropout,
+                tr.step, opt.total);
     if (lead && procs > 1)
         fprintf(stderr, "train: %d processes (MPI), %d sequences each per step\n", procs, tr.rows);
 

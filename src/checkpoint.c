@@ -147,7 +147,7 @@ int gg_checkpoint_serialize(const gg_model *m, const gg_tokenizer *tok, int opt_
         put_f32(&w, o->eps);
         put_f32(&w, o->weight_decay);
         put_f32(&w, o->grad_clip);
-        put_u32(&w, 0);  // reserved
+        put_f32(&w, o->dropout);  // 0 in files from before dropout
         put_f32(&w, train->train_loss);
         put_f32(&w, train->val_loss);
     }
@@ -205,6 +205,7 @@ static int check_train_state(const gg_train_state *t, const gg_config *cfg, cons
     else if (!(isfinite(o->eps) && o->eps > 0.0f)) bad = "eps (must be finite and positive)";
     else if (!(isfinite(o->weight_decay) && o->weight_decay >= 0.0f)) bad = "the weight decay (must be finite and not negative)";
     else if (!(isfinite(o->grad_clip) && o->grad_clip >= 0.0f)) bad = "the gradient clip (must be finite and not negative)";
+    else if (!(o->dropout >= 0.0f && o->dropout < 1.0f)) bad = "the dropout (must be from 0 to below 1)";
     if (bad)
         return gg_fail(err, GG_ERR_FORMAT, "%s: its training state is invalid: %s; the file is "
                        "corrupted", name, bad);
@@ -297,7 +298,7 @@ int gg_checkpoint_parse(const uint8_t *data, size_t len, const char *name, gg_mo
         t.opt.eps = get_f32(&r);
         t.opt.weight_decay = get_f32(&r);
         t.opt.grad_clip = get_f32(&r);
-        (void)get_u32(&r);
+        t.opt.dropout = get_f32(&r);
         t.train_loss = get_f32(&r);
         t.val_loss = get_f32(&r);
         if ((rc = check_train_state(&t, &cfg, name, err))) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detmath.h"
 #include "fileio.h"
 #include "rng.h"
 
@@ -108,8 +109,9 @@ void gg_params_view(gg_params *p, const gg_config *c, float *mem) {
 void gg_sinusoidal_table(float *pe, int ctx, int C) {
     for (int pos = 0; pos < ctx; pos++)
         for (int i = 0; i < C; i++) {
-            double angle = pos / pow(10000.0, (double)(i - i % 2) / C);
-            pe[(size_t)pos * C + i] = (float)(i % 2 ? cos(angle) : sin(angle));
+            // the angle pos / 10000^((i - i % 2) / C), in turns
+            double turns = pos * gg_exp(-gg_log(10000.0) * (i - i % 2) / C) / 6.28318530717958647692;
+            pe[(size_t)pos * C + i] = (float)(i % 2 ? gg_cos_turns(turns) : gg_sin_turns(turns));
         }
 }
 
@@ -229,6 +231,15 @@ static int alloc_acts(gg_model *m, int B, int T, gg_error *err) {
 
 // ---- forward ----
 
+// Dropout of the (N, C) activation or gradient x at one site of the model:
+// 0 the embeddings, 1 + 2l layer l's attn output, 2 + 2l its ffn output.
+static void drop(const gg_model *m, float *x, int site, int N, int C) {
+    const gg_dropout *d = &m->dropout_used;
+    if (d->p > 0.0f)
+        m->ops->dropout(x, (size_t)N * C, d->first_pos * (uint64_t)C, d->p,
+                        gg_mix64(d->seed, (uint64_t)site));
+}
+
 static void observe(const gg_model *m, const char *name, int layer, const float *data, int d0,
                     int d1, int d2, int d3) {
     if (!m->observe) return;
@@ -247,12 +258,16 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
         if (tokens[i] < 0 || tokens[i] >= V || (targets && (targets[i] < 0 || targets[i] >= V)))
             return gg_fail(err, GG_ERR_ARG, "token %d of the batch is outside the vocabulary "
                            "of %d", i, V);
+    if (!(m->dropout.p >= 0.0f && m->dropout.p < 1.0f))
+        return gg_fail(err, GG_ERR_ARG, "dropout %g is outside [0, 1)", (double)m->dropout.p);
+    m->dropout_used = m->dropout;
     memcpy(m->tokens, tokens, sizeof *tokens * (size_t)N);
     if (targets) memcpy(m->targets, targets, sizeof *targets * (size_t)N);
     gg_params *p = &m->params;
     gg_acts *a = &m->acts;
 
     ops->encoder_forward(a->encoded, tokens, p->wte, p->wpe, N, T, C);
+    drop(m, a->encoded, 0, N, C);
     observe(m, "encoded", -1, a->encoded, B, T, C, 0);
     const float *x = a->encoded;  // the residual stream
     for (int l = 0; l < L; l++) {
@@ -267,14 +282,17 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
                                p->ln1b + l * C, N, C);
         ops->matmul_forward(qkv, ln1, p->wqkv + (size_t)l * C * 3 * C, p->bqkv + l * 3 * C, N, C,
                             3 * C);
-        ops->attention_forward(atty, scores, att, qkv, B, T, C, NH);
+        // the scores are kept only to be shown
+        ops->attention_forward(atty, m->observe ? scores : NULL, att, qkv, B, T, C, NH);
         ops->matmul_forward(attproj, atty, p->wout + (size_t)l * C * C, p->bout + l * C, N, C, C);
+        drop(m, attproj, 1 + 2 * l, N, C);
         ops->residual_forward(res_att, x, attproj, N * C);
         ops->layernorm_forward(ln2, a->ln2_mean + lt, a->ln2_rstd + lt, res_att, p->ln2w + l * C,
                                p->ln2b + l * C, N, C);
         ops->matmul_forward(ffh, ln2, p->w1 + (size_t)l * C * F, p->b1 + l * F, N, C, F);
         ops->gelu_forward(ffh_gelu, ffh, N * F);
         ops->matmul_forward(ffproj, ffh_gelu, p->w2 + (size_t)l * F * C, p->b2 + l * C, N, F, C);
+        drop(m, ffproj, 2 + 2 * l, N, C);
         ops->residual_forward(res_ff, res_att, ffproj, N * C);
         x = res_ff;
 
@@ -409,6 +427,7 @@ int gg_model_backward(gg_model *m, gg_error *err) {
         zero(d.dres_att, (size_t)N * C);
         zero(d.dproj, (size_t)N * C);
         ops->residual_backward(d.dres_att, d.dproj, d.dres, N * C);
+        drop(m, d.dproj, 2 + 2 * l, N, C);
         zero(d.dffh_gelu, (size_t)N * F);
         ops->matmul_backward(d.dffh_gelu, g->w2 + (size_t)l * F * C, g->b2 + l * C, d.dproj,
                              a->ffh_gelu + lf, p->w2 + (size_t)l * F * C, N, F, C);
@@ -424,6 +443,7 @@ int gg_model_backward(gg_model *m, gg_error *err) {
         zero(d.dres, (size_t)N * C);
         zero(d.dproj, (size_t)N * C);
         ops->residual_backward(d.dres, d.dproj, d.dres_att, N * C);
+        drop(m, d.dproj, 1 + 2 * l, N, C);
         zero(d.datty, (size_t)N * C);
         ops->matmul_backward(d.datty, g->wout + (size_t)l * C * C, g->bout + l * C, d.dproj,
                              a->atty + lc, p->wout + (size_t)l * C * C, N, C, C);
@@ -436,6 +456,7 @@ int gg_model_backward(gg_model *m, gg_error *err) {
         ops->layernorm_backward(d.dres, g->ln1w + l * C, g->ln1b + l * C, d.dln, x,
                                 p->ln1w + l * C, a->ln1_mean + lt, a->ln1_rstd + lt, N, C);
     }
+    drop(m, d.dres, 0, N, C);
     // a fixed, sinusoidal position table has no gradient
     ops->encoder_backward(g->wte, c->pos_kind == GG_POS_LEARNED ? g->wpe : NULL, d.dres,
                           m->tokens, N, T, C);

@@ -9,6 +9,11 @@
 // attn: qkv = ln1 @ W_qkv + b; head h uses columns h*hs .. (h+1)*hs-1 of
 // each of Q, K and V; causal softmax(q k^T / sqrt(hs)) @ v; concat; @ W_out.
 // ffn: gelu(ln2 @ W1 + b1) @ W2 + b2, with the tanh form of GELU.
+//
+// In training, dropout (when set) zeroes a random fraction p of the
+// embeddings (wte + wpe) and of each attn and ffn output before it joins
+// the residual stream, and scales the rest by 1 / (1 - p), as nanoGPT's
+// residual and embedding dropout do. Inference never drops.
 #ifndef GLASSGPT_MODEL_H
 #define GLASSGPT_MODEL_H
 
@@ -86,8 +91,8 @@ typedef struct {
     float *ln1;       // (L,B,T,C)
     float *ln1_mean, *ln1_rstd;  // (L,B,T)
     float *qkv;       // (L,B,T,3C)
-    float *scores;    // (L,B,NH,T,T) q.k / sqrt(hs) of the keys each query may see;
-                      // with an observer, of every pair: the scores before the mask
+    float *scores;    // (L,B,NH,T,T) with an observer only: q.k / sqrt(hs) of every
+                      // pair, before the mask (training needs only att)
     float *att;       // (L,B,NH,T,T) after the causal mask and softmax
     float *atty;      // (L,B,T,C) heads concatenated
     float *attproj;   // (L,B,T,C) @ W_out
@@ -111,6 +116,15 @@ typedef struct {
 typedef void (*gg_observer)(void *user, const char *name, int layer, const float *data,
                             const int *shape, int ndim);
 
+// Dropout for a forward pass: probability p (0: none), seed, and the index
+// of the batch's first position in the whole batch, when processes share
+// one (sequence row0 of T positions: row0 * T).
+typedef struct {
+    float p;
+    uint64_t seed;
+    uint64_t first_pos;
+} gg_dropout;
+
 typedef struct {
     gg_config cfg;
     const gg_ops *ops;
@@ -125,6 +139,8 @@ typedef struct {
     int *targets;       // (B,T) its targets, when it had them
     float loss;         // mean loss of the last forward with targets
     int has_loss;
+    gg_dropout dropout;       // for the next forward pass (the trainer sets it)
+    gg_dropout dropout_used;  // what the last forward pass used, which backward follows
     gg_observer observe;
     void *observe_user;
 } gg_model;

@@ -15,6 +15,7 @@
 #define GLASSGPT_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { GG_MAX_CTX = 4096 };  // the longest context a kernel accepts
 
@@ -49,8 +50,8 @@ typedef struct gg_ops {
 
     // qkv (B,T,3C) -> out (B,T,C), scores (B,NH,T,T), att (B,NH,T,T).
     // scores holds q.k / sqrt(C/NH) for the keys each query may see (the
-    // rest is left as it was); att holds the causal softmax, zero above the
-    // diagonal. Head h reads columns h*hs .. (h+1)*hs-1 of Q, K and V.
+    // rest is left as it was), unless it is NULL (training needs only att);
+    // att holds the causal softmax, zero above the diagonal. Head h reads columns h*hs .. (h+1)*hs-1 of Q, K and V.
     void (*attention_forward)(float *out, float *scores, float *att, const float *qkv,
                               int B, int T, int C, int NH);
     // The scores of every pair, above the diagonal too: what attention sees
@@ -79,6 +80,13 @@ typedef struct gg_ops {
                                  int N, int V);
     void (*crossentropy_softmax_backward)(float *dlogits, const float *probs,
                                           const int *targets, float dloss, int N, int V);
+
+    // Dropout, in place: x[i] = 0 with probability p, else x[i] / (1 - p).
+    // Whether element i is dropped depends only on seed and its index in the
+    // whole batch, first + i (gg_dropped in ops_rows.h): the same on every
+    // thread, machine, and share of a batch split over processes. Backward is
+    // the same call on the gradient.
+    void (*dropout)(float *x, size_t n, uint64_t first, float p, uint64_t seed);
 
     // One AdamW update of n parameters, as torch.optim.AdamW does it
     // (adamw_one in ops_rows.h): p *= decay; m += (g - m)(1 - beta1);

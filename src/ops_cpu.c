@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detmath.h"
 #include "ops.h"
 #include "ops_rows.h"
 
@@ -306,22 +307,168 @@ static void transpose_backward(float *dinp, const float *dout, int R, int C) {
         for (int c = 0; c < C; c++) dinp[(size_t)r * C + c] += dout[(size_t)c * R + r];
 }
 
+// ---- attention, one (batch, head) at a time ----
+//
+// attention_row's arithmetic, reorganised for the vector units. In the
+// reference each score is a chain of hs dependent additions, and a core
+// waits on every one. Here a block of ROWS queries is taken together:
+// their scores are a small matrix product against K transposed into
+// scratch, LANES keys at a time in registers, each score still summing its
+// hs products in order; and wherever a row sums along its keys (softmax's
+// denominator, att @ V, the gradients), the ROWS rows run side by side, so
+// that their chains overlap. Every number is the reference's, bit for bit.
+enum { ROWS = 8 };    // queries taken together
+enum { LANES = 16 };  // keys, or head dimensions, held in registers at a time
+
+static int padded(int n) { return (n + LANES - 1) / LANES * LANES; }
+
+// LANES floats in registers: GCC's and clang's vector extension, whose
+// arithmetic is the scalar arithmetic lane by lane (WebAssembly's 128-bit
+// vectors take four registers for one). vf_get and vf_put move the first
+// n floats and leave the rest zero (or untouched). (They take pointers: a
+// vector passed by value has an ABI that depends on the build's flags.)
+typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+GG_ALWAYS_INLINE void vf_get(vf *v, const float *p, int n) {
+    *v = (vf){0};
+    memcpy(v, p, sizeof(float) * (size_t)n);
+}
+GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) { memcpy(p, v, sizeof(float) * (size_t)n); }
+
+// Scratch of a (batch, head) for one thread: K or V transposed (hs x Tp),
+// then ROWS rows of Tp, where Tp = padded(T).
+static float *head_scratch(int T, int hs) { return scratch((size_t)(hs + ROWS) * padded(T)); }
+
+// The head dimensions in chunks of registers: 16 or 8 at a time. Other
+// head sizes take the reference's rows.
+static int head_chunk(int hs) { return hs % 16 == 0 ? 16 : hs % 8 == 0 ? 8 : 0; }
+
+// xT (hs, Tp) = the head's slice of x (T rows, stride apart), then zeros
+GG_ALWAYS_INLINE void head_transpose(float *xT, const float *x, int stride, int T, int hs) {
+    int Tp = padded(T);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < hs; i++) xT[(size_t)i * Tp + t] = x[(size_t)t * stride + i];
+    for (int i = 0; i < hs; i++)
+        for (int t = T; t < Tp; t++) xT[(size_t)i * Tp + t] = 0.0f;
+}
+
+// out[r][t2] (rows Tp apart) = sum over i in order, from zero, of
+// a[r][i] * xT[i][t2], for r < nr and t2 < np, a multiple of LANES: each row
+// of a (a_stride apart) against the first np columns of a head transposed.
+GG_ALWAYS_INLINE void block_dots(float *out, const float *a, int a_stride, const float *xT, int Tp,
+                                 int nr, int np, int hs) {
+    for (int k0 = 0; k0 < np; k0 += LANES) {
+        vf acc[ROWS] = {{0}};
+        for (int i = 0; i < hs; i++) {
+            vf x;
+            vf_get(&x, xT + (size_t)i * Tp + k0, LANES);
+            for (int r = 0; r < nr; r++) acc[r] += a[(size_t)r * a_stride + i] * x;
+        }
+        for (int r = 0; r < nr; r++) vf_put(out + (size_t)r * Tp + k0, &acc[r], LANES);
+    }
+}
+
+// The greatest of x[0 .. n-1], n a multiple of LANES: in lanes, then across
+// them (a maximum is the same in any order).
+static inline float max_of(const float *x, int n) {
+    float lane[LANES];
+    for (int j = 0; j < LANES; j++) lane[j] = -INFINITY;
+    for (int i = 0; i < n; i += LANES)
+        for (int j = 0; j < LANES; j++) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
+    float m = -INFINITY;
+    for (int j = 0; j < LANES; j++) m = lane[j] > m ? lane[j] : m;
+    return m;
+}
+
+// o[r][j] = sum over keys t2 <= t0 + r, in order from zero, of
+// w[r][t2] * x[t2][i0 + j], for j < ch: the rows of w (T apart) times a
+// chunk of the head's columns of x (stride apart), the rows side by side.
+GG_ALWAYS_INLINE void rows_times_keys(vf o[ROWS], const float *w, int T, const float *x,
+                                      int stride, int t0, int nr, int i0, int ch) {
+    vf xt;
+    for (int t2 = 0; t2 <= t0; t2++) {
+        vf_get(&xt, x + (size_t)t2 * stride + i0, ch);
+        for (int r = 0; r < nr; r++) o[r] += w[(size_t)r * T + t2] * xt;
+    }
+    for (int r = 1; r < nr; r++)
+        for (int t2 = t0 + 1; t2 <= t0 + r; t2++) {
+            vf_get(&xt, x + (size_t)t2 * stride + i0, ch);
+            o[r] += w[(size_t)r * T + t2] * xt;
+        }
+}
+
+// Rows t0 .. t0 + nr - 1 of one head: query t sees keys 0..t. q, k, v
+// advance by stride floats a position and out by out_stride; scores and att
+// rows are T long (scores may be NULL). kT holds the head's K transposed;
+// rows is scratch of ROWS rows of padded(T).
+GG_ALWAYS_INLINE void attention_rows(float *out, int out_stride, float *scores, float *att,
+                                     const float *q, const float *kT, float *rows, const float *v,
+                                     int stride, int t0, int nr, int T, int hs, int ch,
+                                     float scale) {
+    int Tp = padded(T);
+    block_dots(rows, q + (size_t)t0 * stride, stride, kT, Tp, nr, padded(t0 + nr), hs);
+    for (int r = 0; r < nr; r++) {
+        int t = t0 + r, n = t + 1, np = padded(n);
+        float *row = rows + (size_t)r * Tp, *a = att + (size_t)t * T;
+        for (int t2 = 0; t2 < np; t2++) row[t2] *= scale;
+        if (scores) memcpy(scores + (size_t)t * T, row, sizeof *row * (size_t)n);
+        for (int t2 = n; t2 < np; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
+        float maxval = max_of(row, np);
+        for (int t2 = 0; t2 < np; t2++) row[t2] = gg_expf(row[t2] - maxval);
+        memcpy(a, row, sizeof *a * (size_t)n);
+        for (int t2 = n; t2 < T; t2++) a[t2] = 0.0f;
+    }
+    // the denominators, each along its keys in order, the rows side by side
+    float sum[ROWS] = {0};
+    const float *a0 = att + (size_t)t0 * T;
+    for (int t2 = 0; t2 <= t0; t2++)
+        for (int r = 0; r < nr; r++) sum[r] += a0[(size_t)r * T + t2];
+    for (int r = 1; r < nr; r++)
+        for (int t2 = t0 + 1; t2 <= t0 + r; t2++) sum[r] += a0[(size_t)r * T + t2];
+    for (int r = 0; r < nr; r++) {
+        float inv = 1.0f / sum[r], *a = att + (size_t)(t0 + r) * T;
+        for (int t2 = 0; t2 <= t0 + r; t2++) a[t2] *= inv;
+    }
+    // out = att @ v
+    for (int i0 = 0; i0 < hs; i0 += ch) {
+        vf o[ROWS] = {{0}};
+        rows_times_keys(o, a0, T, v, stride, t0, nr, i0, ch);
+        for (int r = 0; r < nr; r++) vf_put(out + (size_t)(t0 + r) * out_stride + i0, &o[r], ch);
+    }
+}
+
 // The body of attention_forward, inlined for each head size it is called
 // with: a constant hs lets the loops over a head unroll into whole vectors.
 GG_ALWAYS_INLINE void
 attention_forward_hs(float *out, float *scores, float *att, const float *qkv, int B, int T, int C,
                      int NH, int hs) {
     float scale = 1.0f / sqrtf((float)hs);
+    int ch = head_chunk(hs);
     PARALLEL_FOR2((size_t)B * T * T * C)
     for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            for (int h = 0; h < NH; h++) {
-                const float *base = qkv + (size_t)b * T * 3 * C;
-                size_t row = (((size_t)b * NH + h) * T + t) * T;
-                attention_row(out + ((size_t)b * T + t) * C + h * hs, scores + row, att + row,
-                              base + (size_t)t * 3 * C + h * hs, base + C + h * hs,
-                              base + 2 * C + h * hs, 3 * C, t, T, hs, scale);
+        for (int h = 0; h < NH; h++) {
+            const float *base = qkv + (size_t)b * T * 3 * C;
+            const float *q = base + h * hs, *k = base + C + h * hs, *v = base + 2 * C + h * hs;
+            size_t head = ((size_t)b * NH + h) * T * T;
+            float *o = out + (size_t)b * T * C + h * hs, *kT = ch ? head_scratch(T, hs) : NULL;
+            float *s = scores ? scores + head : NULL;
+            if (!kT) {  // the reference's rows need no scratch
+                float row_scores[GG_MAX_CTX];
+                for (int t = 0; t < T; t++)
+                    attention_row(o + (size_t)t * C, s ? s + (size_t)t * T : row_scores,
+                                  att + head + (size_t)t * T, q + (size_t)t * 3 * C, k, v, 3 * C,
+                                  t, T, hs, scale);
+                continue;
             }
+            head_transpose(kT, k, 3 * C, T, hs);
+            float *rows = kT + (size_t)hs * padded(T);
+            int t0 = 0;
+            for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
+                attention_rows(o, C, s, att + head, q, kT, rows, v, 3 * C, t0, ROWS, T, hs, ch,
+                               scale);
+            if (t0 < T)
+                attention_rows(o, C, s, att + head, q, kT, rows, v, 3 * C, t0, T - t0, T, hs, ch,
+                               scale);
+        }
 }
 
 static void attention_forward(float *out, float *scores, float *att, const float *qkv,
@@ -346,26 +493,92 @@ static void attention_scores(float *scores, const float *qkv, int B, int T, int 
             }
 }
 
+// Backward of rows t0 .. t0 + nr - 1 of one head (attention_row_backward's
+// arithmetic): datt = dout . v, from V transposed (vT); dscore = att * (datt
+// - sum(att * datt)) * scale; dq, the rows side by side; then dk and dv,
+// which every query adds to: at each key, the rows in order, as the
+// reference adds them query after query. ds is scratch of ROWS rows of
+// padded(T) floats.
+GG_ALWAYS_INLINE void attention_rows_backward(float *dq, float *dk, float *dv, float *ds,
+                                              const float *dout, int dout_stride, const float *q,
+                                              const float *k, const float *vT, const float *att,
+                                              int stride, int t0, int nr, int T, int hs, int ch,
+                                              float scale) {
+    int Tp = padded(T);
+    block_dots(ds, dout + (size_t)t0 * dout_stride, dout_stride, vT, Tp, nr, padded(t0 + nr), hs);
+    const float *a0 = att + (size_t)t0 * T;
+    float dot_sum[ROWS] = {0};
+    for (int t2 = 0; t2 <= t0; t2++)
+        for (int r = 0; r < nr; r++) dot_sum[r] += a0[(size_t)r * T + t2] * ds[(size_t)r * Tp + t2];
+    for (int r = 1; r < nr; r++)
+        for (int t2 = t0 + 1; t2 <= t0 + r; t2++)
+            dot_sum[r] += a0[(size_t)r * T + t2] * ds[(size_t)r * Tp + t2];
+    for (int r = 0; r < nr; r++) {
+        const float *a = a0 + (size_t)r * T;
+        float *d = ds + (size_t)r * Tp;
+        for (int t2 = 0; t2 <= t0 + r; t2++) d[t2] = a[t2] * (d[t2] - dot_sum[r]) * scale;
+    }
+    for (int i0 = 0; i0 < hs; i0 += ch) {
+        // dq: each row's sum along its keys, onto what dq held
+        vf g[ROWS];
+        for (int r = 0; r < nr; r++) vf_get(&g[r], dq + (size_t)(t0 + r) * stride + i0, ch);
+        rows_times_keys(g, ds, Tp, k, stride, t0, nr, i0, ch);
+        for (int r = 0; r < nr; r++) vf_put(dq + (size_t)(t0 + r) * stride + i0, &g[r], ch);
+        // dk and dv: at each key, the rows that see it, in order
+        vf qr[ROWS], dr[ROWS];
+        for (int r = 0; r < nr; r++) {
+            vf_get(&qr[r], q + (size_t)(t0 + r) * stride + i0, ch);
+            vf_get(&dr[r], dout + (size_t)(t0 + r) * dout_stride + i0, ch);
+        }
+        for (int t2 = 0; t2 < t0 + nr; t2++) {
+            float *dkt = dk + (size_t)t2 * stride + i0, *dvt = dv + (size_t)t2 * stride + i0;
+            vf kk, vv;
+            vf_get(&kk, dkt, ch);
+            vf_get(&vv, dvt, ch);
+            for (int r = t2 <= t0 ? 0 : t2 - t0; r < nr; r++) {
+                vv += a0[(size_t)r * T + t2] * dr[r];
+                kk += ds[(size_t)r * Tp + t2] * qr[r];
+            }
+            vf_put(dkt, &kk, ch);
+            vf_put(dvt, &vv, ch);
+        }
+    }
+}
+
 // A (batch, head) owns its slice of dqkv; queries run in order within it.
 // Inlined for each head size, as the forward pass is.
 GG_ALWAYS_INLINE void
 attention_backward_hs(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
                       int T, int C, int NH, int hs) {
     float scale = 1.0f / sqrtf((float)hs);
+    int ch = head_chunk(hs);
     PARALLEL_FOR2((size_t)B * T * T * C * 2)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            float datt[GG_MAX_CTX];
             const float *base = qkv + (size_t)b * T * 3 * C;
+            const float *q = base + h * hs, *k = base + C + h * hs, *v = base + 2 * C + h * hs;
             float *dbase = dqkv + (size_t)b * T * 3 * C;
-            for (int t = 0; t < T; t++) {
-                size_t row = (((size_t)b * NH + h) * T + t) * T;
-                attention_row_backward(dbase + (size_t)t * 3 * C + h * hs, dbase + C + h * hs,
-                                       dbase + 2 * C + h * hs, datt,
-                                       dout + ((size_t)b * T + t) * C + h * hs,
-                                       base + (size_t)t * 3 * C + h * hs, base + C + h * hs,
-                                       base + 2 * C + h * hs, att + row, 3 * C, t, hs, scale);
+            float *dq = dbase + h * hs, *dk = dbase + C + h * hs, *dv = dbase + 2 * C + h * hs;
+            const float *d = dout + (size_t)b * T * C + h * hs;
+            const float *a = att + ((size_t)b * NH + h) * T * T;
+            float *vT = ch ? head_scratch(T, hs) : NULL;
+            if (!vT) {  // the reference's rows need no scratch
+                float datt[GG_MAX_CTX];
+                for (int t = 0; t < T; t++)
+                    attention_row_backward(dq + (size_t)t * 3 * C, dk, dv, datt, d + (size_t)t * C,
+                                           q + (size_t)t * 3 * C, k, v, a + (size_t)t * T, 3 * C,
+                                           t, hs, scale);
+                continue;
             }
+            head_transpose(vT, v, 3 * C, T, hs);
+            float *ds = vT + (size_t)hs * padded(T);
+            int t0 = 0;
+            for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
+                attention_rows_backward(dq, dk, dv, ds, d, C, q, k, vT, a, 3 * C, t0, ROWS, T, hs,
+                                        ch, scale);
+            if (t0 < T)
+                attention_rows_backward(dq, dk, dv, ds, d, C, q, k, vT, a, 3 * C, t0, T - t0, T,
+                                        hs, ch, scale);
         }
 }
 
@@ -416,7 +629,7 @@ static void softmax_forward(float *probs, const float *logits, int N, int V) {
 
 static void crossentropy_forward(float *losses, const float *probs, const int *targets,
                                  int N, int V) {
-    for (int n = 0; n < N; n++) losses[n] = -logf(probs[(size_t)n * V + targets[n]]);
+    for (int n = 0; n < N; n++) losses[n] = (float)-gg_log(probs[(size_t)n * V + targets[n]]);
 }
 
 static void crossentropy_softmax_backward(float *dlogits, const float *probs, const int *targets,
@@ -427,6 +640,17 @@ static void crossentropy_softmax_backward(float *dlogits, const float *probs, co
             float p = probs[(size_t)n * V + i];
             dlogits[(size_t)n * V + i] += (p - (i == targets[n] ? 1.0f : 0.0f)) * dloss;
         }
+}
+
+// Blocks of the tensor, each dropped in one piece on some thread.
+static void dropout(float *x, size_t n, uint64_t first, float p, uint64_t seed) {
+    enum { SPAN = 4096 };
+    long spans = (long)((n + SPAN - 1) / SPAN);
+    PARALLEL_FOR(n * 16)
+    for (long s = 0; s < spans; s++) {
+        size_t i0 = (size_t)s * SPAN;
+        dropout_span(x + i0, n - i0 < SPAN ? n - i0 : SPAN, first + i0, p, seed);
+    }
 }
 
 static void adamw_update(float *p, const float *g, float *m, float *v, size_t n, float decay,
@@ -457,5 +681,6 @@ const gg_ops gg_ops_cpu = {
     .softmax_forward = softmax_forward,
     .crossentropy_forward = crossentropy_forward,
     .crossentropy_softmax_backward = crossentropy_softmax_backward,
+    .dropout = dropout,
     .adamw_update = adamw_update,
 };

@@ -2,6 +2,7 @@
 // the definition the optimised kernels (ops_cpu.c) are tested against.
 #include <math.h>
 
+#include "detmath.h"
 #include "ops.h"
 #include "ops_rows.h"
 
@@ -105,17 +106,18 @@ static void transpose_backward(float *dinp, const float *dout, int R, int C) {
         for (int c = 0; c < C; c++) dinp[(size_t)r * C + c] += dout[(size_t)c * R + r];
 }
 
-// qkv (B,T,3C) -> out (B,T,C), scores and att (B,NH,T,T)
+// qkv (B,T,3C) -> out (B,T,C), scores (unless NULL) and att (B,NH,T,T)
 static void attention_forward(float *out, float *scores, float *att, const float *qkv,
                               int B, int T, int C, int NH) {
     int hs = C / NH;
-    float scale = 1.0f / sqrtf((float)hs);
+    float scale = 1.0f / sqrtf((float)hs), row_scores[GG_MAX_CTX];
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
             for (int h = 0; h < NH; h++) {
                 const float *base = qkv + (size_t)b * T * 3 * C;
                 size_t row = (((size_t)b * NH + h) * T + t) * T;
-                attention_row(out + ((size_t)b * T + t) * C + h * hs, scores + row, att + row,
+                attention_row(out + ((size_t)b * T + t) * C + h * hs,
+                              scores ? scores + row : row_scores, att + row,
                               base + (size_t)t * 3 * C + h * hs, base + C + h * hs,
                               base + 2 * C + h * hs, 3 * C, t, T, hs, scale);
             }
@@ -178,7 +180,7 @@ static void softmax_forward(float *probs, const float *logits, int N, int V) {
 
 static void crossentropy_forward(float *losses, const float *probs, const int *targets,
                                  int N, int V) {
-    for (int n = 0; n < N; n++) losses[n] = -logf(probs[(size_t)n * V + targets[n]]);
+    for (int n = 0; n < N; n++) losses[n] = (float)-gg_log(probs[(size_t)n * V + targets[n]]);
 }
 
 static void crossentropy_softmax_backward(float *dlogits, const float *probs, const int *targets,
@@ -217,5 +219,6 @@ const gg_ops gg_ops_ref = {
     .softmax_forward = softmax_forward,
     .crossentropy_forward = crossentropy_forward,
     .crossentropy_softmax_backward = crossentropy_softmax_backward,
+    .dropout = dropout_span,
     .adamw_update = adamw_update,
 };

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rng.h"
+
 // Inlined by force: the row kernels called with a constant head size unroll.
 #define GG_ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -125,6 +127,20 @@ static inline void attention_decode_heads(float *out, float *scores, float *att,
     for (int h = 0; h < NH; h++)
         attention_row(out + h * hs, scores + (size_t)h * len, att + (size_t)h * len, q + h * hs,
                       k + h * hs, v + h * hs, C, len - 1, len, hs, scale);
+}
+
+// Whether dropout drops element `index` of a tensor: the top 32 bits of
+// splitmix64's index-th number of seed fall below cut = p 2^32 with
+// probability p.
+static inline int gg_dropped(uint64_t seed, uint64_t index, uint32_t cut) {
+    return (uint32_t)(gg_mix64(seed, index) >> 32) < cut;
+}
+
+// Dropout of x[0 .. n-1], elements first .. first + n - 1 of their tensor.
+static inline void dropout_span(float *x, size_t n, uint64_t first, float p, uint64_t seed) {
+    uint32_t cut = (uint32_t)((double)p * 4294967296.0);  // p < 1
+    float scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) x[i] = gg_dropped(seed, first + i, cut) ? 0.0f : x[i] * scale;
 }
 
 // AdamW on one parameter, as torch.optim.AdamW does it.

@@ -1,5 +1,7 @@
 #include "optim.h"
 
+#include "detmath.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -16,7 +18,7 @@ float gg_lr_at(const gg_optim_cfg *o, int step) {
     float min_lr = o->lr * o->min_lr_frac;
     if (step >= o->total) return min_lr;
     float progress = (float)(step - o->warmup) / (float)(o->total - o->warmup);
-    return min_lr + 0.5f * (1.0f + cosf(3.14159265358979f * progress)) * (o->lr - min_lr);
+    return min_lr + 0.5f * (1.0f + (float)gg_cos_turns(0.5 * progress)) * (o->lr - min_lr);
 }
 
 float gg_grad_norm(const gg_model *m) {
@@ -55,7 +57,8 @@ int gg_adamw_step(gg_model *m, const gg_optim_cfg *o, float lr, int t, gg_error 
     if (rc) return rc;
     gg_tensor_info info[GG_N_PARAM_TENSORS];
     gg_param_layout(&m->cfg, info);
-    float bc1 = 1.0f - powf(o->beta1, (float)t), bc2_sqrt = sqrtf(1.0f - powf(o->beta2, (float)t));
+    float bc1 = (float)(1.0 - gg_pow_int(o->beta1, t));
+    float bc2_sqrt = sqrtf((float)(1.0 - gg_pow_int(o->beta2, t)));
     float step_size = lr / bc1;
     size_t off = 0;
     for (int k = 0; k < GG_N_PARAM_TENSORS; off += info[k].size, k++) {

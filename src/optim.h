@@ -15,6 +15,8 @@ typedef struct {
     float beta1, beta2, eps;
     float weight_decay;  // decoupled, on matrices (wte, wpe, wqkv, wout, w1, w2)
     float grad_clip;     // the largest global gradient norm; 0: no clipping
+    float dropout;       // the probability that training zeroes an activation of the
+                         // embeddings or a residual branch (model.h); 0: none
 } gg_optim_cfg;
 
 gg_optim_cfg gg_optim_defaults(void);

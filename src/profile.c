@@ -149,6 +149,10 @@ static void crossentropy_softmax_backward(float *dlogits, const float *probs, co
           (dlogits, probs, targets, dloss, N, V));
 }
 
+static void dropout(float *x, size_t n, uint64_t first, float p, uint64_t seed) {
+    TIMED(dropout, 0, 0, D(n), 2 * D(n), (x, n, first, p, seed));
+}
+
 static void adamw_update(float *p, const float *g, float *m, float *v, size_t n, float decay,
                          float beta1, float beta2, float eps, float step_size, float bc2_sqrt) {
     TIMED(adamw_update, 0, 0, 14 * D(n), 7 * D(n),
@@ -176,6 +180,7 @@ static const gg_ops profile_ops = {
     .softmax_forward = softmax_forward,
     .crossentropy_forward = crossentropy_forward,
     .crossentropy_softmax_backward = crossentropy_softmax_backward,
+    .dropout = dropout,
     .adamw_update = adamw_update,
 };
 
@@ -206,12 +211,17 @@ int gg_profile_rows(gg_profile_row *out, int max) {
 // ---- the peak ----
 
 // CHAINS independent chains of W-wide vectors, enough to hide the latency
-// of a multiply and an add in flight on every unit. (Loop interchange would
-// fold them into one chain, so it is off.)
+// of a multiply and an add in flight on every unit. (GCC's loop interchange
+// would fold them into one chain, so it is off.)
 enum { PEAK_W = 16, PEAK_CHAINS = 16 };
 
-__attribute__((optimize("no-loop-interchange"))) static float
-peak_loop(int fused, long iters, const float *a, const float *b) {
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_INTERCHANGE __attribute__((optimize("no-loop-interchange")))
+#else
+#define NO_INTERCHANGE
+#endif
+
+NO_INTERCHANGE static float peak_loop(int fused, long iters, const float *a, const float *b) {
     float acc[PEAK_CHAINS][PEAK_W];
     for (int c = 0; c < PEAK_CHAINS; c++)
         for (int i = 0; i < PEAK_W; i++) acc[c][i] = (float)c;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops_rows.h"
+
 #include "tokenizer.h"
 
 int gg_sampler_init(gg_sampler *s, int vocab, float temperature, int top_k, float top_p,
@@ -54,7 +56,7 @@ int gg_sample(gg_sampler *s, const float *logits) {
     }
     float sum = 0.0f;
     for (int i = 0; i < V; i++) {
-        s->probs[i] = expf((logits[i] - logits[best]) / s->temperature);
+        s->probs[i] = gg_expf((logits[i] - logits[best]) / s->temperature);
         sum += s->probs[i];
     }
     for (int i = 0; i < V; i++) s->probs[i] /= sum;

@@ -89,7 +89,12 @@ int gg_train_step(gg_trainer *tr, gg_error *err) {
     }
     gg_model *m = tr->model;
     int rows = tr->rows > 0 ? tr->rows : B;
+    // each step its own masks, drawn from the seed and the step: a resumed
+    // run drops what an uninterrupted one would
+    m->dropout = (gg_dropout){tr->opt.dropout, gg_mix64(tr->seed ^ 0xd20f0a7d5e1b3c49ull,
+                                                       (uint64_t)tr->step), (uint64_t)tr->row0 * T};
     int rc = gg_model_forward(m, tr->x + tr->row0 * T, tr->y + tr->row0 * T, rows, T, err);
+    m->dropout.p = 0.0f;  // evaluation and inference never drop
     if (!rc) rc = gg_model_zero_grad(m, err);
     if (!rc) rc = gg_model_backward(m, err);
     float loss = m->loss;
@@ -136,7 +141,7 @@ int gg_train_eval(gg_trainer *tr, int max_windows, float *loss, gg_error *err) {
 
 double gg_bits_per_byte(const gg_trainer *tr, double loss) {
     if (tr->val_bytes_per_token <= 0) return 0.0;
-    return loss / log(2.0) / tr->val_bytes_per_token;
+    return loss / 0.69314718055994530942 / tr->val_bytes_per_token;  // nats to bits
 }
 
 int gg_eval_tokens(gg_model *m, const int *tokens, size_t n, double *loss, size_t *n_scored,

@@ -6,7 +6,7 @@ usage: ckpt_edit.py IN OUT FIELD VALUE [FIELD VALUE...]
 
 FIELD is a field of the training state (step, rng, seed, batch, seq,
 eval_every, lr, min_lr_frac, warmup, total, beta1, beta2, eps, weight_decay,
-grad_clip), n_merges or vocab (header), or weight0 (the first weight).
+grad_clip, dropout), n_merges or vocab (header), or weight0 (the first weight).
 VALUE is an integer or a float ("nan", "inf" work).
 The layout is src/checkpoint.h's.
 """
@@ -21,7 +21,7 @@ TRAIN_FIELDS = {
     "step": (0, "<Q"), "rng": (8, "<Q"), "seed": (16, "<Q"), "batch": (24, "<I"),
     "seq": (28, "<I"), "eval_every": (32, "<I"), "lr": (36, "<f"), "min_lr_frac": (40, "<f"),
     "warmup": (44, "<I"), "total": (48, "<I"), "beta1": (52, "<f"), "beta2": (56, "<f"),
-    "eps": (60, "<f"), "weight_decay": (64, "<f"), "grad_clip": (68, "<f"),
+    "eps": (60, "<f"), "weight_decay": (64, "<f"), "grad_clip": (68, "<f"), "dropout": (72, "<f"),
 }
 
 src, dst = sys.argv[1:3]

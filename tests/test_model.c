@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../src/checkpoint.h"
+#include "../src/detmath.h"
 #include "../src/generate.h"
 #include "../src/model.h"
 #include "../src/ops.h"
@@ -219,6 +220,122 @@ static double ln_loss(const gg_ops *ops, float *out, float *mean, float *rstd, c
     return dot(out, r, (size_t)N * C);
 }
 
+// The optimised attention, which takes the queries in blocks, with head
+// sizes in registers, padding and tails, against the reference, bit for bit;
+// also without the scores, as training runs it.
+static void test_attention_matches_reference(void) {
+    const struct {
+        int B, T, C, NH;
+    } shapes[] = {
+        {2, 5, 9, 3},   // hs 3: the reference's rows
+        {2, 37, 32, 2}, // hs 16, a block cut short, keys past a multiple of 16
+        {1, 21, 24, 3}, // hs 8
+        {1, 19, 48, 1}, // hs 48: three chunks of 16
+        {1, 40, 40, 1}, // hs 40: five chunks of 8
+        {3, 64, 64, 4}, // blocks that divide T
+        {1, 1, 16, 1},  // one position
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        int B = shapes[k].B, T = shapes[k].T, C = shapes[k].C, NH = shapes[k].NH;
+        size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, na = (size_t)B * NH * T * T;
+        float *qkv = randn(nq, 1), *dout = randn(no, 1), *o[3], *s[3], *a[3], *dq[3];
+        for (int i = 0; i < 3; i++) {
+            o[i] = zeros(no), s[i] = zeros(na), a[i] = zeros(na), dq[i] = randn(nq, 1);
+            if (i) memcpy(dq[i], dq[0], sizeof(float) * nq);  // gradients add to what is there
+        }
+        gg_ops_ref.attention_forward(o[0], s[0], a[0], qkv, B, T, C, NH);
+        gg_ops_cpu.attention_forward(o[1], s[1], a[1], qkv, B, T, C, NH);
+        gg_ops_cpu.attention_forward(o[2], NULL, a[2], qkv, B, T, C, NH);
+        CHECK(memcmp(o[0], o[1], sizeof(float) * no) == 0 && memcmp(a[0], a[1], sizeof(float) * na) == 0 &&
+              memcmp(s[0], s[1], sizeof(float) * na) == 0, "attention_forward, shape %zu", k);
+        CHECK(memcmp(o[0], o[2], sizeof(float) * no) == 0 && memcmp(a[0], a[2], sizeof(float) * na) == 0,
+              "attention_forward without scores, shape %zu", k);
+        gg_ops_ref.attention_forward(o[2], NULL, a[2], qkv, B, T, C, NH);
+        CHECK(memcmp(o[0], o[2], sizeof(float) * no) == 0, "the reference without scores, shape %zu", k);
+        gg_ops_ref.attention_backward(dq[0], dout, qkv, a[0], B, T, C, NH);
+        gg_ops_cpu.attention_backward(dq[1], dout, qkv, a[0], B, T, C, NH);
+        CHECK(memcmp(dq[0], dq[1], sizeof(float) * nq) == 0, "attention_backward, shape %zu", k);
+        free(qkv);
+        free(dout);
+        for (int i = 0; i < 3; i++) free(o[i]), free(s[i]), free(a[i]), free(dq[i]);
+    }
+}
+
+// The elementary functions written out for the same bits everywhere agree
+// with libm's to about 1e-15 across their ranges.
+static void test_detmath_is_accurate(void) {
+    double worst_log = 0, worst_exp = 0, worst_cos = 0, worst_pow = 0;
+    for (int i = 0; i <= 2000; i++) {
+        double x = pow(10.0, -300.0 + 0.3 * i) * (1.0 + 0.37 * (i % 7) / 7.0);
+        double e = fabs(gg_log(x) - log(x)) / fmax(fabs(log(x)), 1.0);
+        worst_log = fmax(worst_log, e);
+        double y = -700.0 + 0.7 * i;
+        worst_exp = fmax(worst_exp, fabs(gg_exp(y) - exp(y)) / exp(y));
+        double u = -3.0 + 0.00377 * i;  // turns, negative and past 1 too
+        worst_cos = fmax(worst_cos, fabs(gg_cos_turns(u) - cos(6.28318530717958647692 * u)));
+        worst_cos = fmax(worst_cos, fabs(gg_sin_turns(u) - sin(6.28318530717958647692 * u)));
+        double b = 0.5 + 0.5 * i / 2000.0;
+        // repeated squaring: about one rounding per power, n of them
+        worst_pow = fmax(worst_pow, fabs(gg_pow_int(b, i * 37) - pow(b, i * 37)) /
+                                        fmax(pow(b, i * 37), 1e-300) / (i * 37 + 1));
+    }
+    CHECK(worst_log < 1e-15, "gg_log is off by %g", worst_log);
+    CHECK(worst_exp < 1e-14, "gg_exp is off by %g", worst_exp);
+    CHECK(worst_cos < 1e-14, "gg_cos_turns or gg_sin_turns is off by %g", worst_cos);
+    CHECK(worst_pow < 4e-16, "gg_pow_int is off by %g per power", worst_pow);
+    CHECK(gg_log(1.0) == 0.0 && gg_log(0.0) == -INFINITY && isnan(gg_log(-1.0)) && gg_exp(0.0) == 1.0 &&
+          gg_cos_turns(0.0) == 1.0 && gg_pow_int(0.9, 0) == 1.0, "the exact cases");
+}
+
+// Dropout: the same in both tables and in any split of a tensor; drops about
+// p of the elements and scales the rest by exactly 1 / (1 - p); and the
+// model, dropping, learns something else than not dropping.
+static void test_dropout(void) {
+    size_t n = 100003, k = 40000;
+    float p = 0.1f, *x = randn(n, 1), *a = copy(x, n), *b = copy(x, n), *c = copy(x, n);
+    gg_ops_ref.dropout(a, n, 5, p, 42);
+    gg_ops_cpu.dropout(b, n, 5, p, 42);
+    gg_ops_cpu.dropout(c, k, 5, p, 42);  // in two pieces, each knowing where it starts
+    gg_ops_cpu.dropout(c + k, n - k, 5 + k, p, 42);
+    CHECK(memcmp(a, b, sizeof(float) * n) == 0, "the cpu dropout differs from the reference");
+    CHECK(memcmp(a, c, sizeof(float) * n) == 0, "dropout in two pieces differs from in one");
+    size_t zeros = 0, wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        zeros += a[i] == 0.0f;
+        wrong += a[i] != 0.0f && a[i] != x[i] * (1.0f / (1.0f - p));
+    }
+    CHECK(fabs((double)zeros / n - p) < 0.005, "%zu of %zu dropped, want about %g", zeros, n, (double)p);
+    CHECK(wrong == 0, "%zu kept elements are not scaled by 1 / (1 - p)", wrong);
+    memcpy(b, x, sizeof(float) * n);
+    gg_ops_cpu.dropout(b, n, 5, p, 43);
+    CHECK(memcmp(a, b, sizeof(float) * n) != 0, "another seed drops the same elements");
+    memcpy(b, x, sizeof(float) * n);
+    gg_ops_cpu.dropout(b, n, 5, 0.0f, 42);
+    CHECK(memcmp(x, b, sizeof(float) * n) == 0, "dropout 0 changed something");
+    free(x), free(a), free(b), free(c);
+
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    int B = 2, T = 5, tx[10], ty[10];
+    random_tokens(tx, B * T, cfg.vocab);
+    random_tokens(ty, B * T, cfg.vocab);
+    gg_model m;
+    gg_error err;
+    new_model(&m, &cfg, 3);
+    gg_model_forward(&m, tx, ty, B, T, NULL);
+    float plain = m.loss;
+    m.dropout = (gg_dropout){0.5f, 1, 0};
+    gg_model_forward(&m, tx, ty, B, T, NULL);
+    float dropped = m.loss;
+    m.dropout = (gg_dropout){1.0f, 1, 0};
+    CHECK(gg_model_forward(&m, tx, ty, B, T, &err) == GG_ERR_ARG && strstr(err.msg, "dropout 1"),
+          "dropout 1 was not refused");
+    m.dropout.p = 0.0f;
+    gg_model_forward(&m, tx, ty, B, T, NULL);
+    CHECK(plain != dropped && m.loss == plain, "losses %g without dropout, %g with, %g after",
+          (double)plain, (double)dropped, (double)m.loss);
+    gg_model_free(&m);
+}
+
 static void test_kernel_gradients(void) {
     for (int which = 0; which < 2; which++) {
         const gg_ops *ops = which ? &gg_ops_cpu : &gg_ops_ref;
@@ -309,12 +426,13 @@ static double model_loss(gg_model *m, const int *x, const int *y, int B, int T) 
     return m->loss;
 }
 
-static void check_model_gradients(int pos_kind, const gg_ops *ops) {
+static void check_model_gradients(int pos_kind, const gg_ops *ops, float dropout) {
     gg_config cfg = tiny_config(pos_kind);
     gg_model m;
     gg_error err;
     CHECK(gg_model_init(&m, &cfg, &err) == GG_OK, "%s", err.msg);
     m.ops = ops;
+    m.dropout = (gg_dropout){dropout, 77, 3};  // every forward pass drops the same
     gg_model_init_weights(&m, 7);
     // larger weights than GPT-2's 0.02 so that every path carries signal
     for (size_t i = 0; i < m.n_params; i++) m.params_mem[i] += 0.3f * gg_rng_normal(&rng);
@@ -338,8 +456,9 @@ static void check_model_gradients(int pos_kind, const gg_ops *ops) {
                 CHECK(grads[i] == 0.0f, "a fixed position table gets no gradient");
                 continue;
             }
-            CHECK(grad_close(grads[i], num), "%s %s model d%s[%zu]: analytic %g, numeric %g",
-                  ops->name, pos_kind ? "sinusoidal" : "learned", info[k].name, i - off, grads[i], num);
+            CHECK(grad_close(grads[i], num), "%s %s model, dropout %g, d%s[%zu]: analytic %g, "
+                  "numeric %g", ops->name, pos_kind ? "sinusoidal" : "learned", (double)dropout,
+                  info[k].name, i - off, grads[i], num);
         }
     }
     free(grads);
@@ -347,9 +466,11 @@ static void check_model_gradients(int pos_kind, const gg_ops *ops) {
 }
 
 static void test_model_gradients(void) {
-    check_model_gradients(GG_POS_LEARNED, &gg_ops_ref);
-    check_model_gradients(GG_POS_LEARNED, &gg_ops_cpu);
-    check_model_gradients(GG_POS_SINUSOIDAL, &gg_ops_cpu);
+    check_model_gradients(GG_POS_LEARNED, &gg_ops_ref, 0.0f);
+    check_model_gradients(GG_POS_LEARNED, &gg_ops_cpu, 0.0f);
+    check_model_gradients(GG_POS_LEARNED, &gg_ops_ref, 0.3f);
+    check_model_gradients(GG_POS_LEARNED, &gg_ops_cpu, 0.3f);
+    check_model_gradients(GG_POS_SINUSOIDAL, &gg_ops_cpu, 0.0f);
 }
 
 static void test_initial_loss_is_near_ln_v(void) {
@@ -498,6 +619,7 @@ static void test_results_do_not_depend_on_threads(void) {
     gg_optim_cfg opt = gg_optim_defaults();
     opt.total = 4;
     opt.warmup = 1;
+    opt.dropout = 0.1f;  // its kernel threaded too
     float *params[2];
     long threaded[2];
     for (int run = 0; run < 2; run++) {
@@ -652,6 +774,7 @@ static void test_resume_is_bit_exact(void) {
     gg_optim_cfg opt = gg_optim_defaults();
     opt.total = 8;
     opt.warmup = 2;
+    opt.dropout = 0.2f;  // its masks must follow the step, not the run
     // straight through
     gg_model a;
     gg_trainer ta;
@@ -674,7 +797,8 @@ static void test_resume_is_bit_exact(void) {
     gg_train_state st2;
     int has_train;
     CHECK(gg_checkpoint_parse(buf, len, "mem", &c, &tok2, &st2, &has_train, &err) == GG_OK, "%s", err.msg);
-    CHECK(has_train && st2.step == 3 && st2.rng_state == st.rng_state, "training state lost");
+    CHECK(has_train && st2.step == 3 && st2.rng_state == st.rng_state && st2.opt.dropout == 0.2f,
+          "training state lost");
     gg_trainer_init(&tc, &c, tokens, 3000, (int)st2.batch, (int)st2.seq, &st2.opt, st2.seed, NULL, NULL);
     tc.step = (int)st2.step;
     tc.rng.state = st2.rng_state;
@@ -845,6 +969,9 @@ int main(void) {
     RUN(test_presets_and_config_errors);
     RUN(test_sinusoidal_table);
     RUN(test_cpu_kernels_match_reference);
+    RUN(test_attention_matches_reference);
+    RUN(test_detmath_is_accurate);
+    RUN(test_dropout);
     RUN(test_kernel_gradients);
     RUN(test_model_gradients);
     RUN(test_initial_loss_is_near_ln_v);

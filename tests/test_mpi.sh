@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel training over MPI (build/glassgpt-mpi): two processes on
 # this machine (--oversubscribe) against one, with the same global batch and
-# seed; resume under MPI; shards; a batch that does not split; a process
+# seed, with dropout too; resume under MPI; shards; a batch that does not split; a process
 # killed mid-run.
 #
 # usage: tests/test_mpi.sh
@@ -39,6 +39,10 @@ for k in 5 10 15 20 25; do
 done
 expect 0 "two processes again" mpirun -np 2 "$M" "${RUN[@]}" -o "$T/two-again.ckpt"
 same "$T/two.ckpt" "$T/two-again.ckpt" "two processes give the same bits every time"
+# dropout: each process drops the elements of its own rows that one process would
+expect 0 "one process, dropout" "$M" "${RUN[@]}" --dropout 0.2 -o "$T/one-d.ckpt"
+expect 0 "two processes, dropout" mpirun -np 2 "$M" "${RUN[@]}" --dropout 0.2 -o "$T/two-d.ckpt"
+python3 tests/ckpt_compare.py "$T/one-d.ckpt" "$T/two-d.ckpt" > "$T/cmp" && ok || fail "dropout: $(cat "$T/cmp")"
 
 # resume under MPI, bit for bit, on shards
 "build/glassgpt" prepare "$CORPUS" -t "$TOK" -o "$T/shards" > /dev/null 2>&1 || fail "prepare"

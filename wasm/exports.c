@@ -203,9 +203,11 @@ wasm_model *EXPORT(gg_model_create)(const wasm_tokenizer *tok, const gg_config *
 }
 
 // Prepares training on text: tokenizes it, splits it 90/10, and sets up
-// AdamW with warmup and cosine decay over steps.
+// AdamW with warmup and cosine decay over steps, and dropout (0: none).
 int EXPORT(gg_train_begin)(wasm_model *w, const uint8_t *text, size_t n, int batch, float lr,
-                           int steps, uint32_t seed) {
+                           int steps, uint32_t seed, float dropout) {
+    if (!(dropout >= 0.0f && dropout < 1.0f))
+        return gg_fail(&last_error, GG_ERR_ARG, "dropout %g is outside [0, 1)", (double)dropout);
     if (w->training) gg_trainer_free(&w->trainer);
     free(w->tokens);
     w->training = 0;
@@ -217,6 +219,7 @@ int EXPORT(gg_train_begin)(wasm_model *w, const uint8_t *text, size_t n, int bat
     opt.lr = lr;
     opt.total = steps;
     opt.warmup = steps / 20;
+    opt.dropout = dropout;
     if (gg_trainer_init(&w->trainer, &w->model, w->tokens, n_ids, batch, w->model.cfg.ctx, &opt,
                         seed, &w->tok.tok, &last_error))
         return -1;

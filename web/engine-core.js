@@ -161,9 +161,9 @@ export class Engine {
     return this.handle(c, (p) => this.x.gg_model_create(tok, p, seed), Int32Array);
   }
 
-  trainBegin(h, bytes, { batch = 16, lr = 1e-3, steps = 2000, seed = 1 } = {}) {
+  trainBegin(h, bytes, { batch = 16, lr = 1e-3, steps = 2000, seed = 1, dropout = 0 } = {}) {
     const p = this.put(bytes);
-    const rc = this.x.gg_train_begin(h, p, bytes.length, batch, lr, steps, seed);
+    const rc = this.x.gg_train_begin(h, p, bytes.length, batch, lr, steps, seed, dropout);
     this.x.gg_free(p);
     if (rc < 0) throw new Error(this.error());
   }
