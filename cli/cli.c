@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,20 @@ int parse_float(const char *s, double lo, double hi, double *out) {
     double v = strtod(s, &end);
     if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
     *out = v;
+    return 1;
+}
+
+int parse_duration(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v)) return 0;
+    double unit = strcmp(end, "") == 0 || strcmp(end, "s") == 0 ? 1.0
+                  : strcmp(end, "m") == 0                       ? 60.0
+                  : strcmp(end, "h") == 0                       ? 3600.0
+                                                                : -1.0;
+    if (unit < 0 || !(v * unit >= lo && v * unit <= hi)) return 0;
+    *out = v * unit;
     return 1;
 }
 

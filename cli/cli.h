@@ -46,6 +46,9 @@ double available_memory(void);
 
 // Formats seconds as "1h02m", "3m05s" or "12s".
 void format_duration(double seconds, char *out, size_t cap);
+// Parses a duration such as "90", "90s", "5m" or "1.5h" into seconds, from
+// lo to hi; 0 if it is not one.
+int parse_duration(const char *s, double lo, double hi, double *out);
 
 int cmd_bpe(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);

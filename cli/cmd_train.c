@@ -40,6 +40,9 @@ static const char usage_train[] =
     "  --vocab N           the tokenizer's size when one is trained (default 768)\n"
     "  --pos KIND          learned (default) or sinusoidal position embeddings\n"
     "  --steps N           total optimizer steps of the run (default 2000)\n"
+    "  --time T            train for a time instead (90s, 5m, 1h): the steps are\n"
+    "                      fitted to the speed measured before and during the\n"
+    "                      run, and the schedule with them\n"
     "  --batch B           sequences per step (default 16)\n"
     "  --lr X              peak learning rate (default: 3e-3 tiny, 2e-3 small,\n"
     "                      1e-3 base); warmup, then cosine decay to a tenth\n"
@@ -206,13 +209,14 @@ typedef struct {
     const char *data, *tokenizer, *output, *resume, *preset, *pos;
     long d, layers, heads, ctx, ff, vocab, steps, batch, warmup, seed, eval_every, stop_after,
         threads;
-    double lr, dropout;
+    double lr, dropout, time;
     int profile;
 } train_args;
 
 static int parse_train_args(int argc, char **argv, train_args *a) {
     *a = (train_args){.preset = "small", .vocab = GG_BPE_DEFAULT_VOCAB, .steps = -1, .batch = -1,
-                      .warmup = -1, .seed = -1, .eval_every = -1, .lr = -1, .dropout = -1};
+                      .warmup = -1, .seed = -1, .eval_every = -1, .lr = -1, .dropout = -1,
+                      .time = -1};
     struct {
         const char *name;
         long *value;
@@ -256,6 +260,12 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
                 matched = 1;
             }
         if (!matched && strcmp(argv[i], "--profile") == 0) a->profile = matched = 1;
+        if (!matched && (r = take_option(argc, argv, &i, "--time", NULL, &v))) {
+            if (r < 0 || !parse_duration(v, 1.0, 7 * 86400.0, &a->time))
+                return usage_error("train", "--time %s: expected a duration from 1s to a week, "
+                                   "such as 90s, 5m or 2h", r < 0 ? "" : v);
+            matched = 1;
+        }
         if (!matched && (r = take_option(argc, argv, &i, "--dropout", NULL, &v))) {
             if (r < 0 || !parse_float(v, 0.0, 0.95, &a->dropout))
                 return usage_error("train", "--dropout %s: expected a fraction from 0 to 0.95, "
@@ -286,6 +296,37 @@ static int check_memory(const gg_config *cfg, int B, int T) {
     return 0;
 }
 
+// ---- a run of a given time (--time) ----
+
+// The seconds a training step and an evaluation take, measured on the
+// held-out windows, without changing the weights or the batches to come:
+// the backward's gradients are zeroed again by the first step.
+static int measure_step(gg_trainer *tr, double *step, double *eval, gg_error *err) {
+    double best = INFINITY;
+    float loss;
+    for (int k = 0; k < 3; k++) {  // the first one also allocates: the best of three
+        double t0 = now_seconds();
+        int rc = gg_train_eval(tr, tr->B, &loss, err);
+        if (!rc) rc = gg_model_zero_grad(tr->model, err);
+        if (!rc) rc = gg_model_backward(tr->model, err);
+        if (rc) return rc;
+        double t = now_seconds() - t0;
+        best = t < best ? t : best;
+    }
+    double t0 = now_seconds();
+    int rc = gg_train_eval(tr, 64, &loss, err);
+    *step = best * 1.03;  // and the optimizer: about 3% of a step here
+    *eval = now_seconds() - t0;
+    return rc;
+}
+
+// The steps that fit in `seconds` at `per_step` seconds each (evaluations
+// and saves included), at least one.
+static int steps_that_fit(double seconds, double per_step) {
+    double n = seconds / per_step;
+    return n < 1.0 ? 1 : n > 100000000.0 ? 100000000 : (int)n;
+}
+
 static void fill_state(gg_train_state *st, const gg_trainer *tr, int eval_every, float val) {
     *st = (gg_train_state){.step = (uint64_t)tr->step, .rng_state = tr->rng.state,
                            .seed = tr->seed, .batch = (uint32_t)tr->B, .seq = (uint32_t)tr->T,
@@ -300,6 +341,10 @@ int cmd_train(int argc, char **argv) {
     if (!a.resume && !a.data) return usage_error("train", "missing --data CORPUS, the text to learn from");
     if (!a.resume && !a.output) return usage_error("train", "missing -o MODEL, where to save the model");
     if (a.resume && !a.data) return usage_error("train", "--resume needs --data CORPUS, the same text the run used");
+    if (a.time > 0 && a.steps > 0)
+        return usage_error("train", "--time and --steps both set the length of the run: give one");
+    if (a.resume && a.time > 0)
+        return usage_error("train", "--time belongs to a new run; a resumed run goes on to --steps");
     if (a.resume && (a.lr > 0 || a.dropout >= 0 || a.warmup >= 0 || a.batch > 0 || a.seed >= 0))
         return usage_error("train", "--lr, --warmup, --dropout, --batch and --seed belong to the "
                            "run: a resumed run keeps the ones it was started with");
@@ -446,6 +491,32 @@ int cmd_train(int argc, char **argv) {
         tr.row0 = rank * tr.rows;
         tr.reduce = par_reduce;
     }
+    // --time: as many steps as the measured speed allows, the warmup and the
+    // cosine fitted to them; refitted at every evaluation (below)
+    double t_begin = now_seconds(), deadline = t_begin + a.time;
+    if (a.time > 0) {
+        double per_step = 0.0, per_eval = 0.0;
+        if (procs > 1)
+            rc = gg_fail(&err, GG_ERR_ARG, "--time is for one process: the processes would each "
+                         "measure their own speed; give --steps");
+        else
+            rc = measure_step(&tr, &per_step, &per_eval, &err);
+        if (rc) {
+            gg_trainer_free(&tr);
+            free(tokens);
+            close_shards(&data);
+            gg_model_free(&model);
+            gg_tokenizer_free(&tok);
+            return procs > 1 ? usage_error("train", "%s", err.msg) : runtime_error("%s", err.msg);
+        }
+        opt.total = steps_that_fit(deadline - now_seconds(), per_step + per_eval / eval_every);
+        opt.warmup = a.warmup >= 0 ? (int)a.warmup : opt.total / 20;
+        tr.opt = opt;
+        char budget[32];
+        format_duration(a.time, budget, sizeof budget);
+        fprintf(stderr, "train: a step takes about %.0f ms and an evaluation %.0f ms here: %d steps "
+                "fit in %s\n", 1e3 * per_step, 1e3 * per_eval, opt.total, budget);
+    }
     float val = a.resume ? st.val_loss : NAN;
     const gg_config *c = &model.cfg;
     char dropout[32] = "";
@@ -474,11 +545,23 @@ int cmd_train(int argc, char **argv) {
         gg_profile_enable(0);  // evaluation is not part of a step
         step_seconds += now_seconds() - t_step;
         if (rc) break;
+        if (a.time > 0 && now_seconds() >= deadline && tr.step < opt.total) {  // time's up
+            if (lead)
+                fprintf(stderr, "%strain: the time ran out at step %d of the %d fitted: the "
+                        "machine slowed down\n", tty ? "\n" : "", tr.step, opt.total);
+            tr.opt.total = opt.total = tr.step;
+        }
         int last = tr.step == opt.total;
         int stop = a.stop_after > 0 && tr.step - start_step >= a.stop_after;
         int checkpoint = tr.step % eval_every == 0 || last || stop;
         if (lead && checkpoint && (rc = gg_train_eval(&tr, 64, &val, &err))) break;
         double now = now_seconds();
+        if (a.time > 0 && checkpoint && !last) {
+            // refit to the speed so far, evaluations and saves included; the
+            // cosine stretches or shrinks to end at the deadline
+            int fit = tr.step + steps_that_fit(deadline - now, (now - t0) / (tr.step - start_step));
+            if (abs(fit - opt.total) > opt.total / 100) tr.opt.total = opt.total = fit;
+        }
         // tokens/s over the last half second (over all steps so far, before one has passed)
         if (now > t_last && (now - t_last > 0.5 || last || t_last == t0))
             tok_s = (double)(tr.step - step_last) * B * T / (now - t_last);
@@ -487,12 +570,14 @@ int cmd_train(int argc, char **argv) {
             step_last = tr.step;
         }
         if (lead && (tty || checkpoint)) {
-            char eta[32];
-            format_duration(tok_s > 0 ? (double)(opt.total - tr.step) * B * T / tok_s : 0, eta,
-                            sizeof eta);
-            fprintf(stderr, "%sstep %d/%d | loss %.4f | val %.4f | bpb %.3f | %.0f tok/s | ETA %s%s",
+            char eta[32];  // the time left: by the clock with --time, else by the speed
+            format_duration(a.time > 0 ? (deadline > now ? deadline - now : 0)
+                            : tok_s > 0 ? (double)(opt.total - tr.step) * B * T / tok_s : 0,
+                            eta, sizeof eta);
+            fprintf(stderr, "%sstep %d/%d | loss %.4f | val %.4f | bpb %.3f | %.0f tok/s | %s %s%s",
                     tty ? "\r\033[K" : "", tr.step, opt.total, tr.last_loss, val,
-                    gg_bits_per_byte(&tr, val), tok_s, eta, tty && !checkpoint ? "" : "\n");
+                    gg_bits_per_byte(&tr, val), tok_s, a.time > 0 ? "left" : "ETA", eta,
+                    tty && !checkpoint ? "" : "\n");
         }
         if (lead && checkpoint) {
             fill_state(&st, &tr, eval_every, val);

@@ -55,6 +55,23 @@ expect 2 "a dropout of 1" "${TRAIN[@]}" --dropout 1 -o "$T/m.ckpt"
 contains "$T/err" "--dropout 1: expected a fraction from 0 to 0.95" "dropout message"
 expect 2 "resume with another learning rate" "$G" train --resume "$T/d2.ckpt" --data "$T/text.txt" --lr 1e-2
 contains "$T/err" "a resumed run keeps the ones it was started with" "resume settings message"
+# --time: the steps fitted to the measured speed, the cosine ending on the last one
+t0=$(date +%s.%N)
+expect 0 "train for 2 seconds" "${TRAIN[@]}" --time 2s --eval-every 20 -o "$T/t.ckpt"
+t1=$(date +%s.%N)
+contains "$T/err" " steps fit in 2s" "the run says how many steps fit"
+last=$(grep '^step' "$T/err" | tail -n 1 | cut -d' ' -f2)
+[ "${last%/*}" = "${last#*/}" ] && ok || fail "a timed run ended at step $last, not on its last step"
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a > 1.5 && b - a < 10) }' && ok ||
+    fail "a 2 s run took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
+grep -q "left 0s" "$T/err" && ok || fail "the progress line counts the time down to 0s"
+expect 2 "--time and --steps" "${TRAIN[@]}" --time 5m --steps 10 -o "$T/m.ckpt"
+contains "$T/err" "--time and --steps both set the length of the run" "time and steps message"
+for bad in 0 5x -1m 2w nan 1e9; do
+    expect 2 "--time $bad" "${TRAIN[@]}" --time "$bad" -o "$T/m.ckpt"
+done
+contains "$T/err" "expected a duration from 1s to a week" "bad duration message"
+expect 2 "--time on resume" "$G" train --resume "$T/t.ckpt" --data "$T/text.txt" --time 1m
 expect 0 "train with one thread" "${TRAIN[@]}" --steps 30 --eval-every 10 --threads 1 -o "$T/c.ckpt"
 same "$T/a.ckpt" "$T/c.ckpt" "one thread and two train the same weights"
 # the same at sizes where the kernels do start threads (test_model counts them)
