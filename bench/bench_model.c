@@ -4,7 +4,10 @@
 // runs.
 //
 // usage: build/bench_model [SECONDS_PER_MEASUREMENT [PRESET]]
-// With a PRESET, only that preset is measured, and not the peak.
+//        build/bench_model --train SECONDS V C L NH CTX F
+// With a PRESET, only that preset is measured, and not the peak. --train
+// measures training tokens/s of one shape (batch 16), for the pairs that
+// make bench alternates with PyTorch's.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,29 +21,30 @@
 #include "bench.h"
 #include "../src/generate.h"
 #include "../src/model.h"
+#include "../src/profile.h"
 #include "../src/sampler.h"
 #include "../src/train.h"
 
-// The peak of one core: 12 independent chains of 16-wide FMAs, enough to
-// hide their latency. (Loop interchange would fold them into one chain.)
-__attribute__((optimize("no-loop-interchange")))
-static double peak_gflops_one_core(void) {
-    enum { W = 16, CHAINS = 12 };
-    float acc[CHAINS][W], a[W], b[W];
-    for (int i = 0; i < W; i++) a[i] = 1.0000001f, b[i] = 1e-7f;
-    for (int c = 0; c < CHAINS; c++)
-        for (int i = 0; i < W; i++) acc[c][i] = (float)c;
-    long iters = 20000000;
-    double t0 = now();
-    for (long k = 0; k < iters; k++)
-        for (int c = 0; c < CHAINS; c++)
-            for (int i = 0; i < W; i++) acc[c][i] = fmaf(acc[c][i], a[i], b[i]);
-    double t = now() - t0;
+// Read bandwidth from the last-level cache: the sum of a buffer larger
+// than L2 (8 MiB, which this machine's L3 holds), summed repeatedly in 16
+// lanes; GB/s of one core.
+static double l3_gbytes_per_s(void) {
+    enum { N = 2 << 20, W = 16 };
+    float *buf = malloc(sizeof *buf * N), lane[W] = {0};
+    for (int i = 0; i < N; i++) buf[i] = (float)(i % 7);
+    double best = 0.0;
+    for (int r = 0; r < 20; r++) {
+        double t0 = now();
+        for (int i = 0; i < N; i += W)
+            for (int j = 0; j < W; j++) lane[j] += buf[i + j];
+        double gbs = sizeof *buf * (double)N / (now() - t0) / 1e9;
+        best = gbs > best ? gbs : best;
+    }
     float sink = 0;
-    for (int c = 0; c < CHAINS; c++)
-        for (int i = 0; i < W; i++) sink += acc[c][i];
+    for (int j = 0; j < W; j++) sink += lane[j];
     if (sink == 42.0f) printf(" ");
-    return 2.0 * W * CHAINS * (double)iters / t / 1e9;
+    free(buf);
+    return best;
 }
 
 // Floating-point operations of one training token: forward matmuls and
@@ -52,7 +56,49 @@ static double flops_per_token(const gg_config *c, int T) {
     return 3 * 2 * (matmul + attention);
 }
 
+// Training tokens/s of cfg on batches of 16 x ctx random tokens: the median
+// of five spans of seconds / 5.
+static double train_tok_s(const gg_config *cfg, const int *tokens, int n_tokens, double seconds) {
+    gg_model m;
+    gg_model_init(&m, cfg, NULL);
+    gg_model_init_weights(&m, 1);
+    gg_optim_cfg opt = gg_optim_defaults();
+    gg_trainer tr;
+    int B = 16, T = cfg->ctx;
+    gg_trainer_init(&tr, &m, tokens, (size_t)n_tokens, B, T, &opt, 1, NULL, NULL);
+    gg_train_step(&tr, NULL);  // warm up: allocations
+    double rates[5];
+    for (int r = 0; r < 5; r++) {
+        int steps = 0;
+        double t0 = now();
+        do {
+            gg_train_step(&tr, NULL);
+            steps++;
+        } while (now() - t0 < seconds / 5);
+        rates[r] = (double)steps * B * T / (now() - t0);
+    }
+    gg_trainer_free(&tr);
+    gg_model_free(&m);
+    return median(rates, 5);
+}
+
 int main(int argc, char **argv) {
+    int n_tokens = 300000;
+    int *tokens = malloc(sizeof *tokens * (size_t)n_tokens);
+    gg_rng rng = gg_rng_seed(1);
+    for (int i = 0; i < n_tokens; i++) tokens[i] = (int)gg_rng_below(&rng, 768);
+    if (argc == 9 && strcmp(argv[1], "--train") == 0) {
+        gg_config cfg = {atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), atoi(argv[7]),
+                         atoi(argv[8]), GG_POS_LEARNED};
+        if (gg_config_check(&cfg, NULL) || cfg.vocab > 768) {
+            fprintf(stderr, "bench_model: not a shape (V at most 768): %s %s %s %s %s %s\n", argv[3],
+                    argv[4], argv[5], argv[6], argv[7], argv[8]);
+            return 2;
+        }
+        printf("GG_BENCH train_tok_s=%.0f\n", train_tok_s(&cfg, tokens, n_tokens, atof(argv[2])));
+        free(tokens);
+        return 0;
+    }
     double seconds = argc > 1 ? atof(argv[1]) : 2.0;
     const char *only = argc > 2 ? argv[2] : NULL;  // one preset, and no peak
     int threads = 1;
@@ -60,15 +106,14 @@ int main(int argc, char **argv) {
     threads = omp_get_max_threads();
 #endif
     if (!only) {
-        double peak = peak_gflops_one_core();
-        printf("peak: %.1f GFLOP/s on one core with fused multiply-adds (x%d threads: %.1f)\n\n",
-               peak, threads, peak * threads);
+        double fused = gg_peak_gflops(1, 1.0), apart = gg_peak_gflops(0, 1.0);
+        double l3 = l3_gbytes_per_s();
+        printf("peak of one core: %.1f GFLOP/s with fused multiply-adds, %.1f with multiply and "
+               "add apart (x%d threads: %.1f and %.1f); last-level cache reads: %.1f GB/s\n\n",
+               fused, apart, threads, fused * threads, apart * threads, l3);
+        printf("GG_BENCH peak fma_gflops=%.1f apart_gflops=%.1f l3_gbs=%.1f threads=%d\n\n",
+               fused * threads, apart * threads, l3, threads);
     }
-
-    int n_tokens = 300000;
-    int *tokens = malloc(sizeof *tokens * (size_t)n_tokens);
-    gg_rng rng = gg_rng_seed(1);
-    for (int i = 0; i < n_tokens; i++) tokens[i] = (int)gg_rng_below(&rng, 768);
 
     printf("%-6s %9s %7s %12s %9s   %14s %14s\n", "preset", "params", "batch", "train tok/s",
            "GFLOP/s", "gen tok/s (KV)", "gen (no KV)");
@@ -78,27 +123,12 @@ int main(int argc, char **argv) {
         measured++;
         gg_config cfg;
         gg_config_preset(&cfg, gg_preset_names[p], NULL);
+        int B = 16, T = cfg.ctx;
+        double tok_s = train_tok_s(&cfg, tokens, n_tokens, seconds);
+        double gflops = tok_s * flops_per_token(&cfg, T) / 1e9;
         gg_model m;
         gg_model_init(&m, &cfg, NULL);
         gg_model_init_weights(&m, 1);
-        gg_optim_cfg opt = gg_optim_defaults();
-        gg_trainer tr;
-        int B = 16, T = cfg.ctx;
-        gg_trainer_init(&tr, &m, tokens, (size_t)n_tokens, B, T, &opt, 1, NULL, NULL);
-        gg_train_step(&tr, NULL);  // warm up: allocations
-        double rates[5];
-        for (int r = 0; r < 5; r++) {
-            int steps = 0;
-            double t0 = now();
-            do {
-                gg_train_step(&tr, NULL);
-                steps++;
-            } while (now() - t0 < seconds / 5);
-            rates[r] = (double)steps * B * T / (now() - t0);
-        }
-        double tok_s = median(rates, 5);
-        double gflops = tok_s * flops_per_token(&cfg, T) / 1e9;
-        gg_trainer_free(&tr);
 
         // Generation, greedy, in windows that fill the context and start
         // over, so that what is measured is the cost of a token, with the
@@ -136,9 +166,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     printf("\nGFLOP/s counts the matmuls and attention of forward and backward (6 flops per\n"
-           "parameter and token, plus attention); the peak uses every vector FMA unit, which\n"
-           "glassgpt does not (it keeps multiply and add apart, for bit-identical results\n"
-           "on every path and in the browser).\n");
+           "parameter and token, plus attention). glassgpt keeps multiply and add apart, for\n"
+           "bit-identical results on every path and in the browser: its peak is the second.\n");
     free(tokens);
     return 0;
 }

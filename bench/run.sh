@@ -20,11 +20,43 @@ echo "== glassgpt engine ($(nproc) threads; OMP_NUM_THREADS=1 for one)"
 build/bench_model 2
 echo
 
+# PyTorch as fast as Debian's torch goes here: with OpenBLAS's threaded
+# build first on the library path (Debian's default BLAS for torch is the
+# netlib reference), OpenBLAS on one thread and torch's own on every core.
+openblas=$(ls -d /usr/lib/*/openblas-pthread 2> /dev/null | head -n 1)
+TORCH=(env OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH="$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+       /usr/bin/python3 bench/torch_bench.py)
+have_torch=$(/usr/bin/python3 -c 'import torch' 2> /dev/null && echo 1 || true)
 echo "== PyTorch on the CPU, the same models and batches"
-if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_bench.py 2
+if [ -n "$have_torch" ]; then
+    "${TORCH[@]}" 2
 else
     echo "python3-torch is not installed (apt-get install python3-torch); skipped"
+fi
+echo
+
+# Training speed against PyTorch's on three anchor shapes, in pairs that
+# alternate, so that a slow phase of this shared machine hits both: the
+# median of three pairs' ratios.
+echo "== training, glassgpt against PyTorch in alternating pairs (batch 16, both cores)"
+if [ -n "$have_torch" ]; then
+    printf '%-34s %14s %14s %8s\n' "shape (V d layers heads ctx ff)" "glassgpt tok/s" "PyTorch tok/s" "ratio"
+    for anchor in "a 768 8 2 2 64 32" "b 768 64 2 4 64 256" "c 768 128 4 8 128 512"; do
+        set -- $anchor
+        name=$1
+        shift
+        rows=$(for pair in 1 2 3; do
+            g=$(build/bench_model --train 2 "$@" | sed -n 's/.*train_tok_s=//p')
+            p=$("${TORCH[@]}" --train 2 "$@" | sed -n 's/.*torch_train_tok_s=//p')
+            awk -v g="$g" -v p="$p" 'BEGIN { printf "%.3f %s %s\n", g / p, g, p }'
+        done | sort -n)
+        mid=$(echo "$rows" | sed -n 2p)
+        read -r ratio g p <<< "$mid"
+        printf '%-34s %14s %14s %7sx\n' "($name) $*" "$g" "$p" "$ratio"
+        echo "GG_BENCH pair_$name glassgpt=$g torch=$p ratio=$ratio (ratios: $(echo "$rows" | cut -d' ' -f1 | tr '\n' ' '))"
+    done
+else
+    echo "python3-torch is not installed; skipped"
 fi
 echo
 

@@ -1,7 +1,12 @@
 #!/usr/bin/python3
 """The same models in PyTorch on the CPU, the tool a user would reach for:
 training tokens/s with AdamW, and generation tokens/s with a KV cache.
-Run with OPENBLAS_NUM_THREADS=1 and torch on all cores (make bench does)."""
+Run with OpenBLAS (libopenblas0-pthread first on LD_LIBRARY_PATH),
+OPENBLAS_NUM_THREADS=1 and torch on all cores, as make bench does: the
+fastest set-up of Debian's torch on this machine.
+
+usage: torch_bench.py [SECONDS]
+       torch_bench.py --train SECONDS V C L NH CTX F   (one shape's training tokens/s)"""
 import math
 import os
 import sys
@@ -23,8 +28,15 @@ def median(xs):
     return xs[len(xs) // 2]
 
 
-def train_rate(name, seconds):
-    V, C, L, NH, P, Fw = PRESETS[name]
+def blas():
+    """The BLAS library this process has loaded, from its memory map."""
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    return ", ".join(sorted(libs)) or "none loaded"
+
+
+def train_rate(shape, seconds):
+    V, C, L, NH, P, Fw = shape
     model = GPT(V, C, L, NH, P, Fw)
     with torch.no_grad():
         for t in model.tensors():
@@ -85,12 +97,17 @@ def generate_rate(model, seconds):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 9 and sys.argv[1] == "--train":
+        rate, _ = train_rate(tuple(int(a) for a in sys.argv[3:]), float(sys.argv[2]))
+        print(f"GG_BENCH torch_train_tok_s={rate:.0f}")
+        sys.exit(0)
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+    train_rate(PRESETS["tiny"], 0.01)  # a matmul first, so that the BLAS is loaded
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, BLAS: {blas()}")
     print(f"{'preset':<6} {'train tok/s':>12} {'gen tok/s (KV)':>15}")
     for name in PRESETS:
-        rate, model = train_rate(name, seconds)
+        rate, model = train_rate(PRESETS[name], seconds)
         gen = generate_rate(model, seconds)
         print(f"{name:<6} {rate:12.0f} {gen:15.0f}")
         print(f"GG_BENCH torch_{name} train_tok_s={rate:.0f} gen_kv_tok_s={gen:.0f}")

@@ -74,6 +74,41 @@ enum { TILE_N = 4, TILE_O = 8 };  // a tile: rows by columns of the output
 enum { TILE_N = 4, TILE_O = 64 };  // a tile: rows by columns of the output
 #endif
 
+// A growing scratch buffer per thread, for transposed weights and blocks.
+// NULL when memory is short; the callers then take a slower path that needs
+// none.
+static float *scratch(size_t n) {
+    static _Thread_local float *buf;
+    static _Thread_local size_t cap;
+    if (n > cap) {
+        float *b = realloc(buf, sizeof *b * n);
+        if (!b) return NULL;
+        buf = b;
+        cap = n;
+    }
+    return buf;
+}
+
+// LANES floats in registers: GCC's and clang's vector extension, whose
+// arithmetic is the scalar arithmetic lane by lane (WebAssembly's 128-bit
+// vectors take four registers for one). vf_get and vf_put move the first
+// n floats and leave the rest zero (or untouched). (They take pointers: a
+// vector passed by value has an ABI that depends on the build's flags.)
+enum { LANES = 16 };
+typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+GG_ALWAYS_INLINE void vf_get(vf *v, const float *p, int n) {
+    *v = (vf){0};
+    memcpy(v, p, sizeof(float) * (size_t)n);
+}
+GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) { memcpy(p, v, sizeof(float) * (size_t)n); }
+
+// xt (C, LANES) = rows x[0 .. LANES-1] (C apart) transposed, so that the
+// rows' sums along C run side by side, a row in each lane.
+static void rows_to_lanes(float *xt, const float *x, int C) {
+    for (int r = 0; r < LANES; r++)
+        for (int i = 0; i < C; i++) xt[(size_t)i * LANES + r] = x[(size_t)r * C + i];
+}
+
 static void encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
                             int N, int T, int C) {
     PARALLEL_FOR((size_t)N * C)
@@ -95,46 +130,138 @@ static void encoder_backward(float *dwte, float *dwpe, const float *dout, const 
         }
 }
 
+// Layer norm of LANES rows from n0, their mean and variance summed side by
+// side in lanes (row_moments' sums, each in its row's order), then
+// layernorm_row's arithmetic row by row. xt is scratch of C x LANES.
+static void layernorm_block(float *out, float *mean, float *rstd, const float *inp,
+                            const float *w, const float *b, int n0, int C, float *xt) {
+    rows_to_lanes(xt, inp + (size_t)n0 * C, C);
+    vf m = {0}, v = {0}, x;
+    for (int i = 0; i < C; i++) {
+        vf_get(&x, xt + (size_t)i * LANES, LANES);
+        m += x;
+    }
+    m /= (float)C;
+    for (int i = 0; i < C; i++) {
+        vf_get(&x, xt + (size_t)i * LANES, LANES);
+        v += (x - m) * (x - m);
+    }
+    v /= (float)C;
+    for (int r = 0; r < LANES; r++) {
+        float mr = m[r], rs = 1.0f / sqrtf(v[r] + 1e-5f);
+        const float *xr = inp + (size_t)(n0 + r) * C;
+        float *o = out + (size_t)(n0 + r) * C;
+        for (int i = 0; i < C; i++) o[i] = (xr[i] - mr) * rs * w[i] + b[i];
+        mean[n0 + r] = mr;
+        rstd[n0 + r] = rs;
+    }
+}
+
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                               const float *w, const float *b, int N, int C) {
-    if (!worth_threads((size_t)N * C * 4)) {
+    if (N < LANES) {  // a position or a few, as in generation: no block, no threads
         for (int n = 0; n < N; n++)
             layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
         return;
     }
+    int blocks = N / LANES;
     PARALLEL_FOR((size_t)N * C * 4)
-    for (int n = 0; n < N; n++)
-        layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
+    for (int k = 0; k < blocks + N % LANES; k++) {
+        float *xt = k < blocks ? scratch((size_t)C * LANES) : NULL;
+        if (xt) {
+            layernorm_block(out, mean, rstd, inp, w, b, k * LANES, C, xt);
+        } else if (k < blocks) {  // no scratch: the block's rows one by one
+            for (int n = k * LANES; n < (k + 1) * LANES; n++)
+                layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
+        } else {  // the rows past the last whole block
+            int n = blocks * LANES + (k - blocks);
+            layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
+        }
+    }
 }
 
 static void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                                const float *inp, const float *w, const float *mean,
                                const float *rstd, int N, int C) {
+    // dx, in blocks of LANES rows whose two sums along C run side by side in
+    // lanes (with no scratch, or past the last whole block, a row at a time)
+    int blocks = N / LANES;
     PARALLEL_FOR((size_t)N * C * 4)
-    for (int n = 0; n < N; n++) {
-        const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
-        float *dx = dinp + (size_t)n * C;
-        float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-        for (int i = 0; i < C; i++) {
-            float norm = (x[i] - mean[n]) * rstd[n];
-            float dnorm = w[i] * d[i];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
+    for (int k = 0; k < blocks + N % LANES; k++) {
+        int n0 = k < blocks ? k * LANES : blocks * LANES + (k - blocks);
+        int rows = k < blocks ? LANES : 1;
+        float *xt = k < blocks ? scratch((size_t)2 * C * LANES) : NULL;
+        float dnorm_mean[LANES], dnorm_norm_mean[LANES];
+        if (xt) {
+            float *dt = xt + (size_t)C * LANES;
+            rows_to_lanes(xt, inp + (size_t)n0 * C, C);
+            rows_to_lanes(dt, dout + (size_t)n0 * C, C);
+            vf mn, rs, x, d, s1 = {0}, s2 = {0};
+            vf_get(&mn, mean + n0, LANES);
+            vf_get(&rs, rstd + n0, LANES);
+            for (int i = 0; i < C; i++) {
+                vf_get(&x, xt + (size_t)i * LANES, LANES);
+                vf_get(&d, dt + (size_t)i * LANES, LANES);
+                vf norm = (x - mn) * rs, dnorm = w[i] * d;
+                s1 += dnorm;
+                s2 += dnorm * norm;
+            }
+            s1 /= (float)C;
+            s2 /= (float)C;
+            vf_put(dnorm_mean, &s1, LANES);
+            vf_put(dnorm_norm_mean, &s2, LANES);
+        } else {
+            for (int r = 0; r < rows; r++) {
+                int n = n0 + r;
+                const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
+                float s1 = 0.0f, s2 = 0.0f;
+                for (int i = 0; i < C; i++) {
+                    float norm = (x[i] - mean[n]) * rstd[n];
+                    float dnorm = w[i] * d[i];
+                    s1 += dnorm;
+                    s2 += dnorm * norm;
+                }
+                dnorm_mean[r] = s1 / (float)C;
+                dnorm_norm_mean[r] = s2 / (float)C;
+            }
         }
-        dnorm_mean /= (float)C;
-        dnorm_norm_mean /= (float)C;
-        for (int i = 0; i < C; i++) {
-            float norm = (x[i] - mean[n]) * rstd[n];
-            dx[i] += (w[i] * d[i] - dnorm_mean - norm * dnorm_norm_mean) * rstd[n];
+        for (int r = 0; r < rows; r++) {
+            int n = n0 + r;
+            const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
+            float *dx = dinp + (size_t)n * C;
+            for (int i = 0; i < C; i++) {
+                float norm = (x[i] - mean[n]) * rstd[n];
+                dx[i] += (w[i] * d[i] - dnorm_mean[r] - norm * dnorm_norm_mean[r]) * rstd[n];
+            }
         }
     }
+    // dw and db: each thread owns bands of BAND columns and walks the rows in
+    // order, the columns of a band in vector lanes
+    enum { BAND = 16 };
+    int bands = (C + BAND - 1) / BAND;
     PARALLEL_FOR((size_t)N * C * 4)
-    for (int i = 0; i < C; i++)
+    for (int band = 0; band < bands; band++) {
+        int i0 = band * BAND, w = C - i0 < BAND ? C - i0 : BAND;
+        float sw[BAND], sb[BAND];
+        memcpy(sw, dw + i0, sizeof(float) * (size_t)w);
+        memcpy(sb, db + i0, sizeof(float) * (size_t)w);
         for (int n = 0; n < N; n++) {
-            float d = dout[(size_t)n * C + i];
-            db[i] += d;
-            dw[i] += (inp[(size_t)n * C + i] - mean[n]) * rstd[n] * d;
+            const float *d = dout + (size_t)n * C + i0, *x = inp + (size_t)n * C + i0;
+            float mn = mean[n], rs = rstd[n];
+            if (w == BAND)  // a constant bound: the lanes fill a vector
+                for (int j = 0; j < BAND; j++) {
+                    sb[j] += d[j];
+                    sw[j] += (x[j] - mn) * rs * d[j];
+                }
+            else
+                for (int j = 0; j < w; j++) {
+                    sb[j] += d[j];
+                    sw[j] += (x[j] - mn) * rs * d[j];
+                }
         }
+        memcpy(dw + i0, sw, sizeof(float) * (size_t)w);
+        memcpy(db + i0, sb, sizeof(float) * (size_t)w);
+    }
 }
 
 // out[n0.., o0..] for a tile of up to TILE_N rows and TILE_O columns:
@@ -209,20 +336,6 @@ static void matmul_tiles(float *out, const float *inp, const float *w, const flo
             matmul_tile(out, inp, w, bias, C, OC, n0, N - n0 < TILE_N ? N - n0 : TILE_N, o0,
                         OC - o0 < TILE_O ? OC - o0 : TILE_O, accumulate);
         }
-}
-
-// A growing scratch buffer per thread, for transposed weights. NULL when
-// memory is short; the callers then take a slower path that needs none.
-static float *scratch(size_t n) {
-    static _Thread_local float *buf;
-    static _Thread_local size_t cap;
-    if (n > cap) {
-        float *b = realloc(buf, sizeof *b * n);
-        if (!b) return NULL;
-        buf = b;
-        cap = n;
-    }
-    return buf;
 }
 
 static void matmul_forward(float *out, const float *inp, const float *w, const float *bias,
@@ -318,21 +431,7 @@ static void transpose_backward(float *dinp, const float *dout, int R, int C) {
 // denominator, att @ V, the gradients), the ROWS rows run side by side, so
 // that their chains overlap. Every number is the reference's, bit for bit.
 enum { ROWS = 8 };    // queries taken together
-enum { LANES = 16 };  // keys, or head dimensions, held in registers at a time
-
 static int padded(int n) { return (n + LANES - 1) / LANES * LANES; }
-
-// LANES floats in registers: GCC's and clang's vector extension, whose
-// arithmetic is the scalar arithmetic lane by lane (WebAssembly's 128-bit
-// vectors take four registers for one). vf_get and vf_put move the first
-// n floats and leave the rest zero (or untouched). (They take pointers: a
-// vector passed by value has an ABI that depends on the build's flags.)
-typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
-GG_ALWAYS_INLINE void vf_get(vf *v, const float *p, int n) {
-    *v = (vf){0};
-    memcpy(v, p, sizeof(float) * (size_t)n);
-}
-GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) { memcpy(p, v, sizeof(float) * (size_t)n); }
 
 // Scratch of a (batch, head) for one thread: K or V transposed (hs x Tp),
 // then ROWS rows of Tp, where Tp = padded(T).
@@ -477,6 +576,49 @@ static void attention_forward(float *out, float *scores, float *att, const float
     case 8: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 8); break;
     case 16: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 16); break;
     default: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, C / NH); break;
+    }
+}
+
+// One query against a cache: attention_row's arithmetic for t = len - 1,
+// head by head, the keys transposed into scratch so that the scores run
+// across keys in lanes. (In generation, a score's chain of hs additions
+// would otherwise be most of a token's time.)
+GG_ALWAYS_INLINE void attention_decode_hs(float *out, float *scores, float *att, const float *q,
+                                          const float *k, const float *v, int len, int C, int NH,
+                                          int hs) {
+    int ch = head_chunk(hs), lp = padded(len);
+    float scale = 1.0f / sqrtf((float)hs), *kT = ch ? scratch((size_t)(hs + 1) * lp) : NULL;
+    if (!kT) {
+        attention_decode_heads(out, scores, att, q, k, v, len, C, NH);
+        return;
+    }
+    float *row = kT + (size_t)hs * lp;
+    for (int h = 0; h < NH; h++) {
+        float *s = scores + (size_t)h * len, *a = att + (size_t)h * len;
+        head_transpose(kT, k + h * hs, C, len, hs);
+        block_dots(row, q + h * hs, 0, kT, lp, 1, lp, hs);
+        for (int t2 = 0; t2 < lp; t2++) row[t2] *= scale;
+        memcpy(s, row, sizeof *s * (size_t)len);
+        for (int t2 = len; t2 < lp; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
+        float maxval = max_of(row, lp), sum = 0.0f;
+        for (int t2 = 0; t2 < lp; t2++) row[t2] = gg_expf(row[t2] - maxval);
+        for (int t2 = 0; t2 < len; t2++) sum += row[t2];
+        float inv = 1.0f / sum;
+        for (int t2 = 0; t2 < len; t2++) a[t2] = row[t2] * inv;
+        for (int i0 = 0; i0 < hs; i0 += ch) {
+            vf o[ROWS] = {{0}};
+            rows_times_keys(o, a, len, v + h * hs, C, len - 1, 1, i0, ch);
+            vf_put(out + h * hs + i0, &o[0], ch);
+        }
+    }
+}
+
+static void attention_decode(float *out, float *scores, float *att, const float *q,
+                             const float *k, const float *v, int len, int C, int NH) {
+    switch (C / NH) {
+    case 8: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 8); break;
+    case 16: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 16); break;
+    default: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, C / NH); break;
     }
 }
 
@@ -673,7 +815,7 @@ const gg_ops gg_ops_cpu = {
     .attention_forward = attention_forward,
     .attention_scores = attention_scores,
     .attention_backward = attention_backward,
-    .attention_decode = attention_decode_heads,
+    .attention_decode = attention_decode,
     .gelu_forward = gelu_forward,
     .gelu_backward = gelu_backward,
     .residual_forward = residual_forward,

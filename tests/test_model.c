@@ -252,6 +252,27 @@ static void test_attention_matches_reference(void) {
               "attention_forward without scores, shape %zu", k);
         gg_ops_ref.attention_forward(o[2], NULL, a[2], qkv, B, T, C, NH);
         CHECK(memcmp(o[0], o[2], sizeof(float) * no) == 0, "the reference without scores, shape %zu", k);
+        // one query against a cache, as generation runs it: the last row of
+        // each length, of the first sequence
+        float *kc = zeros((size_t)T * C), *vc = zeros((size_t)T * C), *od[2], *sd[2], *ad[2];
+        for (int t = 0; t < T; t++) {
+            memcpy(kc + (size_t)t * C, qkv + (size_t)t * 3 * C + C, sizeof(float) * C);
+            memcpy(vc + (size_t)t * C, qkv + (size_t)t * 3 * C + 2 * C, sizeof(float) * C);
+        }
+        for (int i = 0; i < 2; i++) od[i] = zeros(C), sd[i] = zeros((size_t)NH * T), ad[i] = zeros((size_t)NH * T);
+        for (int len = 1; len <= T; len += len < 20 ? 1 : 7) {
+            const float *qt = qkv + (size_t)(len - 1) * 3 * C;
+            gg_ops_ref.attention_decode(od[0], sd[0], ad[0], qt, kc, vc, len, C, NH);
+            gg_ops_cpu.attention_decode(od[1], sd[1], ad[1], qt, kc, vc, len, C, NH);
+            CHECK(memcmp(od[0], od[1], sizeof(float) * C) == 0 &&
+                  memcmp(sd[0], sd[1], sizeof(float) * NH * len) == 0 &&
+                  memcmp(ad[0], ad[1], sizeof(float) * NH * len) == 0, "attention_decode, shape %zu, "
+                  "length %d", k, len);
+            CHECK(memcmp(od[1], o[0] + (size_t)(len - 1) * C, sizeof(float) * C) == 0,
+                  "attention_decode differs from the row of attention_forward, shape %zu, length %d", k, len);
+        }
+        free(kc), free(vc);
+        for (int i = 0; i < 2; i++) free(od[i]), free(sd[i]), free(ad[i]);
         gg_ops_ref.attention_backward(dq[0], dout, qkv, a[0], B, T, C, NH);
         gg_ops_cpu.attention_backward(dq[1], dout, qkv, a[0], B, T, C, NH);
         CHECK(memcmp(dq[0], dq[1], sizeof(float) * nq) == 0, "attention_backward, shape %zu", k);
@@ -334,6 +355,37 @@ static void test_dropout(void) {
     CHECK(plain != dropped && m.loss == plain, "losses %g without dropout, %g with, %g after",
           (double)plain, (double)dropped, (double)m.loss);
     gg_model_free(&m);
+}
+
+// Layer norm's optimised kernels against the reference, bit for bit, at
+// widths that fill vectors and ones that leave a tail, adding onto
+// gradients already there.
+static void test_layernorm_matches_reference(void) {
+    const int shapes[][2] = {{11, 13}, {37, 40}, {300, 128}, {5, 1}};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        int N = shapes[k][0], C = shapes[k][1];
+        size_t nc = (size_t)N * C;
+        float *x = randn(nc, 1), *w = randn(C, 1), *b = randn(C, 1), *dout = randn(nc, 1);
+        float *o[2], *mean[2], *rstd[2], *dx[2], *dw[2], *db[2];
+        for (int i = 0; i < 2; i++) {
+            o[i] = zeros(nc), mean[i] = zeros(N), rstd[i] = zeros(N);
+            dx[i] = i ? copy(dx[0], nc) : randn(nc, 1);
+            dw[i] = i ? copy(dw[0], C) : randn(C, 1);
+            db[i] = i ? copy(db[0], C) : randn(C, 1);
+        }
+        const gg_ops *ops[2] = {&gg_ops_ref, &gg_ops_cpu};
+        for (int i = 0; i < 2; i++) {
+            ops[i]->layernorm_forward(o[i], mean[i], rstd[i], x, w, b, N, C);
+            ops[i]->layernorm_backward(dx[i], dw[i], db[i], dout, x, w, mean[0], rstd[0], N, C);
+        }
+        CHECK(memcmp(o[0], o[1], sizeof(float) * nc) == 0 && memcmp(mean[0], mean[1], sizeof(float) * N) == 0 &&
+              memcmp(rstd[0], rstd[1], sizeof(float) * N) == 0, "layernorm_forward, %d x %d", N, C);
+        CHECK(memcmp(dx[0], dx[1], sizeof(float) * nc) == 0, "layernorm_backward dx, %d x %d", N, C);
+        CHECK(memcmp(dw[0], dw[1], sizeof(float) * C) == 0 && memcmp(db[0], db[1], sizeof(float) * C) == 0,
+              "layernorm_backward dw and db, %d x %d", N, C);
+        free(x), free(w), free(b), free(dout);
+        for (int i = 0; i < 2; i++) free(o[i]), free(mean[i]), free(rstd[i]), free(dx[i]), free(dw[i]), free(db[i]);
+    }
 }
 
 static void test_kernel_gradients(void) {
@@ -972,6 +1024,7 @@ int main(void) {
     RUN(test_attention_matches_reference);
     RUN(test_detmath_is_accurate);
     RUN(test_dropout);
+    RUN(test_layernorm_matches_reference);
     RUN(test_kernel_gradients);
     RUN(test_model_gradients);
     RUN(test_initial_loss_is_near_ln_v);
