@@ -44,8 +44,8 @@ static const char usage_train[] =
     "                      fitted to the speed measured before and during the\n"
     "                      run, and the schedule with them\n"
     "  --batch B           sequences per step (default 16)\n"
-    "  --lr X              peak learning rate (default: 3e-3 tiny, 2e-3 small,\n"
-    "                      1e-3 base); warmup, then cosine decay to a tenth\n"
+    "  --lr X              peak learning rate (default: 3e-3 up to d 128, 1e-3\n"
+    "                      wider); warmup, then cosine decay to a tenth\n"
     "  --warmup N          warmup steps (default: 5% of --steps)\n"
     "  --dropout P         in training, zero this fraction of the embeddings and\n"
     "                      of each block's attention and feed-forward outputs\n"
@@ -443,7 +443,7 @@ int cmd_train(int argc, char **argv) {
         seed = a.seed >= 0 ? (uint64_t)a.seed : 1;
         gg_model_init_weights(&model, seed);
         opt.total = a.steps > 0 ? (int)a.steps : 2000;
-        opt.lr = a.lr > 0 ? (float)a.lr : cfg.d_model <= 16 ? 3e-3f : cfg.d_model <= 64 ? 2e-3f : 1e-3f;
+        opt.lr = a.lr > 0 ? (float)a.lr : gg_default_lr(cfg.d_model);
         opt.warmup = a.warmup >= 0 ? (int)a.warmup : opt.total / 20;
         opt.dropout = a.dropout >= 0 ? (float)a.dropout : 0.0f;
         eval_every = a.eval_every > 0 ? (int)a.eval_every : 100;

@@ -303,29 +303,36 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
     }
 }
 
+// o[o0 .. o0 + band) of one row = x @ w + bias, band a constant (inlined),
+// its sums in registers.
+GG_ALWAYS_INLINE void matmul_row_band(float *o, const float *x, const float *w, const float *bias,
+                                      int C, int OC, int o0, int band) {
+    float acc[2 * TILE_O];
+    for (int j = 0; j < band; j++) acc[j] = bias ? bias[o0 + j] : 0.0f;
+    for (int i = 0; i < C; i++) {
+        const float *wr = w + (size_t)i * OC + o0;
+        for (int j = 0; j < band; j++) acc[j] += x[i] * wr[j];
+    }
+    memcpy(o + o0, acc, sizeof(float) * (size_t)band);
+}
+
 // out (N,OC) = (or +=) inp (N,C) @ w (C,OC) + bias, tile by tile.
 static void matmul_tiles(float *out, const float *inp, const float *w, const float *bias, int N,
                          int C, int OC, int accumulate) {
     if (N < TILE_N && !accumulate) {
-        // A row or two, as in generation: a band of TILE_O outputs at a time
-        // stays in registers while w streams past. Each sum still runs over
-        // i in order.
-        for (int n = 0; n < N; n++)
-            for (int o0 = 0; o0 < OC; o0 += TILE_O) {
-                const float *x = inp + (size_t)n * C;
-                float *o = out + (size_t)n * OC + o0;
-                if (OC - o0 >= TILE_O) {
-                    float acc[TILE_O];
-                    for (int j = 0; j < TILE_O; j++) acc[j] = bias ? bias[o0 + j] : 0.0f;
-                    for (int i = 0; i < C; i++) {
-                        const float *wr = w + (size_t)i * OC + o0;
-                        for (int j = 0; j < TILE_O; j++) acc[j] += x[i] * wr[j];
-                    }
-                    memcpy(o, acc, sizeof acc);
-                } else {
-                    matmul_tile(out, inp, w, bias, C, OC, n, 1, o0, OC - o0, 0);
-                }
-            }
+        // A row or two, as in generation: a band of outputs at a time stays
+        // in registers while w streams past, 2 x TILE_O wide where it fits, so
+        // that enough sums are in flight to keep the adders busy. Each sum
+        // still runs over i in order.
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * C;
+            float *o = out + (size_t)n * OC;
+            int o0 = 0;
+            for (; o0 + 2 * TILE_O <= OC; o0 += 2 * TILE_O)
+                matmul_row_band(o, x, w, bias, C, OC, o0, 2 * TILE_O);
+            for (; o0 + TILE_O <= OC; o0 += TILE_O) matmul_row_band(o, x, w, bias, C, OC, o0, TILE_O);
+            if (o0 < OC) matmul_tile(out, inp, w, bias, C, OC, n, 1, o0, OC - o0, 0);
+        }
         return;
     }
     int tiles_n = (N + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;

@@ -13,6 +13,8 @@ gg_optim_cfg gg_optim_defaults(void) {
                           .grad_clip = 1.0f};
 }
 
+float gg_default_lr(int d_model) { return d_model <= 128 ? 3e-3f : 1e-3f; }
+
 float gg_lr_at(const gg_optim_cfg *o, int step) {
     if (step < o->warmup) return o->lr * (float)(step + 1) / (float)o->warmup;
     float min_lr = o->lr * o->min_lr_frac;

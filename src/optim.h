@@ -21,6 +21,10 @@ typedef struct {
 
 gg_optim_cfg gg_optim_defaults(void);
 
+// The default peak learning rate for a model d_model wide: 3e-3 up to 128
+// (the best of the runs in the README on tiny, small and base), 1e-3 wider.
+float gg_default_lr(int d_model);
+
 // The learning rate of step (0-based).
 float gg_lr_at(const gg_optim_cfg *o, int step);
 

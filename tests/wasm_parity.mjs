@@ -7,7 +7,7 @@
 // same training run must end with the same weights to the bit.
 //
 // usage: node tests/wasm_parity.mjs GLASSGPT CORPUS [MODEL...]
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,6 +131,13 @@ try {
       const size = wasm.length - at - 4;  // the wasm build saves no optimizer state
       check(size > 0 && Buffer.compare(wasm.subarray(at, at + size), native.subarray(at, at + size)) === 0,
             `5 training steps, ${r.name}: the wasm build's weights differ from the native build's`);
+    }
+    // the page's default learning rate is the command line's
+    for (const [preset, d] of [["tiny", 8], ["small", 64], ["base", 128]]) {
+      const err = spawnSync(glassgpt, ["train", "--data", textPath, "-t", modelPaths[modelPaths.length - 1],
+        "--preset", preset, "--steps", "1", "-o", join(dir, "lr.ckpt")]).stderr.toString();
+      const cli = Number(/; lr ([0-9.e-]+)/.exec(err)?.[1]);
+      check(cli === engine.defaultLr(d), `${preset}: the page's default learning rate ${engine.defaultLr(d)}, the command line's ${cli}`);
     }
     engine.freeModel(tokModel);
   }

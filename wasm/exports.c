@@ -133,6 +133,9 @@ void EXPORT(gg_model_free_all)(wasm_model *w) {
 
 // the configuration as 7 ints: vocab, d_model, n_layer, n_head, ctx, d_ff, pos_kind
 const gg_config *EXPORT(gg_model_config)(const wasm_model *w) { return &w->model.cfg; }
+
+// The command line's default learning rate for a model d_model wide.
+float EXPORT(gg_lr_default)(int d_model) { return gg_default_lr(d_model); }
 wasm_tokenizer *EXPORT(gg_model_tokenizer)(wasm_model *w) { return &w->tok; }
 
 // Runs the model on T tokens; returns a pointer to the probabilities (T, V)

@@ -161,6 +161,10 @@ export class Engine {
     return this.handle(c, (p) => this.x.gg_model_create(tok, p, seed), Int32Array);
   }
 
+  // The command line's default peak learning rate for a model dModel wide.
+  // (A float, shown as the decimal it was written as: 0.003, not 0.0030000000261.)
+  defaultLr(dModel) { return Number(this.x.gg_lr_default(dModel).toPrecision(6)); }
+
   trainBegin(h, bytes, { batch = 16, lr = 1e-3, steps = 2000, seed = 1, dropout = 0 } = {}) {
     const p = this.put(bytes);
     const rc = this.x.gg_train_begin(h, p, bytes.length, batch, lr, steps, seed, dropout);

@@ -44,6 +44,8 @@ export const engine = {
   },
   // A fresh model of config, with the tokenizer of model `from`, seeded.
   createModel: (from, config, seed = 1) => call("createModel", { from, config, seed }),
+  // the command line's default peak learning rate for a model dModel wide
+  defaultLr: async (dModel) => (await call("defaultLr", { dModel })).lr,
   trainBegin(id, corpus, options) {
     const bytes = corpus.slice();
     return call("trainBegin", { id, bytes: bytes.buffer, options }, [bytes.buffer]);

@@ -69,6 +69,7 @@ const handlers = {
     const ptr = engine.createModel(tokenizerPtr(from), config, seed);
     return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
   },
+  defaultLr({ dModel }) { return { lr: engine.defaultLr(dModel) }; },
   trainBegin({ id, bytes, options }) {
     engine.trainBegin(modelPtr(id), new Uint8Array(bytes), options);
     return {};

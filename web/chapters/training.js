@@ -1,21 +1,24 @@
 // Training, live: the engine trains a fresh model in the worker while the
-// page draws its loss and its weights. The same defaults as the command line.
+// page draws its loss and its weights. The same defaults as the command line
+// (the learning rate comes from the engine).
 import { engine } from "../engine.js";
 import { el, heatmap, lineChart } from "../draw.js";
 
 const PRESETS = {
-  tiny: { dModel: 8, nLayer: 2, nHead: 2, ctx: 8, dFF: 32, lr: 3e-3 },
-  small: { dModel: 64, nLayer: 2, nHead: 8, ctx: 64, dFF: 256, lr: 2e-3 },
+  tiny: { dModel: 8, nLayer: 2, nHead: 2, ctx: 8, dFF: 32 },
+  small: { dModel: 64, nLayer: 2, nHead: 8, ctx: 64, dFF: 256 },
 };
 const BATCH = 16, STEPS = 2000, EVAL_EVERY = 100, EVAL_WINDOWS = 64, SEED = 1, RATE_RUNS = 16;
 
 export async function training({ corpus, base, onModel }) {
   const fig = document.getElementById("training-figure");
+  const lrs = {};
+  for (const [name, p] of Object.entries(PRESETS)) lrs[name] = await engine.defaultLr(p.dModel);
   const preset = el("select", { id: "train-preset", "aria-label": "Preset" },
     ...Object.keys(PRESETS).map((p) => el("option", { value: p }, p)));
   const lr = el("input", { type: "number", id: "train-lr", step: "0.0005", min: "0.00001", max: "1",
-    value: PRESETS.tiny.lr, "aria-label": "Learning rate" });
-  preset.addEventListener("change", () => { lr.value = PRESETS[preset.value].lr; reset(true); });
+    value: lrs.tiny, "aria-label": "Learning rate" });
+  preset.addEventListener("change", () => { lr.value = lrs[preset.value]; reset(true); });
   lr.addEventListener("change", () => reset(true));
   const pos = el("select", { id: "train-pos", "aria-label": "Position embedding" },
     el("option", { value: "learned" }, "learned"), el("option", { value: "sinusoidal" }, "sinusoidal"));
