@@ -70,8 +70,10 @@ int gg_set_threads(int n) {
 // and so every result, is the same whatever the tile.
 #ifdef __wasm__
 enum { TILE_N = 4, TILE_O = 8 };  // a tile: rows by columns of the output
+enum { ROW_VECS = 2 };            // a row's band of sums, in vectors of LANES
 #else
-enum { TILE_N = 4, TILE_O = 64 };  // a tile: rows by columns of the output
+enum { TILE_N = 4, TILE_O = 64 };
+enum { ROW_VECS = 8 };
 #endif
 
 // A growing scratch buffer per thread, for transposed weights and blocks.
@@ -304,17 +306,24 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
     }
 }
 
-// o[o0 .. o0 + band) of one row = x @ w + bias, band a constant (inlined),
-// its sums in registers.
+// o[o0 .. o0 + nv LANES) of one row = x @ w + bias, nv a constant (inlined):
+// its sums in nv vector registers while w streams past.
 GG_ALWAYS_INLINE void matmul_row_band(float *o, const float *x, const float *w, const float *bias,
-                                      int C, int OC, int o0, int band) {
-    float acc[2 * TILE_O];
-    for (int j = 0; j < band; j++) acc[j] = bias ? bias[o0 + j] : 0.0f;
+                                      int C, int OC, int o0, int nv) {
+    vf acc[ROW_VECS], wv;
+    for (int k = 0; k < nv; k++) {
+        if (bias) vf_get(&acc[k], bias + o0 + k * LANES, LANES);
+        else acc[k] = (vf){0};
+    }
     for (int i = 0; i < C; i++) {
         const float *wr = w + (size_t)i * OC + o0;
-        for (int j = 0; j < band; j++) acc[j] += x[i] * wr[j];
+        float xi = x[i];
+        for (int k = 0; k < nv; k++) {
+            vf_get(&wv, wr + k * LANES, LANES);
+            acc[k] += xi * wv;
+        }
     }
-    memcpy(o + o0, acc, sizeof(float) * (size_t)band);
+    for (int k = 0; k < nv; k++) vf_put(o + o0 + k * LANES, &acc[k], LANES);
 }
 
 // out (N,OC) = (or +=) inp (N,C) @ w (C,OC) + bias, tile by tile.
@@ -322,17 +331,23 @@ static void matmul_tiles(float *out, const float *inp, const float *w, const flo
                          int C, int OC, int accumulate) {
     if (N < TILE_N && !accumulate) {
         // A row or two, as in generation: a band of outputs at a time stays
-        // in registers while w streams past, 2 x TILE_O wide where it fits, so
-        // that enough sums are in flight to keep the adders busy. Each sum
-        // still runs over i in order.
+        // in registers while w streams past, ROW_VECS vectors wide where it
+        // fits, so that enough sums are in flight to keep the adders busy.
+        // Each sum still runs over i in order.
+        // The bands are shared out among the threads for a weight larger than
+        // about 128 KiB: then the cost is reading w, and two cores read twice
+        // as fast as one.
+        int wide = OC / (ROW_VECS * LANES), narrow = (OC - wide * ROW_VECS * LANES) / LANES;
+        int o_tail = wide * ROW_VECS * LANES + narrow * LANES;
         for (int n = 0; n < N; n++) {
             const float *x = inp + (size_t)n * C;
             float *o = out + (size_t)n * OC;
-            int o0 = 0;
-            for (; o0 + 2 * TILE_O <= OC; o0 += 2 * TILE_O)
-                matmul_row_band(o, x, w, bias, C, OC, o0, 2 * TILE_O);
-            for (; o0 + TILE_O <= OC; o0 += TILE_O) matmul_row_band(o, x, w, bias, C, OC, o0, TILE_O);
-            if (o0 < OC) matmul_tile(out, inp, w, bias, C, OC, n, 1, o0, OC - o0, 0);
+            PARALLEL_FOR((size_t)C * OC * 8)
+            for (int k = 0; k < wide + narrow; k++) {
+                if (k < wide) matmul_row_band(o, x, w, bias, C, OC, k * ROW_VECS * LANES, ROW_VECS);
+                else matmul_row_band(o, x, w, bias, C, OC, o_tail - (wide + narrow - k) * LANES, 1);
+            }
+            if (o_tail < OC) matmul_tile(out, inp, w, bias, C, OC, n, 1, o_tail, OC - o_tail, 0);
         }
         return;
     }

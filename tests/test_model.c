@@ -111,15 +111,22 @@ static void test_cpu_kernels_match_reference(void) {
     r->matmul_forward(o1, inp, w, bias, N, C, OC);
     o->matmul_forward(o2, inp, w, bias, N, C, OC);
     CHECK(memcmp(o1, o2, sizeof *o1 * N * OC) == 0, "matmul_forward differs from the reference");
-    // a row or two, as generation runs them: bands of outputs, wide and narrow, and a tail
-    for (int rows = 1; rows <= 2; rows++) {
-        int wide = 300;
-        float *w2 = randn((size_t)C * wide, 1), *b2 = randn(wide, 1), *r1 = zeros((size_t)rows * wide);
-        float *r2 = zeros((size_t)rows * wide);
-        r->matmul_forward(r1, inp, w2, b2, rows, C, wide);
-        o->matmul_forward(r2, inp, w2, b2, rows, C, wide);
-        CHECK(memcmp(r1, r2, sizeof *r1 * rows * wide) == 0, "matmul_forward of %d row(s)", rows);
-        free(w2), free(b2), free(r1), free(r2);
+    // a row or two, as generation runs them: bands of outputs, wide and
+    // narrow, and a tail; with a weight large enough, on two threads
+    for (int rows = 1; rows <= 3; rows++) {
+        int wide = 300, c = rows < 3 ? C : 160;
+        float *x2 = randn((size_t)2 * c, 1), *w2 = randn((size_t)c * wide, 1), *b2 = randn(wide, 1);
+        float *r1 = zeros((size_t)2 * wide), *r2 = zeros((size_t)2 * wide);
+        long before = gg_threaded_loops();
+        r->matmul_forward(r1, x2, w2, b2, rows < 3 ? rows : 1, c, wide);
+        o->matmul_forward(r2, x2, w2, b2, rows < 3 ? rows : 1, c, wide);
+        CHECK(memcmp(r1, r2, sizeof *r1 * 2 * wide) == 0, "matmul_forward of %d row(s), C %d", rows, c);
+#ifdef _OPENMP
+        CHECK(rows < 3 || gg_threads() < 2 || gg_threaded_loops() > before,
+              "a row against a %d x %d weight ran on one thread", c, wide);
+#endif
+        (void)before;
+        free(x2), free(w2), free(b2), free(r1), free(r2);
     }
     float *dout = randn((size_t)N * OC, 1);
     float *di1 = zeros((size_t)N * C), *di2 = zeros((size_t)N * C), *dw1 = zeros((size_t)C * OC);
