@@ -95,6 +95,18 @@ typedef struct gg_ops {
                          float beta1, float beta2, float eps, float step_size, float bc2_sqrt);
 } gg_ops;
 
+// Every kernel of the table, in order: a table is written
+// { .name = "...", GG_OPS_KERNELS(GG_OPS_ENTRY) } with a static function of
+// each name in scope, so that no table can leave one out.
+#define GG_OPS_KERNELS(X)                                                                   \
+    X(encoder_forward) X(encoder_backward) X(layernorm_forward) X(layernorm_backward)       \
+    X(matmul_forward) X(matmul_backward) X(transpose) X(transpose_backward)                 \
+    X(attention_forward) X(attention_scores) X(attention_backward) X(attention_decode)      \
+    X(gelu_forward) X(gelu_backward) X(residual_forward) X(residual_backward)               \
+    X(softmax_forward) X(crossentropy_forward) X(crossentropy_softmax_backward) X(dropout)  \
+    X(adamw_update)
+#define GG_OPS_ENTRY(kernel) .kernel = kernel,
+
 extern const gg_ops gg_ops_ref;  // plain loops: the definition
 extern const gg_ops gg_ops_cpu;  // blocked and threaded: the default
 

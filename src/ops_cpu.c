@@ -214,19 +214,9 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
             vf_put(dnorm_mean, &s1, LANES);
             vf_put(dnorm_norm_mean, &s2, LANES);
         } else {
-            for (int r = 0; r < rows; r++) {
-                int n = n0 + r;
-                const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
-                float s1 = 0.0f, s2 = 0.0f;
-                for (int i = 0; i < C; i++) {
-                    float norm = (x[i] - mean[n]) * rstd[n];
-                    float dnorm = w[i] * d[i];
-                    s1 += dnorm;
-                    s2 += dnorm * norm;
-                }
-                dnorm_mean[r] = s1 / (float)C;
-                dnorm_norm_mean[r] = s2 / (float)C;
-            }
+            for (int r = 0, n = n0; r < rows; r++, n++)
+                layernorm_backward_means(&dnorm_mean[r], &dnorm_norm_mean[r], dout + (size_t)n * C,
+                                         inp + (size_t)n * C, w, mean[n], rstd[n], C);
         }
         for (int r = 0; r < rows; r++) {
             int n = n0 + r;
@@ -827,25 +817,5 @@ static void adamw_update(float *p, const float *g, float *m, float *v, size_t n,
 
 const gg_ops gg_ops_cpu = {
     .name = "cpu",
-    .encoder_forward = encoder_forward,
-    .encoder_backward = encoder_backward,
-    .layernorm_forward = layernorm_forward,
-    .layernorm_backward = layernorm_backward,
-    .matmul_forward = matmul_forward,
-    .matmul_backward = matmul_backward,
-    .transpose = transpose,
-    .transpose_backward = transpose_backward,
-    .attention_forward = attention_forward,
-    .attention_scores = attention_scores,
-    .attention_backward = attention_backward,
-    .attention_decode = attention_decode,
-    .gelu_forward = gelu_forward,
-    .gelu_backward = gelu_backward,
-    .residual_forward = residual_forward,
-    .residual_backward = residual_backward,
-    .softmax_forward = softmax_forward,
-    .crossentropy_forward = crossentropy_forward,
-    .crossentropy_softmax_backward = crossentropy_softmax_backward,
-    .dropout = dropout,
-    .adamw_update = adamw_update,
+    GG_OPS_KERNELS(GG_OPS_ENTRY)
 };

@@ -42,15 +42,8 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
         const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
         float *dx = dinp + (size_t)n * C;
         // dnorm = dout * w; dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))
-        float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-        for (int i = 0; i < C; i++) {
-            float norm = (x[i] - mean[n]) * rstd[n];
-            float dnorm = w[i] * d[i];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
-        }
-        dnorm_mean /= (float)C;
-        dnorm_norm_mean /= (float)C;
+        float dnorm_mean, dnorm_norm_mean;
+        layernorm_backward_means(&dnorm_mean, &dnorm_norm_mean, d, x, w, mean[n], rstd[n], C);
         for (int i = 0; i < C; i++) {
             float norm = (x[i] - mean[n]) * rstd[n];
             float dnorm = w[i] * d[i];
@@ -198,27 +191,23 @@ static void adamw_update(float *p, const float *g, float *m, float *v, size_t n,
         adamw_one(&p[i], g[i], &m[i], &v[i], decay, beta1, beta2, eps, step_size, bc2_sqrt);
 }
 
+static void attention_decode(float *out, float *scores, float *att, const float *q,
+                             const float *k, const float *v, int len, int C, int NH) {
+    attention_decode_heads(out, scores, att, q, k, v, len, C, NH);
+}
+
+static void dropout(float *x, size_t n, uint64_t first, float p, uint64_t seed) {
+    dropout_span(x, n, first, p, seed);
+}
+
+// The list names every entry of gg_ops: a kernel added to one and not the
+// other fails here.
+#define GG_COUNT_KERNEL(kernel) +1
+_Static_assert(sizeof(gg_ops) == sizeof(const char *) + (0 GG_OPS_KERNELS(GG_COUNT_KERNEL)) *
+                                     sizeof(void (*)(void)),
+               "GG_OPS_KERNELS does not list every kernel of gg_ops");
+
 const gg_ops gg_ops_ref = {
     .name = "reference",
-    .encoder_forward = encoder_forward,
-    .encoder_backward = encoder_backward,
-    .layernorm_forward = layernorm_forward,
-    .layernorm_backward = layernorm_backward,
-    .matmul_forward = matmul_forward,
-    .matmul_backward = matmul_backward,
-    .transpose = transpose,
-    .transpose_backward = transpose_backward,
-    .attention_forward = attention_forward,
-    .attention_scores = attention_scores,
-    .attention_backward = attention_backward,
-    .attention_decode = attention_decode_heads,
-    .gelu_forward = gelu_forward,
-    .gelu_backward = gelu_backward,
-    .residual_forward = residual_forward,
-    .residual_backward = residual_backward,
-    .softmax_forward = softmax_forward,
-    .crossentropy_forward = crossentropy_forward,
-    .crossentropy_softmax_backward = crossentropy_softmax_backward,
-    .dropout = dropout_span,
-    .adamw_update = adamw_update,
+    GG_OPS_KERNELS(GG_OPS_ENTRY)
 };

@@ -187,6 +187,22 @@ static inline void layernorm_row(float *out, float *mean_out, float *rstd_out, c
     if (rstd_out) *rstd_out = rstd;
 }
 
+// The two means of one row that layer norm's backward needs: of
+// dnorm = w * dout, and of dnorm * norm, where norm = (x - mean) * rstd.
+static inline void layernorm_backward_means(float *dnorm_mean, float *dnorm_norm_mean,
+                                            const float *d, const float *x, const float *w,
+                                            float mean, float rstd, int C) {
+    float s1 = 0.0f, s2 = 0.0f;
+    for (int i = 0; i < C; i++) {
+        float norm = (x[i] - mean) * rstd;
+        float dnorm = w[i] * d[i];
+        s1 += dnorm;
+        s2 += dnorm * norm;
+    }
+    *dnorm_mean = s1 / (float)C;
+    *dnorm_norm_mean = s2 / (float)C;
+}
+
 // One row of softmax, max-subtracted for stability.
 static inline void softmax_row(float *probs, const float *logits, int V) {
     // The maximum in 8 lanes, then across them: a maximum is the same in any

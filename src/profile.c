@@ -161,27 +161,7 @@ static void adamw_update(float *p, const float *g, float *m, float *v, size_t n,
 
 static const gg_ops profile_ops = {
     .name = "profile",
-    .encoder_forward = encoder_forward,
-    .encoder_backward = encoder_backward,
-    .layernorm_forward = layernorm_forward,
-    .layernorm_backward = layernorm_backward,
-    .matmul_forward = matmul_forward,
-    .matmul_backward = matmul_backward,
-    .transpose = transpose,
-    .transpose_backward = transpose_backward,
-    .attention_forward = attention_forward,
-    .attention_scores = attention_scores,
-    .attention_backward = attention_backward,
-    .attention_decode = attention_decode,
-    .gelu_forward = gelu_forward,
-    .gelu_backward = gelu_backward,
-    .residual_forward = residual_forward,
-    .residual_backward = residual_backward,
-    .softmax_forward = softmax_forward,
-    .crossentropy_forward = crossentropy_forward,
-    .crossentropy_softmax_backward = crossentropy_softmax_backward,
-    .dropout = dropout,
-    .adamw_update = adamw_update,
+    GG_OPS_KERNELS(GG_OPS_ENTRY)
 };
 
 const gg_ops *gg_profile_wrap(const gg_ops *ops) {
