@@ -67,13 +67,12 @@ int gg_set_threads(int n) {
 // compiler keeps some for itself, so its tile is narrower: 4 x 8 is 8
 // accumulators, 2 registers for a row of w and 1 for a broadcast input, and
 // trains fastest of the shapes from 2 x 8 to 8 x 8. The order of every sum,
-// and so every result, is the same whatever the tile.
+// and so every result, is the same whatever the tile. ROW_VECS: the band of
+// sums a single row keeps in registers, in vectors of LANES (below).
 #ifdef __wasm__
-enum { TILE_N = 4, TILE_O = 8 };  // a tile: rows by columns of the output
-enum { ROW_VECS = 2 };            // a row's band of sums, in vectors of LANES
+enum { TILE_N = 4, TILE_O = 8, ROW_VECS = 2 };
 #else
-enum { TILE_N = 4, TILE_O = 64 };
-enum { ROW_VECS = 8 };
+enum { TILE_N = 4, TILE_O = 64, ROW_VECS = 8 };
 #endif
 
 // A growing scratch buffer per thread, for transposed weights and blocks.
@@ -94,9 +93,9 @@ static float *scratch(size_t n) {
 // LANES floats in registers: GCC's and clang's vector extension, whose
 // arithmetic is the scalar arithmetic lane by lane (WebAssembly's 128-bit
 // vectors take four registers for one; 4 or 8 lanes there trained no faster
-// in Node). vf_get and vf_put move the first
-// n floats and leave the rest zero (or untouched). (They take pointers: a
-// vector passed by value has an ABI that depends on the build's flags.)
+// in Node). vf_get and vf_put move the first n floats and leave the rest zero
+// (or untouched). (They take pointers: a vector passed by value has an ABI
+// that depends on the build's flags.)
 enum { LANES = 16 };
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 GG_ALWAYS_INLINE void vf_get(vf *v, const float *p, int n) {
