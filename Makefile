@@ -162,7 +162,7 @@ build/bench_model: bench/bench_model.c build/libglassgpt.a $(HEADERS)
 	$(CC) $(CFLAGS) bench/bench_model.c build/libglassgpt.a $(LDLIBS) -o $@
 
 bench: setup corpus all build/bench_bpe build/bench_model node_modules/.package-lock.json \
-       models/tiny.ckpt
+       $(TOKENIZER) models/tiny.ckpt
 	@scripts/setup.sh --bench
 	@bench/run.sh $(CORPUS_FILE)
 

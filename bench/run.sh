@@ -28,11 +28,10 @@ TORCH=(env OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH="$openblas${LD_LIBRARY_PATH:+:
        /usr/bin/python3 bench/torch_bench.py)
 have_torch=$(/usr/bin/python3 -c 'import torch' 2> /dev/null && echo 1 || true)
 echo "== where a step of base goes (glassgpt train --profile, 40 steps)"
-tok=$(mktemp)
-build/glassgpt bpe train "$corpus" -o "$tok" > /dev/null 2>&1
-build/glassgpt train --data "$corpus" -t "$tok" --preset base --steps 40 --eval-every 1000 \
-    --profile -o "$tok.ckpt" 2>&1 | sed -n '/^profile:/,$p'
-rm -f "$tok" "$tok.ckpt"
+ckpt=$(mktemp)
+build/glassgpt train --data "$corpus" -t models/tokenizer.bpe --preset base --steps 40 \
+    --eval-every 1000 --profile -o "$ckpt" 2>&1 | sed -n '/^profile:/,$p'
+rm -f "$ckpt"
 echo
 
 echo "== PyTorch on the CPU, the same models and batches"

@@ -478,17 +478,6 @@ GG_ALWAYS_INLINE void block_dots(float *out, const float *a, int a_stride, const
     }
 }
 
-// The greatest of x[0 .. n-1], n a multiple of LANES: in lanes, then across
-// them (a maximum is the same in any order).
-static inline float max_of(const float *x, int n) {
-    float lane[LANES];
-    for (int j = 0; j < LANES; j++) lane[j] = -INFINITY;
-    for (int i = 0; i < n; i += LANES)
-        for (int j = 0; j < LANES; j++) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
-    float m = -INFINITY;
-    for (int j = 0; j < LANES; j++) m = lane[j] > m ? lane[j] : m;
-    return m;
-}
 
 // o[r][j] = sum over keys t2 <= t0 + r, in order from zero, of
 // w[r][t2] * x[t2][i0 + j], for j < ch: the rows of w (T apart) times a

@@ -203,20 +203,24 @@ static inline void layernorm_backward_means(float *dnorm_mean, float *dnorm_norm
     *dnorm_norm_mean = s2 / (float)C;
 }
 
+// The greatest of x[0 .. n-1]: in 16 lanes, then across them and the tail.
+// A maximum is the same in any order, and lanes make the loop vectorise.
+static inline float max_of(const float *x, int n) {
+    enum { W = 16 };
+    float lane[W];
+    for (int j = 0; j < W; j++) lane[j] = -INFINITY;
+    int nw = n - n % W;
+    for (int i = 0; i < nw; i += W)
+        for (int j = 0; j < W; j++) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
+    float m = -INFINITY;
+    for (int j = 0; j < W; j++) m = lane[j] > m ? lane[j] : m;
+    for (int i = nw; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
 // One row of softmax, max-subtracted for stability.
 static inline void softmax_row(float *probs, const float *logits, int V) {
-    // The maximum in 8 lanes, then across them: a maximum is the same in any
-    // order, and lanes make the loop vectorise.
-    float lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
-                     -INFINITY, -INFINITY, -INFINITY, -INFINITY};
-    int i8 = V - V % 8;
-    for (int i = 0; i < i8; i += 8)
-        for (int j = 0; j < 8; j++) lane[j] = logits[i + j] > lane[j] ? logits[i + j] : lane[j];
-    float maxval = -INFINITY;
-    for (int j = 0; j < 8; j++)
-        if (lane[j] > maxval) maxval = lane[j];
-    for (int i = i8; i < V; i++)
-        if (logits[i] > maxval) maxval = logits[i];
+    float maxval = max_of(logits, V);
     // the exponentials first (a loop that vectorises), then their sum in order
     for (int i = 0; i < V; i++) probs[i] = gg_expf(logits[i] - maxval);
     float sum = 0.0f;
