@@ -10,10 +10,11 @@ set -euo pipefail
 # What building and testing need: the C toolchain, the WebAssembly one
 # (clang, lld, wasi-libc), clang's sanitizer and libFuzzer runtimes for the
 # fuzzers, libmicrohttpd for the server, Open MPI for data-parallel training,
-# Chromium and Node for the browser tests, Python for the small test helpers.
+# Chromium, Node and the Noto CJK and colour emoji fonts for the browser tests
+# and screenshots, Python for the small test helpers.
 packages=(gcc make libc6-dev coreutils curl ca-certificates clang lld wasi-libc
           libclang-rt-14-dev-wasm32 libclang-rt-14-dev libmicrohttpd-dev chromium python3
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin fonts-noto-cjk fonts-noto-color-emoji)
 command -v node > /dev/null || packages+=(nodejs)
 command -v npm > /dev/null || packages+=(npm)
 if [ "${1:-}" = "--bench" ]; then

@@ -9,6 +9,7 @@
 #include "../src/checkpoint.h"
 #include "../src/detmath.h"
 #include "../src/generate.h"
+#include "../src/lens.h"
 #include "../src/model.h"
 #include "../src/ops.h"
 #include "../src/optim.h"
@@ -593,6 +594,78 @@ static void test_observer_sees_every_intermediate(void) {
     gg_model_free(&m);
 }
 
+// ---- the logit lens and the embedding map ----
+
+static void test_logit_lens(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    gg_model m;
+    new_model(&m, &cfg, 5);
+    enum { T = 6 };
+    int x[T];
+    random_tokens(x, T, cfg.vocab);
+    for (int j = 0; j < cfg.d_model; j++) {  // every layer norm's own weights, not the initial 1 and 0
+        for (int l = 0; l < cfg.n_layer; l++) {
+            m.params.ln1w[l * cfg.d_model + j] = 0.5f + gg_rng_float(&rng);
+            m.params.ln1b[l * cfg.d_model + j] = gg_rng_float(&rng) - 0.5f;
+        }
+        m.params.lnfw[j] = 0.5f + gg_rng_float(&rng);
+        m.params.lnfb[j] = gg_rng_float(&rng) - 0.5f;
+    }
+    CHECK(gg_model_forward(&m, x, NULL, 1, T, NULL) == GG_OK, "forward");
+    int L = cfg.n_layer, C = cfg.d_model, V = cfg.vocab;
+    float *probs = malloc(sizeof *probs * T * V);
+    // the last block's output through the lens is the model's prediction, bit for bit
+    CHECK(gg_logit_lens(&m, m.acts.res_ff + (size_t)(L - 1) * T * C, T, probs, NULL) == GG_OK, "lens");
+    CHECK(memcmp(probs, m.acts.probs, sizeof *probs * T * V) == 0, "the last layer's lens is the model's probabilities");
+    // an earlier layer's is a distribution of its own
+    CHECK(gg_logit_lens(&m, m.acts.encoded, T, probs, NULL) == GG_OK, "lens of the embeddings");
+    double sum = 0.0;
+    for (int v = 0; v < V; v++) sum += probs[v];
+    CHECK(fabs(sum - 1.0) < 1e-5, "the lens of a row sums to %f", sum);
+    CHECK(memcmp(probs, m.acts.probs, sizeof *probs * V) != 0, "the embeddings' lens differs from the output");
+    gg_error err;
+    CHECK(gg_logit_lens(&m, m.acts.encoded, 0, probs, &err) == GG_ERR_ARG, "no rows is refused");
+    free(probs);
+    gg_model_free(&m);
+}
+
+static void test_pca_finds_the_spread(void) {
+    // points spread along two known orthogonal directions in 5 dimensions,
+    // 3 times wider along the first, plus a little noise, and an offset
+    enum { n = 400, d = 5 };
+    double u[d] = {0.6, 0.0, 0.8, 0.0, 0.0}, w[d] = {0.0, -0.8, 0.0, 0.6, 0.0};
+    float *X = malloc(sizeof *X * n * d), coords[2 * n], axes[2 * d];
+    for (int i = 0; i < n; i++) {
+        double a = 3.0 * (2.0 * gg_rng_float(&rng) - 1.0), b = 2.0 * gg_rng_float(&rng) - 1.0;
+        for (int j = 0; j < d; j++)
+            X[i * d + j] = (float)(a * u[j] + b * w[j] + 0.01 * (gg_rng_float(&rng) - 0.5) + j);
+    }
+    double var[3];
+    CHECK(gg_pca2(X, n, d, coords, axes, var, NULL) == GG_OK, "pca");
+    double dot_u = 0.0, dot_w = 0.0, norm = 0.0;
+    for (int j = 0; j < d; j++) {
+        dot_u += axes[j] * u[j];
+        dot_w += axes[d + j] * w[j];
+        norm += axes[j] * axes[j];
+    }
+    CHECK(fabs(fabs(dot_u) - 1.0) < 1e-3 && fabs(fabs(dot_w) - 1.0) < 1e-3,
+          "the axes are the spread's directions (%f, %f)", dot_u, dot_w);
+    CHECK(fabs(norm - 1.0) < 1e-6, "the axes are unit vectors (%f)", norm);
+    CHECK(axes[2] > 0 && axes[d + 1] > 0 && axes[d + 3] < 0, "the largest entry of each axis is positive");
+    CHECK(var[0] > 8.0 * var[1] && var[0] < 10.0 * var[1], "variances %f and %f (9 to 1)", var[0], var[1]);
+    CHECK(var[0] + var[1] <= var[2] && var[0] + var[1] > 0.999 * var[2], "the two hold nearly all of %f", var[2]);
+    // a point's coordinates are its centred offset along each axis
+    double mean[d] = {0};
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) mean[j] += X[i * d + j] / n;
+    double c0 = 0.0;
+    for (int j = 0; j < d; j++) c0 += (X[7 * d + j] - mean[j]) * axes[j];
+    CHECK(fabs(c0 - coords[14]) < 1e-4, "point 7 at %f along the first axis, want %f", coords[14], c0);
+    gg_error err;
+    CHECK(gg_pca2(X, 1, d, coords, axes, var, &err) == GG_ERR_ARG, "one point is refused");
+    free(X);
+}
+
 // ---- inference ----
 
 static void test_kv_cache_matches_full_forward(void) {
@@ -1046,6 +1119,8 @@ int main(void) {
     RUN(test_model_gradients);
     RUN(test_initial_loss_is_near_ln_v);
     RUN(test_observer_sees_every_intermediate);
+    RUN(test_logit_lens);
+    RUN(test_pca_finds_the_spread);
     RUN(test_kv_cache_matches_full_forward);
     RUN(test_cache_and_no_cache_generate_the_same_tokens);
     RUN(test_results_do_not_depend_on_threads);

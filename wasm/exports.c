@@ -10,6 +10,7 @@
 
 #include "../src/checkpoint.h"
 #include "../src/generate.h"
+#include "../src/lens.h"
 #include "../src/model.h"
 #include "../src/ops_rows.h"
 #include "../src/sampler.h"
@@ -109,6 +110,7 @@ typedef struct {
     gg_trainer trainer;
     int *tokens;
     int training;
+    float *lens;  // the last gg_model_lens
 } wasm_model;
 
 wasm_model *EXPORT(gg_model_load)(const uint8_t *data, size_t n) {
@@ -126,6 +128,7 @@ void EXPORT(gg_model_free_all)(wasm_model *w) {
     if (!w) return;
     if (w->training) gg_trainer_free(&w->trainer);
     free(w->tokens);
+    free(w->lens);
     gg_model_free(&w->model);
     gg_tokenizer_free(&w->tok.tok);
     free(w);
@@ -298,6 +301,43 @@ const float *EXPORT(gg_model_seen)(const wasm_model *w, const char *name, int la
     return NULL;
 }
 
+// The logit lens of the last observed pass: the head applied to the
+// residual stream after the embedding and after every block, (L+1, T, V),
+// or NULL. The last layer's rows are the model's own probabilities.
+const float *EXPORT(gg_model_lens)(wasm_model *w) {
+    const gg_config *c = &w->model.cfg;
+    int T = w->model.T, C = c->d_model, L = c->n_layer;
+    if (w->n_seen == 0 || w->model.B != 1) {
+        gg_fail(&last_error, GG_ERR_ARG, "the logit lens needs an observed pass first");
+        return NULL;
+    }
+    float *x = malloc(sizeof *x * (size_t)(L + 1) * T * C);
+    float *probs = malloc(sizeof *probs * (size_t)(L + 1) * T * c->vocab);
+    if (!x || !probs) {
+        free(x);
+        free(probs);
+        gg_fail(&last_error, GG_ERR_NOMEM, "out of memory for the logit lens");
+        return NULL;
+    }
+    memcpy(x, w->model.acts.encoded, sizeof *x * (size_t)T * C);
+    memcpy(x + (size_t)T * C, w->model.acts.res_ff, sizeof *x * (size_t)L * T * C);
+    int rc = gg_logit_lens(&w->model, x, (L + 1) * T, probs, &last_error);
+    free(x);
+    free(w->lens);
+    w->lens = rc ? (free(probs), NULL) : probs;
+    return w->lens;
+}
+
+// The map of the token embeddings: their first two principal components.
+// coords (V,2), axes (2,C), variance[3]: along each axis, and in all.
+int EXPORT(gg_model_pca)(const wasm_model *w, float *coords, float *axes, double *variance) {
+    const gg_config *c = &w->model.cfg;
+    return gg_pca2(w->model.params.wte, c->vocab, c->d_model, coords, axes, variance, &last_error);
+}
+
+// The fixed position table a sinusoidal model of ctx x d would use.
+void EXPORT(gg_sinusoidal)(float *pe, int ctx, int d) { gg_sinusoidal_table(pe, ctx, d); }
+
 // ---- generation, one token at a time, for showing ----
 
 typedef struct {
@@ -333,6 +373,17 @@ void EXPORT(gg_gen_end)(wasm_generator *g) {
     gg_generator_free(&g->gen);
     free(g->probs);
     free(g);
+}
+
+// New sampling settings for a generator, keeping its text and its cache.
+int EXPORT(gg_gen_configure)(wasm_generator *g, float temperature, int top_k, float top_p,
+                             uint32_t seed) {
+    gg_sampler s;
+    if (gg_sampler_init(&s, g->w->model.cfg.vocab, temperature, top_k, top_p, seed, &last_error))
+        return -1;
+    gg_sampler_free(&g->sampler);
+    g->sampler = s;
+    return 0;
 }
 
 // Feeds one token; the next token's logits and probabilities follow.
