@@ -29,7 +29,8 @@ static const char usage_serve[] =
     "  /                  the page (from --web, default web)\n"
     "  /glassgpt.wasm     the engine (--wasm, default build/web/glassgpt.wasm)\n"
     "  /data/NAME         the corpus (--data, default data)\n"
-    "  /models/NAME       checkpoints (--models, default models)\n"
+    "  /models/NAME       checkpoints (--models, default models; there may be none\n"
+    "                     yet: the page can train a model itself)\n"
     "  /api/models        the checkpoints, as JSON\n";
 
 static volatile sig_atomic_t stopping;
@@ -45,6 +46,17 @@ static int resolve(const char *what, const char *given, char *out, int want_dir)
         (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
         return runtime_error("serve: %s %s not found (run from the repository root after `make`, "
                              "or give --%s)", what, given, what);
+    return 0;
+}
+
+// A directory that may not exist yet, as the absolute path that the server
+// compares what it serves against once it does.
+static int absolute(const char *given, char *out) {
+    if (realpath(given, out)) return 0;
+    char cwd[PATH_MAX];
+    int n = given[0] == '/' ? snprintf(out, PATH_MAX, "%s", given)
+            : getcwd(cwd, sizeof cwd) ? snprintf(out, PATH_MAX, "%s/%s", cwd, given) : -1;
+    if (n < 0 || n >= PATH_MAX) return runtime_error("serve: the path %s is too long", given);
     return 0;
 }
 
@@ -71,10 +83,14 @@ int cmd_serve(int argc, char **argv) {
         }
     }
     gg_server_roots r = {.log = stderr};
-    if (resolve("web", web, r.web, 1) || resolve("wasm", wasm, r.wasm, 0) ||
-        resolve("models", models, r.models, 1))
-        return EXIT_RUNTIME;
-    if (!realpath(data, r.data)) snprintf(r.data, sizeof r.data, "%s", data);  // may appear later
+    if (resolve("web", web, r.web, 1) || resolve("wasm", wasm, r.wasm, 0)) return EXIT_RUNTIME;
+    // The models and the corpus may appear later; the page works without
+    // models (it trains one) and says so.
+    struct stat st;
+    if (stat(models, &st) != 0 || !S_ISDIR(st.st_mode))
+        fprintf(stderr, "glassgpt: no checkpoints in %s yet: the page can train a model itself, "
+                "or `make run` trains tiny and small there\n", models);
+    if (absolute(models, r.models) || absolute(data, r.data)) return EXIT_RUNTIME;
 
     // Room for the connection limit: raise the soft limit on descriptors.
     struct rlimit nofile;

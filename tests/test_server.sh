@@ -157,6 +157,25 @@ kill -TERM $pid
 timeout 10 tail --pid=$pid -f /dev/null && ok || { fail "SIGTERM did not stop the server"; kill -9 $pid; }
 wait $pid 2> /dev/null
 
+# No models yet: the page is served anyway (it can train one), the listing
+# is empty, and a checkpoint that appears later is listed.
+E="$T/empty/models"
+"$G" serve --port 0 --models "$E" --data "$T/data" > "$T/out4" 2> "$T/log4" &
+pid=$!
+for _ in $(seq 50); do grep -q serving "$T/out4" 2> /dev/null && break; sleep 0.1; done
+grep -q "no checkpoints in $E yet: the page can train a model itself" "$T/log4" && ok ||
+    fail "serve without models: $(cat "$T/out4" "$T/log4")"
+B="http://127.0.0.1:$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/out4")"
+get / 200 "text/html; charset=utf-8" --max-time 10
+get /api/models 200 application/json --max-time 10
+[ "$(cat "$T/body")" = "[]" ] && ok || fail "the listing without models: $(cat "$T/body")"
+mkdir -p "$E" && cp models/tiny.ckpt "$E/"
+get /api/models 200 application/json --max-time 10
+grep -q '"name":"tiny.ckpt"' "$T/body" && ok || fail "a checkpoint made later is listed: $(cat "$T/body")"
+get /models/tiny.ckpt 200 "application/octet-stream" --max-time 10
+kill -TERM $pid
+wait $pid 2> /dev/null
+
 # every interface: the banner names the address it listens on
 "$G" serve --port 0 --host :: > "$T/out3" 2> /dev/null &
 pid=$!
