@@ -40,7 +40,7 @@ TOKENIZER   := models/tokenizer.bpe
 MPICC := $(shell command -v mpicc 2> /dev/null)
 MPI_BIN := $(if $(MPICC)$(MPI),build/glassgpt-mpi)
 
-all: build/glassgpt build/libglassgpt.a build/web/glassgpt.wasm $(MPI_BIN)
+all: build/glassgpt build/libglassgpt.a build/web/glassgpt.wasm web/vendor/lit-html.js $(MPI_BIN)
 
 help:
 	@echo "glassgpt make targets:"
@@ -61,10 +61,11 @@ help:
 	@echo "               server (requests/s, and service beside slow clients) and the"
 	@echo "               page in Chromium (its size, first render, training against native)"
 	@echo "  make         build build/glassgpt, build/libglassgpt.a and build/web/glassgpt.wasm,"
-	@echo "               and build/glassgpt-mpi where Open MPI's mpicc is (or with MPI=1)"
+	@echo "               vendor the page's lit-html from npm into web/vendor/, and build"
+	@echo "               build/glassgpt-mpi where Open MPI's mpicc is (or with MPI=1)"
 	@echo "  make setup   install missing Debian packages (apt-get)"
 	@echo "  make corpus  put tinyshakespeare in data/ (CORPUS=path: a copy you have)"
-	@echo "  make clean   remove build/ and test-artifacts/"
+	@echo "  make clean   remove build/, test-artifacts/ and web/vendor/"
 
 # ---- the library and the command-line tool ----
 
@@ -112,9 +113,16 @@ build/web/glassgpt.wasm: wasm/exports.c $(LIB_SRC) $(HEADERS)
 	@mkdir -p build/web
 	$(WASM_CC) $(WASM_FLAGS) wasm/exports.c $(LIB_SRC) -lm -o $@
 
-# The browser tests' one npm package, from the committed lock file.
+# The npm packages, from the committed lock file: lit-html for the page, and
+# the test tools (playwright-core, Hugging Face's tokenizers).
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+
+# The page's one vendored module, served from web/vendor/ (which git
+# ignores), so that the page needs no network.
+web/vendor/lit-html.js: node_modules/.package-lock.json
+	@mkdir -p web/vendor
+	cp node_modules/lit-html/lit-html.js $@
 
 # ---- tests ----
 
@@ -189,4 +197,4 @@ run: setup corpus all $(TOKENIZER) models/tiny.ckpt models/small.ckpt
 	@build/glassgpt serve --port $(PORT)
 
 clean:
-	rm -rf build test-artifacts
+	rm -rf build test-artifacts web/vendor

@@ -280,7 +280,7 @@ static void remember(void *user, const char *name, int layer, const float *data,
 }
 
 // Runs the model on T tokens with the observer on: every intermediate,
-// the scores before the mask included, can then be read with gg_model_seen.
+// the scores before the mask included, can then be read with gg_model_seen_at.
 int EXPORT(gg_model_observe)(wasm_model *w, const int *tokens, int T) {
     w->n_seen = 0;
     w->model.observe = remember;
@@ -290,15 +290,16 @@ int EXPORT(gg_model_observe)(wasm_model *w, const int *tokens, int T) {
     return rc ? -1 : w->n_seen;
 }
 
-// Intermediate `name` of layer `layer` (-1 outside the blocks) from the last
-// observed pass; its shape goes to shape[4]. NULL if there is none.
-const float *EXPORT(gg_model_seen)(const wasm_model *w, const char *name, int layer, int *shape) {
-    for (int i = 0; i < w->n_seen; i++)
-        if (strcmp(w->seen[i].name, name) == 0 && w->seen[i].layer == layer) {
-            memcpy(shape, w->seen[i].shape, sizeof w->seen[i].shape);
-            return w->seen[i].data;
-        }
-    return NULL;
+// The k-th intermediate the last observed pass saw (in the order it made
+// them), its name to *name, its layer to *layer and its shape to shape[4];
+// NULL past the last.
+const float *EXPORT(gg_model_seen_at)(const wasm_model *w, int k, const char **name, int *layer,
+                                      int *shape) {
+    if (k < 0 || k >= w->n_seen) return NULL;
+    *name = w->seen[k].name;
+    *layer = w->seen[k].layer;
+    memcpy(shape, w->seen[k].shape, sizeof w->seen[k].shape);
+    return w->seen[k].data;
 }
 
 // The logit lens of the last observed pass: the head applied to the

@@ -1,6 +1,9 @@
-// Shared drawing primitives: how bytes and tokens are shown, colours, and
-// SVG helpers. Sections never compute model numbers; they draw what the
-// engine returns.
+// Shared drawing: how bytes and tokens are written, the colour scale, and
+// the figures every chapter uses (a matrix on canvas that the keyboard can
+// walk, a line chart, bar charts). Nothing here computes a model's numbers:
+// it draws what the engine returned.
+import { html, svg } from "./vendor/lit-html.js";
+
 const CONTROL = ["NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT",
   "FF", "CR", "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM",
   "SUB", "ESC", "FS", "GS", "RS", "US"];
@@ -47,18 +50,25 @@ export function tokenText(bytes) {
   return s;
 }
 
+// A number as the figures write it: fixed digits, and never "-0.00".
+export function fixed(v, digits = 2) {
+  const s = v.toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+
+export const plural = (n, one, many = `${one}s`) => `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+
 // A calm, distinct colour per token id (golden-angle hues).
 export const tokenHue = (id) => (id * 137.508) % 360;
 export const tokenColor = (id, light = 88) => `hsl(${tokenHue(id)} 70% ${light}%)`;
 
-const SVG = "http://www.w3.org/2000/svg";
-export function svg(tag, attrs = {}, parent) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  if (parent) parent.appendChild(el);
-  return el;
-}
+// A token as a chip: its text over its id.
+export const chip = (id, text, { pos, cls = "" } = {}) => html`<span class="chip ${cls}"
+  style="background:${tokenColor(id)}" data-id=${id} data-pos=${pos ?? ""}
+  ><span class="t">${text}</span><span class="id">${id}</span></span>`;
 
+// An element, for the few figures built by hand (the vocabulary grid):
+// attributes, "on..." listeners, and children.
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -70,37 +80,33 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-// A horizontal bar chart in SVG: rows of {label, value, highlight}. Crisp at
-// any pixel ratio; the values are written beside the bars.
-export function barChart(container, rows, { width = 360, rowHeight = 22, format = String } = {}) {
-  container.replaceChildren();
-  const labelWidth = 84, valueWidth = 64, max = Math.max(1e-12, ...rows.map((r) => r.value));
-  const s = svg("svg", { viewBox: `0 0 ${width} ${rows.length * rowHeight}`, role: "img",
-    class: "bars", "aria-label": rows.map((r) => `${r.label}: ${format(r.value)}`).join(", ") }, container);
-  rows.forEach((r, i) => {
-    const y = i * rowHeight, w = ((width - labelWidth - valueWidth) * r.value) / max;
-    const label = svg("text", { x: labelWidth - 8, y: y + rowHeight * 0.68, "text-anchor": "end",
-      class: "bar-label" }, s);
-    label.textContent = r.label;
-    svg("rect", { x: labelWidth, y: y + 3, width: Math.max(1, w), height: rowHeight - 6, rx: 3,
-      class: r.highlight ? "bar bar-hi" : "bar" }, s);
-    const value = svg("text", { x: labelWidth + w + 6, y: y + rowHeight * 0.68, class: "bar-value" }, s);
-    value.textContent = format(r.value);
+// Token chips inside container follow the page's link: pointing at one
+// links its position (and token) everywhere, and the chips of the linked
+// position or token light up.
+export function linkChips(container, scope) {
+  const chipOf = (e) => e.target.closest?.(".chip[data-id]");
+  const over = (e) => {
+    const c = chipOf(e);
+    if (c) scope.page.link({ pos: c.dataset.pos === "" ? null : Number(c.dataset.pos), id: Number(c.dataset.id) });
+  };
+  const out = (e) => { if (chipOf(e)) scope.page.link(null); };
+  container.addEventListener("pointerover", over);
+  container.addEventListener("pointerout", out);
+  scope.add(() => { container.removeEventListener("pointerover", over); container.removeEventListener("pointerout", out); });
+  scope.on("link", (l) => {
+    for (const c of container.querySelectorAll(".chip[data-id]")) {
+      const pos = c.dataset.pos === "" ? null : Number(c.dataset.pos);
+      c.classList.toggle("linked", !!l && (l.pos != null ? pos === l.pos : Number(c.dataset.id) === l.id));
+    }
   });
-  return s;
 }
 
-// The diverging scale of every heatmap: blue for negative, dark near zero,
+// The diverging scale of every matrix: blue for negative, dark near zero,
 // orange for positive, by |value| / scale.
 const DARK = [32, 34, 40], HOT = [234, 108, 32], COLD = [56, 120, 240];
-export function diverging(v, scale) {
-  const rgb = [0, 0, 0];
-  paint(rgb, 0, v, scale);
-  return rgb;
-}
 
-// Writes the colour of v to px[i], px[i + 1] and px[i + 2], with nothing
-// allocated: a heatmap paints tens of thousands of cells at a time.
+// Writes the colour of v to px[i..i+2], allocating nothing: a matrix paints
+// tens of thousands of cells at a time.
 function paint(px, i, v, scale) {
   const t = Math.max(-1, Math.min(1, v / (scale || 1)));
   const end = t >= 0 ? HOT : COLD, a = Math.abs(t);
@@ -109,128 +115,450 @@ function paint(px, i, v, scale) {
   px[i + 2] = Math.round(DARK[2] + (end[2] - DARK[2]) * a);
 }
 
-// A heatmap of a matrix (rows x cols, row-major) on a canvas, crisp at any
-// pixel ratio, with a numeric legend and the value under the pointer.
-// Tall matrices are drawn transposed (one column per row) to fit.
-// width, when given, saves measuring the container (which forces a layout).
-export function heatmap(container, { name, data, rows, cols, highlightRows = [], width: given }) {
-  const transposed = rows > cols * 4;
-  const R = transposed ? cols : rows, C = transposed ? rows : cols;
-  const at = (r, c) => (transposed ? data[c * cols + r] : data[r * cols + c]);
-  let scale = 0;
-  for (const v of data) scale = Math.max(scale, Math.abs(v));
-  const width = given || Math.max(120, container.clientWidth || 300);
-  const cw = width / C, ch = Math.max(2, Math.min(14, 160 / R));
-  const canvas = el("canvas", { class: "heatmap", role: "img",
-    "aria-label": `${name}: ${rows} by ${cols}, values from ${(-scale).toFixed(3)} to ${scale.toFixed(3)}` });
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(R * ch * dpr);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${R * ch}px`;
-  // one pixel per cell, then scaled up without smoothing: cheap and crisp
-  const cells = new OffscreenCanvas(C, R), cg = cells.getContext("2d");
-  const img = cg.createImageData(C, R);
-  for (let r = 0; r < R; r++)
-    for (let c = 0; c < C; c++) {
-      const i = 4 * (r * C + c);
-      paint(img.data, i, at(r, c), scale);
-      img.data[i + 3] = 255;
-    }
-  cg.putImageData(img, 0, 0);
-  const g = canvas.getContext("2d");
-  g.imageSmoothingEnabled = false;
-  g.drawImage(cells, 0, 0, canvas.width, canvas.height);
-  g.strokeStyle = "#ffffff";
-  g.lineWidth = Math.max(1, dpr);
-  for (const hr of highlightRows) {  // a row of the matrix: a column when transposed
-    if (transposed) g.strokeRect(hr * cw * dpr, 0, Math.max(cw, 2) * dpr, canvas.height);
-    else g.strokeRect(0, hr * ch * dpr, canvas.width, ch * dpr);
-  }
-  const readout = el("div", { class: "readout" }, `${name} [${rows}\u00d7${cols}]` +
-    (transposed ? ", drawn on its side" : ""));
-  canvas.addEventListener("mousemove", (e) => {
-    const b = canvas.getBoundingClientRect();
-    const c = Math.min(C - 1, Math.floor(((e.clientX - b.left) / b.width) * C));
-    const r = Math.min(R - 1, Math.floor(((e.clientY - b.top) / b.height) * R));
-    const [row, col] = transposed ? [c, r] : [r, c];
-    readout.textContent = `${name}[${row}][${col}] = ${at(r, c).toFixed(5)}`;
+export const maxAbs = (data) => {
+  let m = 0;
+  for (const v of data) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
+  return m;
+};
+
+// Calls draw(width) now if the container has a width, and again whenever
+// that width changes; returns the way to stop.
+export function sized(container, draw) {
+  let last = -1;
+  const ro = new ResizeObserver(() => {
+    const w = Math.floor(container.clientWidth);
+    if (w > 0 && w !== last) { last = w; draw(w); }
   });
-  const legend = el("div", { class: "legend" },
-    el("span", {}, (-scale).toFixed(3)), el("span", { class: "ramp" }), el("span", {}, scale.toFixed(3)));
-  container.replaceChildren(canvas, el("div", { class: "heat-foot" }, readout, legend));
+  ro.observe(container);
+  return () => ro.disconnect();
 }
 
-// A line chart in SVG of named series of [x, y] points, with optional
-// horizontal reference lines.
-export function lineChart(container, { series, refs = [], xLabel = "step", yLabel = "loss" }) {
-  const W = 640, H = 240, L = 44, B = 26, T = 10, Rm = 12;
+const LABEL_FONT = "12px system-ui, sans-serif", NUMBER_FONT = "11px ui-monospace, monospace";
+let measurer;
+const textWidth = (s, font) => {
+  measurer ??= new OffscreenCanvas(1, 1).getContext("2d");
+  measurer.font = font;
+  return measurer.measureText(s).width;
+};
+
+// A matrix drawn on a canvas that fits its container, with one tab stop:
+// the arrow keys (and Home, End, PageUp, PageDown) walk a cursor over its
+// values and the readout says what each one is. The pointer does the same.
+//
+// spec: {name, data, rows, cols, rowLabels, colLabels, rowTitle, colTitle,
+//   scale (own: the largest |value|), numbers (when they fit), masked(r, c),
+//   marks: columns where a section starts, explain(r, c) -> text,
+//   rowsAre / colsAre: "position" or "token" (the link follows them),
+//   ids: the tokens of the positions, square: cells keep a 1:1 aspect}
+// page: the page's scope (link and scale events). Returns the view, whose
+// root element carries .values, .rows, .cols and .cellCenter(r, c).
+export function matrixView(container, spec, scope) {
+  const s = { numbers: true, marks: [], masked: () => false, ...spec };
+  const root = document.createElement("div");
+  root.className = "mat";
+  root.tabIndex = 0;
+  root.setAttribute("role", "group");
+  root.setAttribute("aria-roledescription", "matrix");
+  const scroller = document.createElement("div");
+  scroller.className = "mat-scroll";
+  scroller.tabIndex = -1;  // the matrix's keys scroll it: not a tab stop of its own
+  const canvas = document.createElement("canvas");
+  const over = document.createElement("div");
+  over.className = "mat-over";
+  const caption = document.createElement("div");
+  caption.className = "mat-caption";
+  const readout = document.createElement("div");
+  readout.className = "readout";
+  readout.setAttribute("aria-live", "polite");
+  scroller.append(canvas, over);
+  root.append(caption, scroller, readout);
+  container.replaceChildren(root);
+
+  let g = null, cursor = null, linked = null, stretched = 0;  // g: the geometry of the last drawing
+  const view = { root, readout };
+
+  const scaleOf = () => (scope?.page.sharedScale.on && !s.fixedScale
+    ? scope.page.sharedScale.value : s.scale ?? (maxAbs(s.data) || 1));
+
+  function describe() {
+    const sc = scaleOf();
+    const shared = scope?.page.sharedScale.on && !s.fixedScale;
+    const axes = [s.rowTitle && `rows: ${s.rowTitle}`, s.colTitle && `columns: ${s.colTitle}`].filter(Boolean).join("; ");
+    caption.textContent = `${s.name} [${s.rows}\u00d7${s.cols}]${axes ? ` \u00b7 ${axes}` : ""} \u00b7 ` +
+      `colour: \u00b1${fixed(sc, 3)} (${s.fixedScale ? "fixed" : shared ? "shared" : "its own"} scale)` +
+      (stretched ? ` \u00b7 rows drawn ${stretched.toFixed(0)}\u00d7 taller than wide` : "") +
+      (g?.scrolls ? " \u00b7 wider than the page: scroll sideways \u2192" : "");
+    root.setAttribute("aria-label", `${s.name}, ${s.rows} by ${s.cols}. Arrow keys move through the values.`);
+  }
+
+  function draw(width) {
+    const dpr = window.devicePixelRatio || 1;
+    const labelW = s.rowLabels ? Math.ceil(Math.max(...s.rowLabels.map((t) => textWidth(String(t), LABEL_FONT)))) + 10 : 0;
+    const topH = s.colLabels ? 18 : 0;
+    let cw = Math.min(s.maxCell ?? 52, (width - labelW) / s.cols);
+    if (s.square) cw = Math.min(cw, Math.max(1, 360 / s.rows));  // a tall weight stays within a screen
+    const scrolls = cw < 1;
+    if (scrolls) cw = 1;
+    const numbers = s.numbers && cw >= textWidth("-0.00", NUMBER_FONT) + 4;
+    // square cells keep a weight's true shape, unless its rows would be too thin to see
+    const ch = numbers ? 22 : s.square ? Math.max(4, Math.min(cw, 24)) : Math.max(6, Math.min(cw, 16));
+    stretched = s.square && ch > cw * 1.01 ? ch / cw : 0;
+    const W = Math.ceil(labelW + cw * s.cols), H = Math.ceil(topH + ch * s.rows);
+    g = { labelW, topH, cw, ch, W, H, scrolls };
+    root.classList.toggle("scrolls", scrolls);
+    canvas.width = Math.round(W * dpr);
+    canvas.height = Math.round(H * dpr);
+    canvas.style.width = `${W}px`;
+    canvas.style.height = `${H}px`;
+    const c = canvas.getContext("2d");
+    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    c.clearRect(0, 0, W, H);
+    // one pixel per cell, then scaled up without smoothing: cheap and crisp
+    const sc = scaleOf(), cells = new OffscreenCanvas(s.cols, s.rows), cc = cells.getContext("2d");
+    const img = cc.createImageData(s.cols, s.rows);
+    for (let r = 0; r < s.rows; r++)
+      for (let k = 0; k < s.cols; k++) {
+        const i = 4 * (r * s.cols + k);
+        if (s.masked(r, k)) { img.data[i] = 58; img.data[i + 1] = 61; img.data[i + 2] = 68; }
+        else paint(img.data, i, s.data[r * s.cols + k], sc);
+        img.data[i + 3] = 255;
+      }
+    cc.putImageData(img, 0, 0);
+    c.imageSmoothingEnabled = false;
+    c.drawImage(cells, labelW, topH, cw * s.cols, ch * s.rows);
+    hatch(c, labelW, topH, cw, ch);
+    c.strokeStyle = "rgba(255,255,255,.9)";
+    c.lineWidth = 1.5;
+    for (const m of s.marks) if (m > 0) {
+      c.beginPath();
+      c.moveTo(labelW + m * cw, topH);
+      c.lineTo(labelW + m * cw, H);
+      c.stroke();
+    }
+    if (numbers) {
+      c.font = NUMBER_FONT;
+      c.textAlign = "center";
+      c.textBaseline = "middle";
+      for (let r = 0; r < s.rows; r++)
+        for (let k = 0; k < s.cols; k++) {
+          if (s.masked(r, k)) continue;
+          const v = s.data[r * s.cols + k];
+          c.fillStyle = Math.abs(v) > 0.45 * sc ? "#fff" : "#e8e6e1";
+          c.fillText(fixed(v), labelW + (k + 0.5) * cw, topH + (r + 0.5) * ch);
+        }
+    }
+    c.fillStyle = "#5d6470";
+    c.font = LABEL_FONT;
+    c.textBaseline = "middle";
+    if (s.rowLabels && ch >= 12) {
+      c.textAlign = "right";
+      s.rowLabels.forEach((t, r) => c.fillText(String(t), labelW - 6, topH + (r + 0.5) * ch));
+    }
+    if (s.colLabels) {
+      c.textAlign = "center";
+      let lastEnd = -Infinity;
+      s.colLabels.forEach((t, k) => {
+        if (!t) return;
+        const x = labelW + (k + (s.marks.length ? 0 : 0.5)) * cw, w = textWidth(String(t), LABEL_FONT);
+        if (x - w / 2 < lastEnd + 4) return;  // no label over another
+        c.textAlign = s.marks.length ? "left" : "center";
+        c.fillText(String(t), s.marks.length ? x + 2 : x, topH / 2);
+        lastEnd = s.marks.length ? x + 2 + w : x + w / 2;
+      });
+    }
+    describe();
+    paintOverlay();
+  }
+
+  // Masked cells are hatched: there is no value there.
+  function hatch(c, x0, y0, cw, ch) {
+    c.save();
+    c.beginPath();
+    for (let r = 0; r < s.rows; r++)
+      for (let k = 0; k < s.cols; k++) if (s.masked(r, k)) c.rect(x0 + k * cw, y0 + r * ch, cw, ch);
+    c.clip();
+    c.strokeStyle = "rgba(255,255,255,.18)";
+    c.lineWidth = 1;
+    c.beginPath();
+    const W = x0 + s.cols * cw, H = y0 + s.rows * ch;
+    for (let x = x0 - H; x < W; x += 6) { c.moveTo(x, H); c.lineTo(x + H, y0 - 0); }
+    c.stroke();
+    c.restore();
+  }
+
+  // The cursor and the linked rows and columns, as boxes over the canvas.
+  function box(cls, r0, c0, nr, nc) {
+    const b = document.createElement("div");
+    b.className = cls;
+    Object.assign(b.style, { left: `${g.labelW + c0 * g.cw}px`, top: `${g.topH + r0 * g.ch}px`,
+      width: `${Math.max(2, nc * g.cw)}px`, height: `${Math.max(2, nr * g.ch)}px` });
+    return b;
+  }
+  function paintOverlay() {
+    if (!g) return;
+    const boxes = [];
+    if (linked) {
+      const hits = (kind, n) => {
+        if (kind === "position") {
+          if (linked.pos != null) return linked.pos < n ? [linked.pos] : [];
+          return s.ids ? s.ids.flatMap((id, i) => (id === linked.id && i < n ? [i] : [])) : [];
+        }
+        if (kind === "token") return linked.id != null && linked.id < n ? [linked.id] : [];
+        return [];
+      };
+      for (const r of hits(s.rowsAre, s.rows)) boxes.push(box("linked", r, 0, 1, s.cols));
+      for (const k of hits(s.colsAre, s.cols)) boxes.push(box("linked", 0, k, s.rows, 1));
+    }
+    if (cursor) boxes.push(box("cursor", cursor.r, cursor.c, 1, 1));
+    over.replaceChildren(...boxes);
+  }
+
+  function explain(r, c) {
+    return s.explain?.(r, c) ?? `${s.name}[${r}][${c}] = ${s.data[r * s.cols + c].toFixed(6)}`;
+  }
+  function point(r, c, source) {
+    cursor = { r: Math.max(0, Math.min(s.rows - 1, r)), c: Math.max(0, Math.min(s.cols - 1, c)) };
+    readout.textContent = explain(cursor.r, cursor.c);
+    paintOverlay();
+    if (!scope) return;
+    const pos = s.rowsAre === "position" ? cursor.r : s.colsAre === "position" ? cursor.c : null;
+    const id = s.rowsAre === "token" ? cursor.r : s.colsAre === "token" ? cursor.c : pos != null && s.ids ? s.ids[pos] : null;
+    if (pos != null || id != null) scope.page.link({ pos, id, source });
+    if (source === "key" && g) {  // keep the cursor in sight when the matrix scrolls
+      const x = g.labelW + cursor.c * g.cw;
+      if (x < scroller.scrollLeft || x > scroller.scrollLeft + scroller.clientWidth - g.cw)
+        scroller.scrollLeft = x - scroller.clientWidth / 2;
+    }
+  }
+  const cellAt = (e) => {
+    const b = canvas.getBoundingClientRect();
+    const c = Math.floor((e.clientX - b.left - g.labelW) / g.cw), r = Math.floor((e.clientY - b.top - g.topH) / g.ch);
+    return r >= 0 && r < s.rows && c >= 0 && c < s.cols ? [r, c] : null;
+  };
+  canvas.addEventListener("mousemove", (e) => { const at = g && cellAt(e); if (at) point(...at, "pointer"); });
+  canvas.addEventListener("mouseleave", () => { cursor = null; paintOverlay(); scope?.page.link(null); });
+  root.addEventListener("focus", () => { if (!cursor) point(0, 0, "key"); });
+  root.addEventListener("keydown", (e) => {
+    if (!cursor) cursor = { r: 0, c: 0 };
+    const page = Math.max(1, Math.round(s.cols / 8));
+    const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0],
+      PageUp: [0, -page], PageDown: [0, page] };
+    if (!moves[e.key] && e.key !== "Home" && e.key !== "End") return;
+    const m = moves[e.key];
+    e.preventDefault();
+    if (m) {
+      const r = cursor.r + m[0], c = cursor.c + m[1];
+      const past = (r < 0 && cursor.r === 0) || (c < 0 && cursor.c === 0) ? -1
+        : (r >= s.rows && cursor.r === s.rows - 1) || (c >= s.cols && cursor.c === s.cols - 1) ? 1 : 0;
+      if (past) root.dispatchEvent(new CustomEvent("mat-edge", { bubbles: true, detail: past }));
+      else point(r, c, "key");
+    } else if (e.key === "Home") point(cursor.r, 0, "key");
+    else if (e.key === "End") point(cursor.r, s.cols - 1, "key");
+
+  });
+
+  // one tab stop per figure: the first matrix of a figure holds it, the
+  // others are reached from it with the arrow keys past an edge
+  const figure = container.closest(".figure");
+  if (figure) {
+    root.tabIndex = [...figure.querySelectorAll('.mat[tabindex="0"]')].some((m) => m !== root) ? -1 : 0;
+    roving(figure);
+  }
+  root.values = s.data;
+  root.rows = s.rows;
+  root.cols = s.cols;
+  // where cell (r, c) is on the screen, for the pointer
+  root.cellCenter = (r, c) => {
+    const b = canvas.getBoundingClientRect();
+    return { x: b.left + g.labelW + (c + 0.5) * g.cw, y: b.top + g.topH + (r + 0.5) * g.ch };
+  };
+  let width = 0;
+  const offs = [sized(scroller, (w) => { width = w; draw(w); })];
+  if (scope) {
+    offs.push(scope.page.on("link", (l) => { linked = l; paintOverlay(); }),
+      scope.page.on("scale", () => width && draw(width)));
+    scope.add(() => view.dispose());
+  }
+  adopt(container, view, offs);
+  // new values for the same shape: repainted in place (training)
+  view.update = (data) => { s.data = data; root.values = data; if (width) draw(width); };
+  view.point = point;
+  return view;
+}
+
+// A view takes the place of the one its container held: that one's
+// listeners end now, not when its chapter does.
+function adopt(container, view, offs) {
+  container.ggView?.dispose();
+  container.ggView = view;
+  view.dispose = () => { offs.splice(0).forEach((f) => f()); };
+}
+
+// The matrices of a figure as one tab stop: an arrow key past a matrix's
+// edge moves to the next (or the previous) one, which then holds the stop.
+const roved = new WeakSet();
+function roving(figure) {
+  if (roved.has(figure)) return;
+  roved.add(figure);
+  figure.addEventListener("mat-edge", (e) => {
+    const all = [...figure.querySelectorAll(".mat")], i = all.indexOf(e.target);
+    const to = all[i + e.detail];
+    if (!to) return;
+    all.forEach((m) => (m.tabIndex = m === to ? 0 : -1));
+    to.focus();
+  });
+  figure.addEventListener("focusin", (e) => {
+    if (!e.target.classList?.contains("mat")) return;
+    for (const m of figure.querySelectorAll(".mat")) m.tabIndex = m === e.target ? 0 : -1;
+  });
+}
+
+// "Nice" tick values from lo to hi: about n of them, at 1, 2 or 5 times a
+// power of ten, with the digits that tell them apart.
+export function ticks(lo, hi, n = 5, integer = false) {
+  const span = hi - lo || 1, raw = Math.max(span / n, integer ? 1 : 0), p = 10 ** Math.floor(Math.log10(raw));
+  const step = [5, 2, 1].map((m) => m * p).find((x) => x <= raw);  // at least n ticks, at most 2.5n
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push({ v, text: fixed(v, digits) });
+  return out;
+}
+
+// A line chart (an SVG template) of named series of [x, y] points, width
+// pixels wide, with reference lines, ticks on both axes and axis titles.
+export function lineChart({ width, series, refs = [], xLabel = "step", yLabel = "loss", height = 240 }) {
+  const W = Math.max(200, width), H = height, L = 52, B = 40, T = 12, R = 14;
   const pts = series.flatMap((s) => s.points);
   const ys = pts.map((p) => p[1]).concat(refs.map((r) => r.y));
   const xMax = Math.max(1, ...pts.map((p) => p[0]));
-  const lo = Math.min(...ys), hi = Math.max(...ys), pad = Math.max(0.1, (hi - lo) * 0.08);
+  const lo = Math.min(...ys), hi = Math.max(...ys), pad = Math.max(0.05, (hi - lo) * 0.08);
   const yMin = Math.max(0, lo - pad), yMax = hi + pad;
-  const X = (x) => L + ((W - L - Rm) * x) / xMax, Y = (y) => T + ((H - T - B) * (yMax - y)) / (yMax - yMin);
-  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
-    "aria-label": series.map((x) => `${x.name}: ${x.points.length ? x.points.at(-1)[1].toFixed(3) : "none"}`).join(", ") });
-  for (let k = 0; k <= 4; k++) {
-    const y = yMin + ((yMax - yMin) * k) / 4;
-    svg("line", { x1: L, x2: W - Rm, y1: Y(y), y2: Y(y), class: "grid-line" }, s);
-    svg("text", { x: L - 6, y: Y(y) + 4, "text-anchor": "end", class: "axis" }, s).textContent = y.toFixed(1);
-  }
-  svg("text", { x: W - Rm, y: H - 6, "text-anchor": "end", class: "axis" }, s).textContent = `${xLabel} ${xMax}`;
-  svg("text", { x: L, y: H - 6, class: "axis" }, s).textContent = yLabel;
-  for (const r of refs) {
-    svg("line", { x1: L, x2: W - Rm, y1: Y(r.y), y2: Y(r.y), class: "ref-line" }, s);
-    svg("text", { x: W - Rm, y: Y(r.y) - 4, "text-anchor": "end", class: "axis" }, s).textContent = r.label;
-  }
-  for (const ser of series)
-    if (ser.points.length) {
-      svg("polyline", { class: `series ${ser.cls}`, points: ser.points.map(([x, y]) => `${X(x)},${Y(y)}`).join(" ") }, s);
-      if (ser.cls === "past") {
-        const [x, y] = ser.points.at(-1);
-        svg("text", { x: X(x) - 4, y: Y(y) - 5, "text-anchor": "end", class: "axis" }, s).textContent = ser.name;
-      }
-    }
-  container.replaceChildren(s);
+  const X = (x) => L + ((W - L - R) * x) / xMax, Y = (y) => T + ((H - T - B) * (yMax - y)) / (yMax - yMin);
+  const xt = ticks(0, xMax, Math.max(2, Math.floor((W - L) / 200)), true), yt = ticks(yMin, yMax, 3);
+  return svg`<svg viewBox="0 0 ${W} ${H}" width=${W} height=${H} class="chart" role="img"
+    aria-label=${series.map((x) => `${x.name}: ${x.points.length ? x.points.at(-1)[1].toFixed(3) : "none"}`).join(", ")}>
+    ${yt.map((t) => svg`<line x1=${L} x2=${W - R} y1=${Y(t.v)} y2=${Y(t.v)} class="grid-line"/>
+      <text x=${L - 6} y=${Y(t.v) + 4} text-anchor="end" class="axis ytick">${t.text}</text>`)}
+    ${xt.map((t) => svg`<text x=${X(t.v)} y=${H - B + 16} text-anchor="middle" class="axis xtick">${t.text}</text>`)}
+    <text x=${(L + W - R) / 2} y=${H - 6} text-anchor="middle" class="axis title">${xLabel}</text>
+    <text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle" class="axis title">${yLabel}</text>
+    ${refs.map((r) => svg`<line x1=${L} x2=${W - R} y1=${Y(r.y)} y2=${Y(r.y)} class="ref-line"/>
+      <text x=${W - R} y=${Y(r.y) - 4} text-anchor="end" class="axis">${r.label}</text>`)}
+    ${series.filter((s) => s.points.length).map((s) => svg`<polyline class="series ${s.cls}"
+      points=${s.points.map(([x, y]) => `${X(x)},${Y(y)}`).join(" ")}/>`)}
+  </svg>`;
 }
 
-// A small matrix as a grid of cells, coloured on the diverging scale, with
-// its numbers when they fit. Each cell carries its value in data-v, and
-// hover (or focus) calls explain(r, c) for the readout.
-// Without an explain of its own, a matrix with a name and a readout element
-// says which cell the pointer is on and its value.
-export function matrix(container, { data, rows, cols, rowLabels = [], colLabels = [], scale,
-  numbers = cols <= 16, masked = () => false, explain, marks = [], name, readout }) {
-  if (!explain && name && readout)
-    explain = (r, c) => { readout.textContent = `${name}[${r}][${c}] = ${data[r * cols + c].toFixed(6)} (${rows}\u00d7${cols})`; };
-  if (scale === undefined) { scale = 0; for (const v of data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v)); }
-  const grid = el("div", { class: `matrix${numbers ? " numbers" : ""}`, role: "grid",
-    style: `grid-template-columns: ${rowLabels.length ? "auto " : ""}repeat(${cols}, minmax(${numbers ? "3.2em" : "0.7em"}, 1fr))` });
-  if (colLabels.length) {
-    if (rowLabels.length) grid.append(el("div", { class: "lab" }));
-    for (let c = 0; c < cols; c++) grid.append(el("div", { class: `lab col${marks.includes(c) ? " mark" : ""}` }, colLabels[c] ?? ""));
-  }
-  for (let r = 0; r < rows; r++) {
-    if (rowLabels.length) grid.append(el("div", { class: "lab row" }, rowLabels[r] ?? ""));
-    for (let c = 0; c < cols; c++) {
-      const v = data[r * cols + c], m = masked(r, c);
-      const [cr, cg, cb] = diverging(m ? 0 : v, scale);
-      const cell = el("div", { class: `cell${m ? " masked" : ""}${marks.includes(c) ? " mark" : ""}`,
-        "data-r": r, "data-c": c, "data-v": String(v), tabindex: explain ? "0" : "-1",
-        style: m ? "" : `background: rgb(${cr} ${cg} ${cb}); color: ${Math.abs(v) > 0.45 * scale ? "#fff" : "#e8e6e1"}` },
-        numbers && !m ? v.toFixed(2) : "");
-      grid.append(cell);
+// A horizontal bar chart (an SVG template), width pixels wide: rows of
+// {label, value, highlight}, and with pair, a second value per row drawn
+// under the first (before and after a change).
+export function barChart({ width, rows, format = String, pair, labelWidth = 96 }) {
+  const W = Math.max(200, width), valueW = 64, rowH = pair ? 34 : 24;
+  const max = Math.max(1e-12, ...rows.flatMap((r) => (pair ? [r.value, r.value2] : [r.value])));
+  const len = (v) => Math.max(1, ((W - labelWidth - valueW) * v) / max);
+  return svg`<svg viewBox="0 0 ${W} ${rows.length * rowH}" width=${W} height=${rows.length * rowH} class="bars"
+    data-values=${JSON.stringify(rows.map((r) => [r.key ?? r.label, r.value, ...(pair ? [r.value2] : [])]))}
+    role="img" aria-label=${rows.map((r) => `${r.label}: ${format(r.value)}${pair ? `, ${pair[1]} ${format(r.value2)}` : ""}`).join("; ")}>
+    ${rows.map((r, i) => {
+      const y = i * rowH, h = pair ? 12 : rowH - 6;
+      return svg`<text x=${labelWidth - 8} y=${y + (pair ? 16 : 16)} text-anchor="end" class="bar-label">${r.label}</text>
+        <rect x=${labelWidth} y=${y + 3} width=${len(r.value)} height=${h} rx="2" class=${pair ? "bar raw" : r.highlight ? "bar bar-hi" : "bar"}/>
+        <text x=${labelWidth + len(r.value) + 6} y=${y + 3 + h - 1} class="bar-value">${format(r.value)}</text>
+        ${pair ? svg`<rect x=${labelWidth} y=${y + 3 + h + 2} width=${len(r.value2)} height=${h} rx="2"
+            class=${r.highlight ? "bar bar-hi" : "bar after"}/>
+          <text x=${labelWidth + len(r.value2) + 6} y=${y + 3 + 2 * h + 1} class="bar-value">${format(r.value2)}</text>` : ""}`;
+    })}
+  </svg>`;
+}
+
+// A map of the token embeddings: each token a dot at its coordinates along
+// the first two principal axes ({coords (V, 2), variance}), drawn to fit
+// the container. The sentence's tokens are labelled; the pointer and the
+// arrow keys visit the tokens, and the page's link rings its token.
+export function embeddingMap(container, { pca, label, marked = [], name = "the token embeddings" }, scope) {
+  const V = pca.coords.length / 2;
+  const root = el("div", { class: "map-figure mat", tabindex: "0", role: "group",
+    "aria-roledescription": "map", "aria-label": `A map of ${name}: arrow keys visit the tokens` });
+  const canvas = el("canvas");
+  const readout = el("div", { class: "readout", "aria-live": "polite" });
+  const share = (k) => (100 * pca.variance[k] / (pca.variance[2] || 1)).toFixed(1);
+  const caption = el("div", { class: "mat-caption" }, `${V} tokens: across, the first principal component ` +
+    `(${share(0)}% of the variance); down, the second (${share(1)}%). Computed by the engine.`);
+  root.append(caption, canvas, readout);
+  container.replaceChildren(root);
+  let xs, ys, W = 0, H = 0, ring = null, at = marked[0] ?? 0;
+  const extents = () => {
+    xs = [Infinity, -Infinity];
+    ys = [Infinity, -Infinity];
+    for (let i = 0; i < V; i++) {
+      const x = pca.coords[2 * i], y = pca.coords[2 * i + 1];
+      xs = [Math.min(xs[0], x), Math.max(xs[1], x)];
+      ys = [Math.min(ys[0], y), Math.max(ys[1], y)];
+    }
+  };
+  extents();
+  const pad = 14;
+  const X = (x) => pad + ((W - 2 * pad) * (x - xs[0])) / (xs[1] - xs[0] || 1);
+  const Y = (y) => pad + ((H - 2 * pad) * (y - ys[0])) / (ys[1] - ys[0] || 1);
+  function draw() {
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(W * dpr);
+    canvas.height = Math.round(H * dpr);
+    canvas.style.width = `${W}px`;
+    canvas.style.height = `${H}px`;
+    const c = canvas.getContext("2d");
+    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    c.fillStyle = "#fbfaf7";
+    c.fillRect(0, 0, W, H);
+    for (let i = 0; i < V; i++) {
+      c.fillStyle = tokenColor(i, 55);
+      c.fillRect(X(pca.coords[2 * i]) - 1.5, Y(pca.coords[2 * i + 1]) - 1.5, 3, 3);
+    }
+    c.font = "12px system-ui, sans-serif";
+    c.fillStyle = "#1d1f24";
+    for (const id of new Set(marked)) {
+      const x = X(pca.coords[2 * id]), y = Y(pca.coords[2 * id + 1]);
+      c.beginPath();
+      c.arc(x, y, 3.5, 0, 2 * Math.PI);
+      c.fill();
+      c.fillText(label(id), x + 5, y - 4);
+    }
+    for (const id of [ring].filter((v) => v != null && v < V)) {
+      c.strokeStyle = "#c2410c";
+      c.lineWidth = 2;
+      c.beginPath();
+      c.arc(X(pca.coords[2 * id]), Y(pca.coords[2 * id + 1]), 7, 0, 2 * Math.PI);
+      c.stroke();
     }
   }
-  if (explain) {
-    const show = (e) => {
-      const t = e.target.closest(".cell");
-      if (t) explain(Number(t.dataset.r), Number(t.dataset.c));
-    };
-    grid.addEventListener("mouseover", show);
-    grid.addEventListener("focusin", show);
+  const say = (id) => {
+    readout.textContent = `token ${id} \u201c${label(id)}\u201d at (${fixed(pca.coords[2 * id], 3)}, ` +
+      `${fixed(pca.coords[2 * id + 1], 3)})`;
+  };
+  const visit = (id) => { at = (id + V) % V; ring = at; say(at); draw(); scope?.page.link({ pos: null, id: at }); };
+  canvas.addEventListener("mousemove", (e) => {
+    const b = canvas.getBoundingClientRect(), mx = e.clientX - b.left, my = e.clientY - b.top;
+    let best = -1, bd = 64;
+    for (let i = 0; i < V; i++) {
+      const d = (X(pca.coords[2 * i]) - mx) ** 2 + (Y(pca.coords[2 * i + 1]) - my) ** 2;
+      if (d < bd) { bd = d; best = i; }
+    }
+    if (best >= 0 && best !== ring) visit(best);
+  });
+  root.addEventListener("keydown", (e) => {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 32, PageUp: -32 }[e.key];
+    if (step === undefined) return;
+    e.preventDefault();
+    visit(at + step);
+  });
+  root.addEventListener("focus", () => visit(at));
+  const view = { root, update(p) { pca = p; root.values = p.coords; extents(); if (W) draw(); } };
+  const offs = [sized(container, (w) => { W = w; H = Math.round(Math.min(420, Math.max(220, w * 0.6))); draw(); })];
+  if (scope) {
+    offs.push(scope.page.on("link", (l) => { ring = l?.id ?? null; if (W) draw(); }));
+    scope.add(() => view.dispose());
   }
-  container.replaceChildren(grid);
-  return grid;
+  adopt(container, view, offs);
+  root.values = pca.coords;
+  return view;
 }

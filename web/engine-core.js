@@ -210,24 +210,55 @@ export class Engine {
     return out;
   }
 
-  // Runs the model on ids with the observer on, and copies the intermediates
-  // asked for, as [[name, layer], ...]: {"name/layer": {shape, data}}.
-  observe(h, ids, wanted) {
+  // Runs the model on ids with the observer on, and copies every
+  // intermediate it saw: {"name/layer": {shape, data}} (layer -1 outside
+  // the blocks). The engine names them; this file lists none.
+  observe(h, ids) {
     const p = this.put(ids, Int32Array);
     const n = this.x.gg_model_observe(h, p, ids.length);
     this.x.gg_free(p);
     if (n < 0) throw new Error(this.error());
-    const out = {}, shapeP = this.x.gg_alloc(16);
-    for (const [name, layer] of wanted) {
-      const nameP = this.put(new TextEncoder().encode(name + "\0"));
-      const data = this.x.gg_model_seen(h, nameP, layer, shapeP);
-      this.x.gg_free(nameP);
-      if (!data) continue;
+    const out = {}, nameP = this.x.gg_alloc(4), layerP = this.x.gg_alloc(4), shapeP = this.x.gg_alloc(16);
+    for (let k = 0; k < n; k++) {
+      const data = this.x.gg_model_seen_at(h, k, nameP, layerP, shapeP);
+      const name = this.cString(new Uint32Array(this.memory, nameP, 1)[0]);
+      const layer = new Int32Array(this.memory, layerP, 1)[0];
       const shape = Array.from(new Int32Array(this.memory, shapeP, 4)).filter((d) => d > 0);
       out[`${name}/${layer}`] = { shape, data: this.take(Float32Array, data, shape.reduce((a, b) => a * b, 1)) };
     }
-    this.x.gg_free(shapeP);
+    [nameP, layerP, shapeP].forEach((q) => this.x.gg_free(q));
     return out;
+  }
+
+  // The logit lens of the last observe: the head applied to the stream
+  // after the embedding and after each block, (L + 1, T, V).
+  lens(h, T) {
+    const { vocab, nLayer } = this.modelConfig(h);
+    const p = this.x.gg_model_lens(h);
+    if (!p) throw new Error(this.error());
+    return this.take(Float32Array, p, (nLayer + 1) * T * vocab);
+  }
+
+  // The map of the token embeddings: their first two principal components,
+  // {coords (V, 2), axes (2, d), variance [first, second, total]}.
+  pca(h) {
+    const { vocab, dModel } = this.modelConfig(h);
+    const c = this.x.gg_alloc(8 * vocab), a = this.x.gg_alloc(8 * dModel), v = this.x.gg_alloc(24);
+    const rc = this.x.gg_model_pca(h, c, a, v);
+    const out = rc ? null : { coords: this.take(Float32Array, c, 2 * vocab), axes: this.take(Float32Array, a, 2 * dModel),
+      variance: Array.from(new Float64Array(this.memory, v, 3)) };
+    [c, a, v].forEach((q) => this.x.gg_free(q));
+    if (!out) throw new Error(this.error());
+    return out;
+  }
+
+  // The fixed position table of a sinusoidal model, ctx x d.
+  sinusoidal(ctx, d) {
+    const p = this.x.gg_alloc(4 * ctx * d);
+    this.x.gg_sinusoidal(p, ctx, d);
+    const table = this.take(Float32Array, p, ctx * d);
+    this.x.gg_free(p);
+    return table;
   }
 
   genBegin(h, { temperature = 0.8, topK = 0, topP = 1, seed = 1 } = {}) {
@@ -237,6 +268,11 @@ export class Engine {
   }
 
   genEnd(g) { this.x.gg_gen_end(g); }
+
+  // New sampling settings; the text so far and its cache stay.
+  genConfigure(g, { temperature = 0.8, topK = 0, topP = 1, seed = 1 } = {}) {
+    if (this.x.gg_gen_configure(g, temperature, topK, topP, seed) < 0) throw new Error(this.error());
+  }
 
   genPush(g, token) {
     if (this.x.gg_gen_push(g, token) < 0) throw new Error(this.error());
@@ -263,7 +299,7 @@ export class Engine {
       x: buffer("x", 0), layers: [],
     };
     for (let l = 0; l < nLayer; l++)
-      state.layers.push(Object.fromEntries(["qkv", "scores", "att", "ffh_gelu", "res_ff", "key_cache"]
+      state.layers.push(Object.fromEntries(["qkv", "scores", "att", "ffh_gelu", "res_ff", "key_cache", "value_cache"]
         .map((n) => [n, buffer(n, l)])));
     x.gg_free(shapeP);
     return state;
@@ -287,16 +323,5 @@ export class Engine {
     this.x.gg_free(p);
     this.x.gg_free(out);
     return { mean, variance };
-  }
-
-  // Runs the model on token ids; returns the next-token probabilities after
-  // the last one (a Float32Array of the vocabulary's size).
-  nextTokenProbs(h, ids) {
-    const { vocab } = this.modelConfig(h);
-    const p = this.put(ids, Int32Array);
-    const probs = this.x.gg_model_run(h, p, ids.length);
-    this.x.gg_free(p);
-    if (!probs) throw new Error(this.error());
-    return this.take(Float32Array, probs + 4 * vocab * (ids.length - 1), vocab);
   }
 }

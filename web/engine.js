@@ -1,5 +1,5 @@
 // The page's one way to the engine: every call goes to the worker that runs
-// glassgpt.wasm, and comes back as a promise.
+// glassgpt.wasm, and comes back as a promise (but free, which needs no answer).
 const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 const pending = new Map();
 let seq = 0;
@@ -11,7 +11,12 @@ worker.onmessage = ({ data }) => {
   else p.resolve(data.result);
 };
 
+// Every round trip to the worker, counted (the tests hold a model switch to
+// a few).
+export const trips = { count: 0 };
+
 function call(op, args = {}, transfer = []) {
+  trips.count++;
   return new Promise((resolve, reject) => {
     pending.set(++seq, { resolve, reject });
     worker.postMessage({ seq, op, args }, transfer);
@@ -39,9 +44,6 @@ export const engine = {
   // Loads a checkpoint (an ArrayBuffer): {id, config}. Its tokenizer is used
   // with the same id.
   loadModel: (bytes) => call("loadModel", { bytes }, [bytes]),
-  async nextTokenProbs(id, ids) {
-    return (await call("nextTokenProbs", { id, ids: Int32Array.from(ids) })).probs;
-  },
   // A fresh model of config, with the tokenizer of model `from`, seeded.
   createModel: (from, config, seed = 1) => call("createModel", { from, config, seed }),
   // the command line's default peak learning rate for a model dModel wide
@@ -55,21 +57,27 @@ export const engine = {
   validate: (id, windows = 16) => call("validate", { id, windows }),
   // copies of parameter tensors: {name: {shape, data}}
   tensors: (id, names = []) => call("tensors", { id, names }),
-  // Runs model id on ids with the observer on; returns the intermediates
-  // wanted, as [[name, layer], ...]: {"name/layer": {shape, data}}.
-  observe: (id, ids, wanted) => call("observe", { id, ids: Array.from(ids), wanted }),
+  // Everything the chapters show of model id reading text (worker.js says
+  // what), and the encoder's rounds on word.
+  snapshot: (id, text, word = "") => call("snapshot", { id, text, word }),
+  // the map of the token embeddings: {coords, axes, variance}
+  pca: (id) => call("pca", { id }),
   // Starts generating from prompt ids: {gid, state}; then genStep feeds a
   // token and returns the next state (see Engine.genState).
-  genBegin: (id, prompt, options) => call("genBegin", { id, prompt: Array.from(prompt), options }),
+  // The prompt may be token ids or a text, which the worker encodes (the
+  // last ctx tokens of it are kept).
+  genBegin: (id, prompt, options) => call("genBegin", { id, options,
+    ...(typeof prompt === "string" ? { text: prompt } : { prompt: Array.from(prompt) }) }),
   genStep: (gid, token) => call("genStep", { gid, token }),
+  // new temperature, top-k or seed for a generator: {state}, its text kept
+  genConfigure: (gid, options) => call("genConfigure", { gid, options }),
   // the engine's GELU of each x
   async gelu(xs) { return (await call("gelu", { xs: Array.from(xs) })).ys; },
-  // {mean, variance} of each row, as layer norm computes them
-  async moments(rows) { return (await call("moments", { rows: rows.map((r) => Array.from(r)) })).moments; },
   async serialize(id) { return (await call("serialize", { id })).bytes; },
   // greedy generation with the KV cache: n ids after the prompt's
   async generateGreedy(id, ids, n) {
     return (await call("generateGreedy", { id, ids: Int32Array.from(ids), n })).tokens;
   },
-  free: (id) => call("free", { id }),
+  // Frees a model, tokenizer or generator: a message with no answer.
+  free: (id) => worker.postMessage({ op: "free", args: { id } }),
 };

@@ -25,6 +25,12 @@ function modelPtr(id) {
   return o.ptr;
 }
 
+function generator(gid) {
+  const o = objects.get(gid);
+  if (o?.kind !== "generator") throw new Error(`no generator ${gid}`);
+  return o;
+}
+
 const transfer = (tables) =>
   Object.values(tables).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer);
 
@@ -61,10 +67,6 @@ const handlers = {
     const ptr = engine.loadModel(new Uint8Array(bytes));
     return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
   },
-  nextTokenProbs({ id, ids }) {
-    const probs = engine.nextTokenProbs(modelPtr(id), ids);
-    return [{ probs }, [probs.buffer]];
-  },
   createModel({ from, config, seed }) {
     const ptr = engine.createModel(tokenizerPtr(from), config, seed);
     return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
@@ -86,31 +88,76 @@ const handlers = {
     const t = engine.tensors(modelPtr(id), names);
     return [t, Object.values(t).map((v) => v.data.buffer)];
   },
-  observe({ id, ids, wanted }) {
-    const out = engine.observe(modelPtr(id), ids, wanted);
-    return [out, Object.values(out).map((v) => v.data.buffer)];
+  // Everything the chapters show of model id reading text, computed at once
+  // (a model switch is one round trip, not one per chapter): the model's
+  // configuration and tokenizer, the window of tokens it reads, every
+  // parameter and every intermediate, the logit lens, the map of its
+  // embeddings, the fixed position table of its shape, the moments of the
+  // rows around every layer norm, and the encoder's rounds on word.
+  snapshot({ id, text, word }) {
+    const m = modelPtr(id), tok = engine.modelTokenizer(m), config = engine.modelConfig(m);
+    const utf8 = new TextEncoder();
+    const all = engine.encode(tok, utf8.encode(text));
+    if (!all.length) throw new Error("the text is empty: there is nothing for the model to read");
+    const ids = Array.from(all.subarray(0, config.ctx));
+    const acts = engine.observe(m, ids);
+    const T = ids.length, d = config.dModel;
+    // each layer norm's input and output rows: [place][row] -> {mean, variance}
+    const rows = (key, t) => acts[key].data.subarray(t * d, (t + 1) * d);
+    const places = [];
+    for (let l = 0; l < config.nLayer; l++)
+      places.push([l ? `res_ff/${l - 1}` : "encoded/-1", `ln1/${l}`], [`res_att/${l}`, `ln2/${l}`]);
+    places.push([`res_ff/${config.nLayer - 1}`, "lnf/-1"]);
+    const moments = places.map(([before, after]) => Array.from({ length: T }, (_, t) =>
+      [engine.moments(rows(before, t)), engine.moments(rows(after, t))]));
+    const snap = {
+      config, text, tokens: all.length, ids, allIds: Array.from(all),
+      tokenizer: engine.tokenizerTables(tok),
+      params: engine.tensors(m, []),
+      acts,
+      lens: engine.lens(m, T),
+      pca: engine.pca(m),
+      sinusoidal: engine.sinusoidal(config.ctx, d),
+      places, moments,
+      steps: engine.encodeSteps(tok, utf8.encode(word.slice(0, 64))),
+    };
+    const buffers = [...Object.values(snap.params), ...Object.values(acts)].map((t) => t.data.buffer)
+      .concat([snap.lens.buffer, snap.pca.coords.buffer, snap.pca.axes.buffer, snap.sinusoidal.buffer],
+        Object.values(snap.tokenizer).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer));
+    return [snap, buffers];
+  },
+  pca({ id }) {
+    const p = engine.pca(modelPtr(id));
+    return [p, [p.coords.buffer, p.axes.buffer]];
   },
   // generation one token at a time: begin, then step (push a token, read
   // everything, draw the next)
-  genBegin({ id, options, prompt }) {
-    const model = modelPtr(id), ptr = engine.genBegin(model, options);
+  genBegin({ id, options, prompt, text }) {
+    const model = modelPtr(id);
+    if (text !== undefined) {
+      const ids = engine.encode(engine.modelTokenizer(model), new TextEncoder().encode(text || "\n"));
+      prompt = Array.from(ids.subarray(Math.max(0, ids.length - engine.modelConfig(model).ctx)));
+    }
+    const ptr = engine.genBegin(model, options);
     const gid = keep("generator", ptr);
     objects.get(gid).model = model;
     for (const t of prompt) engine.genPush(ptr, t);
-    return { gid, state: engine.genState(ptr, model, true) };
+    return { gid, prompt, state: engine.genState(ptr, model, true) };
   },
   genStep({ gid, token }) {
-    const o = objects.get(gid);
-    if (o?.kind !== "generator") throw new Error(`no generator ${gid}`);
+    const o = generator(gid);
     engine.genPush(o.ptr, token);
+    return { state: engine.genState(o.ptr, o.model, true) };
+  },
+  // new sampling settings, the text kept: the same position drawn again
+  genConfigure({ gid, options }) {
+    const o = generator(gid);
+    engine.genConfigure(o.ptr, options);
     return { state: engine.genState(o.ptr, o.model, true) };
   },
   gelu({ xs }) {
     const ys = engine.gelu(new Float32Array(xs));
     return [{ ys }, [ys.buffer]];
-  },
-  moments({ rows }) {
-    return { moments: rows.map((r) => engine.moments(new Float32Array(r))) };
   },
   generateGreedy({ id, ids, n }) {
     const tokens = engine.generateGreedy(modelPtr(id), ids, n);
@@ -136,6 +183,7 @@ const handlers = {
 };
 
 self.onmessage = async ({ data: { seq, op, args } }) => {
+  if (seq === undefined) return handlers[op](args);  // no answer wanted
   try {
     const out = await handlers[op](args);
     const [result, buffers] = Array.isArray(out) ? out : [out, []];

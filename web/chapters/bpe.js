@@ -1,119 +1,165 @@
-// Chapter 2: byte pair encoding, trained live on the corpus. The grid of
-// 32 x 24 cells fills merge by merge; beside it, the pairs that competed.
+// Byte pair encoding, trained live on the corpus. The vocabulary grid fills
+// merge by merge (32 columns, or 16 on a narrow screen); beside it, the
+// pairs that competed. A token picked in the grid is followed into the
+// model's chapters (its embedding row, its next-token probability).
 import { engine } from "../engine.js";
-import { barChart, byteLabel, el, hex, tokenText } from "../draw.js";
+import { barChart, byteLabel, el, hex, plural, sized, tokenText } from "../draw.js";
+import { render } from "../vendor/lit-html.js";
 
-const COLS = 32, ROWS = 24, TOP = 10, STEP_WORDS = 2 + 3 * TOP;
+const TOP = 10, STEP_WORDS = 2 + 3 * TOP;
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
-export async function bpe(corpus) {
-  const fig = document.getElementById("bpe-figure");
-  let t = null, step = 0, timer = null;
+export async function bpe(fig, _snap, scope) {
+  const { page } = scope;
+  let t = null, step = 0, timer = null, cols = 32, active = 0;
   const text = (id) => tokenText(t.tokenBytes.subarray(t.tokenStart[id], t.tokenStart[id + 1]));
   const bytesOf = (id) => Array.from(t.tokenBytes.subarray(t.tokenStart[id], t.tokenStart[id + 1]));
+  const label = (id) => (id < 256 ? byteLabel(id) : text(id));
 
-  // controls
+  // controls: one toolbar (one tab stop, the arrow keys move along it) and the slider
   const counter = el("span", { class: "counter", id: "bpe-counter", "aria-live": "polite" });
   const slider = el("input", { type: "range", min: 0, max: 512, value: 0, id: "bpe-slider",
     "aria-label": "Merges applied" });
-  const play = el("button", { id: "bpe-play", "aria-pressed": "false" }, "Play");
-  const button = (label, title, fn) => el("button", { title, "aria-label": title, onclick: fn }, label);
-  const controls = el("div", { class: "controls" },
-    button("Start", "Back to the bytes", () => show(0)),
-    button("\u25c0", "One merge back", () => show(step - 1)),
-    play,
-    button("\u25b6", "One merge forward", () => show(step + 1)),
-    button("End", "All merges", () => show(t.vocab - 256)),
-    slider, counter);
+  const play = el("button", { id: "bpe-play", "aria-pressed": "false", tabindex: "-1" }, "Play");
+  const button = (text, title, fn) => el("button", { title, "aria-label": title, onclick: fn, tabindex: "-1" }, text);
+  const tools = [button("Start", "Back to the bytes", () => show(0)), button("\u25c0", "One merge back", () => show(step - 1)),
+    play, button("\u25b6", "One merge forward", () => show(step + 1)), button("End", "All merges", () => show(t.vocab - 256))];
+  tools[0].tabIndex = 0;
+  const toolbar = el("div", { role: "toolbar", "aria-label": "Play the merges", class: "toolbar" }, ...tools);
+  toolbar.addEventListener("keydown", (e) => {
+    const i = tools.indexOf(document.activeElement), d = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (i < 0 || !d) return;
+    const to = tools[(i + d + tools.length) % tools.length];
+    tools.forEach((b) => (b.tabIndex = b === to ? 0 : -1));
+    to.focus();
+  });
 
-  // the grid, with hex headers
-  const grid = el("div", { class: "grid", id: "bpe-grid", role: "grid", "aria-label": "The vocabulary" });
-  grid.append(el("div", { class: "head" }));
-  for (let c = 0; c < COLS; c++) grid.append(el("div", { class: "head" }, hex(c)));
+  // the grid: one tab stop; the arrow keys move the active token
+  const grid = el("div", { class: "grid", id: "bpe-grid", role: "grid", tabindex: "0",
+    "aria-label": "The vocabulary: arrow keys move, Enter follows a token into the model" });
   const cells = [];
-  for (let r = 0; r < ROWS; r++) {
-    grid.append(el("div", { class: "head" }, hex(r * COLS, 3)));
-    for (let c = 0; c < COLS; c++) {
-      const cell = el("div", { class: "cell", "data-id": r * COLS + c });
-      cells.push(cell);
-      grid.append(cell);
-    }
-  }
   const tip = el("div", { class: "tooltip", id: "bpe-tip", "aria-live": "polite" },
-    "Hover a token to see where it came from.");
-  const chartTitle = el("h3", {}, "Candidates");
+    "Point at a token, or walk the grid with the arrow keys, to see where it came from.");
   const chart = el("div", { id: "bpe-chart" });
+  const chartTitle = el("h3", {}, "Candidates");
   const timing = el("p", { class: "note", id: "bpe-timing" });
-
-  // your own text
+  const examples = el("div", { id: "bpe-examples" });
   const own = el("textarea", { rows: 3, id: "bpe-text", "aria-label": "Your text",
     placeholder: "Paste a text to train on, or choose a file\u2026" });
   const file = el("input", { type: "file", accept: ".txt,text/plain", "aria-label": "A text file to train on" });
   file.addEventListener("change", async () => { if (file.files[0]) own.value = await file.files[0].text(); });
-  const ownButton = el("button", { onclick: () => train(new TextEncoder().encode(own.value), "your text") },
-    "Train on this text");
-  const shakespeare = el("button", { onclick: () => train(corpus, "tinyshakespeare") }, "Back to Shakespeare");
+  const ownButton = el("button", { onclick: () => train(new TextEncoder().encode(own.value), "your text") }, "Train on this text");
+  const shakespeare = el("button", { onclick: () => train(page.corpus, "tinyshakespeare") }, "Back to Shakespeare");
 
-  // bytes of many alphabets
-  const examples = el("div", { id: "bpe-examples" });
-
-  fig.replaceChildren(controls,
-    el("div", { class: "row" },
-      el("div", { class: "grow", style: "flex-basis: 34rem" }, el("div", { class: "grid-wrap" }, grid), tip),
-      el("div", { class: "grow" }, chartTitle, chart)),
-    timing,
+  fig.replaceChildren(el("div", { class: "controls" }, toolbar, slider, counter),
+    el("div", { class: "grid-wrap", tabindex: "-1" }, grid), tip,
+    el("div", { class: "row" }, el("div", { class: "grow" }, chartTitle, chart), el("div", { class: "grow" }, timing)),
     el("h3", {}, "Any script, any emoji"), examples,
-    el("h3", {}, "Train on your own text"), own, el("div", { class: "controls" }, file, ownButton, shakespeare));
+    el("details", {}, el("summary", {}, "Train on your own text"), own,
+      el("div", { class: "controls" }, file, ownButton, shakespeare)));
 
-  grid.addEventListener("mouseover", (e) => {
-    const id = Number(e.target.dataset?.id);
-    if (Number.isInteger(id) && e.target.classList.contains("cell")) describe(id);
-  });
+  // The grid is built for a number of columns and its labels cut to fit
+  // its cells (with an ellipsis: the tip has the whole token).
+  let capacity = () => true;
+  function build() {
+    const rows = 768 / cols;
+    grid.style.gridTemplateColumns = `3.2em repeat(${cols}, minmax(0, 1fr))`;
+    grid.replaceChildren(el("div", { class: "head" }));
+    cells.length = 0;
+    for (let c = 0; c < cols; c++) grid.append(el("div", { class: "head" }, hex(c)));
+    for (let r = 0; r < rows; r++) {
+      grid.append(el("div", { class: "head" }, hex(r * cols, 3)));
+      for (let c = 0; c < cols; c++) {
+        const cell = el("div", { class: "cell", role: "gridcell", "data-id": r * cols + c, id: `bpe-cell-${r * cols + c}` });
+        cells.push(cell);
+        grid.append(cell);
+      }
+    }
+  }
+  function fit() {
+    const probe = cells[0], room = probe.clientWidth - 4, font = getComputedStyle(probe).font;
+    const c = new OffscreenCanvas(1, 1).getContext("2d");
+    c.font = font;
+    capacity = (s) => c.measureText(s).width <= room;
+  }
+  function shortLabel(id) {
+    const s = label(id);
+    if (capacity(s)) return s;
+    const chars = Array.from(s);
+    for (let n = chars.length - 1; n > 0; n--) if (capacity(chars.slice(0, n).join("") + "\u2026")) return chars.slice(0, n).join("") + "\u2026";
+    return "\u2026";
+  }
 
   function describe(id) {
+    active = id;
+    grid.setAttribute("aria-activedescendant", `bpe-cell-${id}`);
+    cells.forEach((c, i) => c.classList.toggle("active", i === id));
     if (id >= 256 + step) {
-      tip.textContent = `Token ${id} does not exist yet: it will be made by merge ${id - 255}.`;
+      tip.textContent = `Token ${id} does not exist yet: merge ${id - 255} will make it.`;
       return;
     }
-    const bytes = bytesOf(id).map((b) => hex(b)).join(" ");
     if (id < 256) {
       tip.replaceChildren(`Token ${id}: the byte `, el("code", {}, `0x${hex(id)}`), ` (${byteLabel(id)}). `,
         "Every text is made of these 256.");
       return;
     }
     const r = id - 256, l = t.merges[2 * r], rt = t.merges[2 * r + 1];
-    tip.replaceChildren(`Token ${id} `, el("code", {}, text(id)), `: bytes `, el("code", {}, bytes),
+    tip.replaceChildren(`Token ${id} `, el("code", {}, text(id)), ": bytes ",
+      el("code", {}, bytesOf(id).map((b) => hex(b)).join(" ")),
       `. Merge ${r + 1} joined `, el("code", {}, text(l)), ` (${l}) and `, el("code", {}, text(rt)),
       ` (${rt}), seen ${t.counts[r].toLocaleString("en")} times.`);
   }
-
-  function label(id) {
-    return id < 256 ? byteLabel(id) : text(id);
-  }
+  grid.addEventListener("mouseover", (e) => {
+    const id = Number(e.target.dataset?.id);
+    if (Number.isInteger(id) && e.target.classList.contains("cell")) describe(id);
+  });
+  // a token picked here is followed into the model's chapters
+  const pick = (id) => { if (id < 256 + step) page.emit("pick", id); };
+  grid.addEventListener("click", (e) => { const id = Number(e.target.dataset?.id); if (Number.isInteger(id)) pick(id); });
+  grid.addEventListener("keydown", (e) => {
+    const d = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, Home: -(active % cols),
+      End: cols - 1 - (active % cols) }[e.key];
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); return pick(active); }
+    if (d === undefined) return;
+    e.preventDefault();
+    describe(Math.max(0, Math.min(767, active + d)));
+    cells[active].scrollIntoView({ block: "nearest", inline: "nearest" });
+  });
+  grid.addEventListener("focus", () => describe(active));
 
   function show(k) {
     step = Math.max(0, Math.min(t.vocab - 256, k));
     slider.value = step;
-    counter.textContent = `Vocab: ${256 + step} tokens \u00b7 ${step} merges`;
+    counter.textContent = `Vocab: ${plural(256 + step, "token")} \u00b7 ${plural(step, "merge")}`;
     for (let id = 0; id < cells.length; id++) {
       const c = cells[id], exists = id < 256 + step;
       c.className = `cell ${!exists ? "empty" : id < 256 ? (id < 33 || id >= 127 ? "ctrl byte" : "byte")
-        : id === 255 + step ? "merged latest" : "merged"}`;
-      c.textContent = exists ? label(id) : "";
+        : id === 255 + step ? "merged latest" : "merged"}${id === active && document.activeElement === grid ? " active" : ""}`;
+      c.textContent = exists ? shortLabel(id) : "";
+      c.dataset.label = exists ? label(id) : "";
     }
     // the candidates of the merge just made (or, at the start, of the first)
     const s = Math.max(0, step - 1);
     if (t.trace && t.vocab > 256) {
       const at = s * STEP_WORDS, n = t.trace[at + 1], rows = [];
-      for (let k2 = 0; k2 < n; k2++) {
-        const l = t.trace[at + 2 + 3 * k2], r = t.trace[at + 3 + 3 * k2], count = t.trace[at + 4 + 3 * k2];
-        rows.push({ label: `${label(l)} ${label(r)}`, value: count, highlight: k2 === 0 });
+      for (let j = 0; j < n; j++) {
+        const l = t.trace[at + 2 + 3 * j], r = t.trace[at + 3 + 3 * j], count = t.trace[at + 4 + 3 * j];
+        rows.push({ label: `${label(l)} ${label(r)}`, value: count, highlight: j === 0 });
       }
       chartTitle.textContent = step === 0 ? "The pairs competing for the first merge"
         : `Merge ${step}: the pairs that competed (the winner in orange)`;
-      barChart(chart, rows, { format: (v) => v.toLocaleString("en") });
+      chart.rows = rows;
+      if (chart.width) render(barChart({ width: chart.width, rows, format: (v) => v.toLocaleString("en") }), chart);
     }
   }
+  scope.add(sized(chart, (w) => { chart.width = w; if (chart.rows) render(barChart({ width: w, rows: chart.rows,
+    format: (v) => v.toLocaleString("en") }), chart); }));
+  scope.add(sized(grid, (w) => {
+    const want = w / 32 >= 30 ? 32 : 16;
+    if (want !== cols || !cells.length) { cols = want; build(); }
+    fit();
+    if (t) show(step);
+  }));
 
   function stop() {
     clearInterval(timer);
@@ -128,6 +174,7 @@ export async function bpe(corpus) {
     play.setAttribute("aria-pressed", "true");
     timer = setInterval(() => (step >= t.vocab - 256 ? stop() : show(step + (reduceMotion ? 8 : 1))), 40);
   });
+  scope.add(stop);
   slider.addEventListener("input", () => show(Number(slider.value)));
 
   async function showExamples(name) {
@@ -135,13 +182,13 @@ export async function bpe(corpus) {
     const rows = [];
     for (const [s, what] of samples) {
       const ids = await engine.encode(t.id, s), bytes = new TextEncoder().encode(s);
-      rows.push(el("li", {}, el("span", { class: "merge" }, `${s}, ${what}`),
-        `${bytes.length} bytes (${Array.from(bytes, (b) => hex(b)).join(" ")}) \u2192 ${ids.length} token${ids.length > 1 ? "s" : ""}: `,
+      rows.push(el("li", {}, el("span", { class: "merge" }, el("span", { class: "glyph" }, s), `, ${what}`),
+        `${plural(bytes.length, "byte")} (${Array.from(bytes, (b) => hex(b)).join(" ")}) \u2192 ${plural(ids.length, "token")}: `,
         el("code", {}, Array.from(ids).join(" "))));
     }
     examples.replaceChildren(
-      el("p", {}, `A Chinese character is three bytes in UTF-8 and an emoji four, so each starts as `,
-        `several byte tokens. Nothing is ever unknown: the bytes always work. Merges only help where `,
+      el("p", {}, "A Chinese character is three bytes in UTF-8 and an emoji four, so each starts as ",
+        "several byte tokens. Nothing is ever unknown: the bytes always work. Merges only help where ",
         `the training text repeats them. Trained on ${name}:`),
       el("ul", { class: "trace" }, ...rows));
   }
@@ -156,16 +203,19 @@ export async function bpe(corpus) {
       tip.textContent = `Training failed: ${e.message}`;
       return;
     }
-    if (old) engine.free(old.id);
+    // The first one, Shakespeare's, stays: with no model on the server,
+    // training a model starts from it.
+    if (old && old !== page.tokenizer) engine.free(old.id);
+    page.tokenizer ??= t;
     slider.max = t.vocab - 256;
-    timing.textContent = `The trainer made ${t.vocab - 256} merges on ${bytes.length.toLocaleString("en")} bytes ` +
+    timing.textContent = `The trainer made ${plural(t.vocab - 256, "merge")} on ${plural(bytes.length, "byte")} ` +
       `of ${name} in ${t.ms.toFixed(0)} ms, here in your browser. The text became ` +
-      `${t.trainedTokens.toLocaleString("en")} tokens, ${(bytes.length / t.trainedTokens).toFixed(2)} bytes each.` +
-      (t.vocab < 768 ? ` It ran out of pairs after ${t.vocab - 256} merges.` : "");
+      `${plural(t.trainedTokens, "token")}, ${(bytes.length / t.trainedTokens).toFixed(2)} bytes each.` +
+      (t.vocab < 768 ? ` It ran out of pairs after ${plural(t.vocab - 256, "merge")}.` : "");
     show(t.vocab - 256);
     await showExamples(name);
   }
 
-  await train(corpus, "tinyshakespeare");
+  await train(page.corpus, "tinyshakespeare");
   fig.dataset.trained = "true";
 }

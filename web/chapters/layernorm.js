@@ -1,43 +1,35 @@
 // LayerNorm, where it sits: before attention, before the feed-forward, and
-// at the end. A real row, before and after, with its mean and variance.
-import { engine } from "../engine.js";
-import { el, matrix } from "../draw.js";
-import { inputTokens } from "./input.js";
+// at the end. The rows before and after, with each row's mean and variance
+// as the engine computes them.
+import { html, render } from "../vendor/lit-html.js";
+import { matrixView } from "../draw.js";
+import { dims } from "./input.js";
 
-export async function layernorm(model) {
-  const fig = document.getElementById("layernorm-figure");
-  const { dModel: d, nLayer: L } = model.config;
-  const { ids, labels } = await inputTokens(model);
-  const T = ids.length;
-  const places = [];
-  for (let l = 0; l < L; l++) {
-    places.push({ label: `layer ${l + 1}, before attention`, before: l ? ["res_ff", l - 1] : ["encoded", -1], after: ["ln1", l] });
-    places.push({ label: `layer ${l + 1}, before the feed-forward`, before: ["res_att", l], after: ["ln2", l] });
+export function layernorm(fig, snap, scope) {
+  const { dModel: d, nLayer: L } = snap.config, { ids, labels } = snap, T = ids.length;
+  const names = [];
+  for (let l = 0; l < L; l++) names.push(`layer ${l + 1}, before attention`, `layer ${l + 1}, before the feed-forward`);
+  names.push("at the end, before the head");
+  let place = 2 * snap.layer, row = 0;
+  const key = (k) => k.split("/");
+  function show() {
+    const [before, after] = snap.places[place], [mb, ma] = snap.moments[place][row];
+    render(html`<div class="controls"><label>LayerNorm <select id="layernorm-place" aria-label="Which LayerNorm"
+        @change=${(e) => { place = Number(e.target.value); show(); }}>
+        ${names.map((n, i) => html`<option value=${i} ?selected=${i === place}>${n}</option>`)}</select></label></div>
+      <p class="note" id="layernorm-row">Row ${row}, \u201c${labels[row]}\u201d (point at another row to choose it):</p>
+      <h3>before: mean ${mb.mean.toFixed(4)}, variance ${mb.variance.toFixed(4)}</h3><div id="layernorm-before"></div>
+      <h3>after: mean ${ma.mean.toFixed(4)}, variance ${ma.variance.toFixed(4)}</h3><div id="layernorm-after"></div>
+      <p class="note" id="layernorm-note">LayerNorm subtracts the row's mean (${mb.mean.toFixed(4)}), divides by its
+        standard deviation (\u221a${mb.variance.toFixed(4)}), then scales and shifts each dimension by two learned weights;
+        so the row after has a mean near 0 and a variance near 1, unless those weights moved it.</p>`, fig);
+    const common = { rows: T, cols: d, rowLabels: labels, colLabels: dims(d), rowsAre: "position", ids,
+      rowTitle: "positions", colTitle: "dimensions" };
+    if (fig.querySelector("#layernorm-before").ggView?.place !== place) {
+      matrixView(fig.querySelector("#layernorm-before"), { ...common, name: "before", data: snap.act(...key(before)) }, scope).place = place;
+      matrixView(fig.querySelector("#layernorm-after"), { ...common, name: "after", data: snap.act(...key(after)) }, scope).place = place;
+    }
   }
-  places.push({ label: "at the end, before the head", before: ["res_ff", L - 1], after: ["lnf", -1] });
-  const where = el("select", { id: "layernorm-place", "aria-label": "Which LayerNorm" },
-    ...places.map((p, i) => el("option", { value: i }, p.label)));
-  const row = el("select", { id: "layernorm-row", "aria-label": "Which token" },
-    ...labels.map((t, i) => el("option", { value: i }, `${t} (position ${i})`)));
-  const body = el("div"), readout = el("div", { class: "readout", id: "layernorm-readout", "aria-live": "polite" });
-  fig.replaceChildren(el("div", { class: "controls" }, el("label", {}, "LayerNorm ", where), el("label", {}, "Row ", row)), body, readout);
-
-  async function show() {
-    const p = places[Number(where.value)], t = Number(row.value);
-    const o = await engine.observe(model.id, ids, [p.before, p.after]);
-    const before = o[p.before.join("/")].data.subarray(t * d, (t + 1) * d), after = o[p.after.join("/")].data.subarray(t * d, (t + 1) * d);
-    const [mb, ma] = await engine.moments([before, after]);
-    const a = el("div", { id: "layernorm-before" }), b = el("div", { id: "layernorm-after" });
-    body.replaceChildren(
-      el("h3", {}, `before: mean ${mb.mean.toFixed(4)}, variance ${mb.variance.toFixed(4)}`), a,
-      el("h3", {}, `after: mean ${ma.mean.toFixed(4)}, variance ${ma.variance.toFixed(4)}`), b,
-      el("p", { class: "note", id: "layernorm-note" }, `LayerNorm subtracts the row's mean (${mb.mean.toFixed(4)}), divides by its ` +
-        `standard deviation (\u221a${mb.variance.toFixed(4)}), then scales and shifts each dimension by two learned weights; ` +
-        `so the row after has a mean near 0 and a variance near 1, unless those weights moved it.`));
-    matrix(a, { data: before, rows: 1, cols: d, numbers: d <= 8, name: "before", readout });
-    matrix(b, { data: after, rows: 1, cols: d, numbers: d <= 8, name: "after", readout });
-  }
-  where.addEventListener("change", show);
-  row.addEventListener("change", show);
-  await show();
+  scope.on("link", (l) => { if (l?.pos != null && l.pos < T && l.pos !== row) { row = l.pos; show(); } });
+  show();
 }

@@ -1,99 +1,56 @@
-// Chapter 1: the whole model, drawn for one sentence with the loaded
-// model's sizes, and its real prediction of the next token.
-import { engine } from "../engine.js";
-import { barChart, el, svg, tokenText } from "../draw.js";
+// The whole model, drawn for the page's sentence with the current model's
+// sizes: the path of the tokens through every block, each block a link to
+// its chapter, and the model's real prediction of the next token.
+import { html, render } from "../vendor/lit-html.js";
+import { barChart, chip, linkChips, plural, sized } from "../draw.js";
 
-const SENTENCE = "The cat sat on a mat";
-
-export async function overview(model) {
-  const fig = document.getElementById("overview-figure");
-  const { vocab, dModel: d, nLayer, nHead, ctx, dFF } = model.config;
-  const tok = model.tokenizer;
-  const text = (id) => tokenText(tok.tokenBytes.subarray(tok.tokenStart[id], tok.tokenStart[id + 1]));
-
-  const ids = Array.from(await engine.encode(model.id, SENTENCE));
-  const window = ids.slice(-ctx);  // the model sees at most ctx tokens
-  const probs = await engine.nextTokenProbs(model.id, window);
+export function overview(fig, snap, scope) {
+  const { vocab, dModel: d, nLayer, nHead, ctx, dFF } = snap.config, T = snap.ids.length;
+  const V = vocab, probs = snap.act("probs").subarray((T - 1) * V, T * V);
   const top = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, 5);
-
-  // The diagram: one column of blocks, top to bottom.
-  const W = 720, boxW = 460, x0 = (W - boxW) / 2, gap = 14, h = 38;
-  const s = svg("svg", { class: "diagram", role: "img",
-    "aria-label": `The flow of "${SENTENCE}" through the model` });
-  const defs = svg("defs", {}, s);
-  const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5,
-    markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
-  svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "#5d6470" }, marker);
-  let y = 10;
-  const arrow = () => { svg("line", { class: "flow", x1: W / 2, y1: y, x2: W / 2, y2: y + gap - 2 }, s); y += gap; };
-  const box = (label, dims, cls = "", href) => {
-    const parent = href ? svg("a", { href, "aria-label": `${label}: ${dims}` }, s) : s;
-    svg("rect", { class: `box ${cls}`, x: x0, y, width: boxW, height: h, rx: 7 }, parent);
-    svg("text", { x: x0 + 14, y: y + 24 }, parent).textContent = label;
-    svg("text", { class: "dim", x: x0 + boxW - 14, y: y + 24, "text-anchor": "end" }, parent).textContent = dims;
-    y += h;
-  };
-
-  // the tokens
-  const tokLink = svg("a", { href: "#tokenize", "aria-label": "the tokens" }, s);
-  const cw = Math.min(70, (W - 20) / window.length);
-  window.forEach((id, i) => {
-    const x = (W - cw * window.length) / 2 + i * cw;
-    svg("rect", { class: "tok", x: x + 2, y, width: cw - 4, height: 34, rx: 5 }, tokLink);
-    svg("text", { x: x + cw / 2, y: y + 15, "text-anchor": "middle" }, tokLink).textContent = text(id);
-    svg("text", { class: "dim", x: x + cw / 2, y: y + 29, "text-anchor": "middle" }, tokLink).textContent = id;
-  });
-  y += 34;
-  arrow();
-  box("Token + position embedding", `[${vocab}\u00d7${d}] + [${ctx}\u00d7${d}]`);
-  arrow();
-  for (let l = 0; l < nLayer; l++) {
-    const top0 = y;
-    y += 8;
-    box("LayerNorm", `[${window.length}\u00d7${d}]`);
-    arrow();
-    // attention, with its heads drawn separately
-    svg("rect", { class: "box attn", x: x0, y, width: boxW, height: 66, rx: 7 }, s);
-    svg("text", { x: x0 + 14, y: y + 20 }, s).textContent = `Attention, ${nHead} heads`;
-    svg("text", { class: "dim", x: x0 + boxW - 14, y: y + 20, "text-anchor": "end" }, s).textContent =
-      `qkv [${d}\u00d7${3 * d}], out [${d}\u00d7${d}]`;
-    const hw = (boxW - 28) / nHead;
-    for (let hd = 0; hd < nHead; hd++) {
-      svg("rect", { class: "box head", x: x0 + 14 + hd * hw + 2, y: y + 30, width: hw - 4, height: 26, rx: 4 }, s);
-      if (hw > 26) svg("text", { class: "dim", x: x0 + 14 + hd * hw + hw / 2, y: y + 47, "text-anchor": "middle" }, s)
-        .textContent = `h${hd + 1}`;
-    }
-    y += 66;
-    arrow();
-    box("LayerNorm", `[${window.length}\u00d7${d}]`);
-    arrow();
-    box("Feed-forward (GELU)", `${d} \u2192 ${dFF} \u2192 ${d}`, "ffn");
-    svg("rect", { class: "layer", x: x0 - 18, y: top0, width: boxW + 36, height: y - top0 + 8, rx: 10 }, s);
-    svg("text", { class: "dim", x: x0 - 24, y: top0 + 16, "text-anchor": "end" }, s).textContent = `layer ${l + 1}`;
-    y += 8;
-    arrow();
+  const next = top[0], percent = (p) => `${(100 * p).toFixed(1)}%`;
+  const box = (href, label, dims, cls = "") => html`<a class="block ${cls}" href=${href} tabindex="-1">
+    <span>${label}</span><span class="dim">${dims}</span></a>`;
+  const layer = (l) => html`<div class="layer-frame"><span class="layer-name">layer ${l + 1}</span>
+    ${box("#layernorm", "LayerNorm", `[${T}\u00d7${d}]`)}
+    <a class="block attn" href="#attention" tabindex="-1"><span>Attention, ${plural(nHead, "head")}</span>
+      <span class="dim">qkv [${d}\u00d7${3 * d}], out [${d}\u00d7${d}]</span>
+      <span class="heads">${Array.from({ length: nHead }, (_, h) => html`<span class="head">h${h + 1}</span>`)}</span></a>
+    ${box("#layernorm", "LayerNorm", `[${T}\u00d7${d}]`)}
+    ${box("#ffn", "Feed-forward (GELU)", `${d} \u2192 ${dFF} \u2192 ${d}`, "ffn")}
+  </div>`;
+  const lead = snap.tokens > T ? `The sentence is ${plural(snap.tokens, "token")}; this model's context holds ${ctx}, ` +
+    `so it reads the first ${T}.` : `The sentence is ${plural(T, "token")}.`;
+  render(html`<div class="row">
+    <div class="grow diagram" style="flex-basis: 24rem" @keydown=${rove}
+      aria-label="The model's blocks: the arrow keys move, Enter opens a block's chapter">
+      <div class="chips" id="overview-tokens" aria-label="The tokens">${snap.ids.map((id, t) => chip(id, snap.labels[t], { pos: t }))}</div>
+      ${box("#embedding", "Token + position embedding", `[${V}\u00d7${d}] + [${ctx}\u00d7${d}]`)}
+      ${Array.from({ length: nLayer }, (_, l) => layer(l))}
+      ${box("#lens", "Final LayerNorm", `[${T}\u00d7${d}]`)}
+      ${box("#lens", "Linear head (the token embedding, transposed)", `[${d}\u00d7${V}]`)}
+      ${box("#inference", "Softmax: next-token probabilities", `[${V}]`)}
+    </div>
+    <div class="grow">
+      <h3>What comes next</h3>
+      <p>After \u201c${snap.labels.join("")}\u201d the model predicts
+        <strong class="mono" id="overview-next" data-id=${next}>${snap.tokenLabel(next)}</strong>
+        (token ${next}), with probability ${percent(probs[next])}.</p>
+      <div id="overview-bars"></div>
+    </div></div>
+    <p class="note" id="overview-note">${lead} A model this small (${snap.name}) guesses poorly, but its guess is its own.</p>`, fig);
+  // the blocks: one tab stop, the arrow keys along them
+  const blocks = [...fig.querySelectorAll(".diagram .block")];
+  blocks.forEach((b, i) => (b.tabIndex = i ? -1 : 0));
+  function rove(e) {
+    const i = blocks.indexOf(document.activeElement), d = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
+    if (i < 0 || !d || !blocks[i + d]) return;
+    e.preventDefault();
+    blocks.forEach((b) => (b.tabIndex = b === blocks[i + d] ? 0 : -1));
+    blocks[i + d].focus();
   }
-  box("Final LayerNorm", `[${window.length}\u00d7${d}]`);
-  arrow();
-  box("Linear head (the token embedding, transposed)", `[${d}\u00d7${vocab}]`);
-  arrow();
-  box("Softmax: next-token probabilities", `[${vocab}]`);
-  s.setAttribute("viewBox", `0 0 ${W} ${y + 6}`);
-
-  const predicted = top[0];
-  const bars = el("div", { class: "grow" });
-  fig.replaceChildren(el("div", { class: "row" },
-    el("div", { class: "grow", style: "flex-basis: 26rem" }, s),
-    el("div", { class: "grow" },
-      el("h3", {}, "What comes next"),
-      el("p", {}, "After \u201c", SENTENCE, "\u201d the model predicts ",
-        el("strong", { class: "mono", id: "overview-next", "data-id": predicted }, text(predicted)),
-        ` (token ${predicted}), with probability ${(100 * probs[predicted]).toFixed(1)}%.`),
-      bars)));
-  barChart(bars, top.map((id, i) => ({ label: text(id), value: probs[id], highlight: i === 0 })),
-    { format: (p) => `${(100 * p).toFixed(1)}%` });
-  document.getElementById("overview-note").textContent =
-    `The sentence is ${ids.length} tokens; ` + (ids.length > ctx
-      ? `this model's context holds ${ctx}, so it sees the last ${ctx}. `
-      : "") + `A model this small (${model.name}) guesses poorly, but its guess is its own.`;
+  linkChips(fig.querySelector("#overview-tokens"), scope);
+  const bars = fig.querySelector("#overview-bars");
+  scope.add(sized(bars, (width) => render(barChart({ width, format: percent,
+    rows: top.map((id, i) => ({ label: snap.tokenLabel(id), value: probs[id], highlight: i === 0 })) }), bars)));
 }

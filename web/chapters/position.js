@@ -1,38 +1,31 @@
 // Position embedding: a second table [ctx x d], added to the token's row, so
 // that the same word at two places differs. Learned, or a fixed table of
-// sines and cosines: the toggle shows both, as the engine builds them.
-import { engine } from "../engine.js";
-import { el, heatmap, matrix } from "../draw.js";
+// sines and cosines; the engine makes both.
+import { html, render } from "../vendor/lit-html.js";
+import { matrixView } from "../draw.js";
+import { dims } from "./input.js";
 
-export async function position(model) {
-  const fig = document.getElementById("position-figure");
-  const { ctx: P, dModel: d } = model.config;
-  const learned = (await engine.tensors(model.id, ["wpe"])).wpe.data;
-  // the fixed table, from a model configured with sinusoidal positions
-  const sin = await engine.createModel(model.id, { ...model.config, pos: "sinusoidal" }, 1);
-  const fixed = (await engine.tensors(sin.id, ["wpe"])).wpe.data;
-  engine.free(sin.id);
-  const kind = el("select", { id: "position-kind", "aria-label": "Position embedding" },
-    el("option", { value: "learned" }, `learned (this model: ${model.config.pos})`), el("option", { value: "sinusoidal" }, "sinusoidal (fixed)"));
-  const table = el("div", { id: "position-table" }), cells = el("div", { id: "position-cells" });
-  const formula = el("p", { id: "position-formula" });
-  const readout = el("div", { class: "readout", id: "position-readout", "aria-live": "polite" });
-  fig.replaceChildren(el("div", { class: "controls" }, el("label", {}, "Show ", kind)), formula, table, cells, readout);
-
+export function position(fig, snap, scope) {
+  const { ctx: P, dModel: d, pos } = snap.config, T = snap.ids.length;
+  const own = snap.params.wpe.data, fixedTable = snap.sinusoidal;
+  let kind = pos === "sinusoidal" ? "sinusoidal" : "learned";
   function show() {
-    const sinus = kind.value === "sinusoidal", data = sinus ? fixed : learned;
-    formula.replaceChildren(...(sinus ? [
-      "pe[pos][2i] = sin(pos / 10000", el("sup", {}, "2i/d"), "), pe[pos][2i+1] = cos(pos / 10000", el("sup", {}, "2i/d"),
-      `). For example position 1, dimension 0 = sin(1) \u2248 `, el("strong", { id: "position-example" }, data[d].toFixed(4)),
-      ": the engine's own table. Not trained."] : [
-      "Learned like every other weight: these numbers started random and training shaped them."]));
-    heatmap(table, { name: sinus ? "posEmb (sinusoidal)" : "posEmb", data, rows: P, cols: d });
-    const rows = Math.min(P, 8);
-    matrix(cells, { data: data.subarray(0, rows * d), rows, cols: d, numbers: d <= 8,
-      rowLabels: Array.from({ length: rows }, (_, p) => `pos ${p}`),
-      explain: (r, c) => { readout.textContent = `posEmb[${r}][${c}] = ${data[r * d + c].toFixed(6)}` +
-        (sinus ? ` = ${c % 2 ? "cos" : "sin"}(${r} / 10000^(${c - (c % 2)}/${d}))` : ", a learned weight"); } });
+    const sinus = kind === "sinusoidal", data = sinus ? fixedTable : own;
+    render(html`<div class="controls"><label>Show <select id="position-kind" aria-label="Position embedding"
+        @change=${(e) => { kind = e.target.value; show(); }}>
+        <option value="learned" ?selected=${!sinus}>this model's table (${pos})</option>
+        <option value="sinusoidal" ?selected=${sinus}>the fixed sinusoidal table</option></select></label></div>
+      <p id="position-formula">${sinus ? html`pe[pos][2i] = sin(pos / 10000<sup>2i/d</sup>), pe[pos][2i+1] =
+        cos(pos / 10000<sup>2i/d</sup>). For example position 1, dimension 0 = sin(1) \u2248
+        <strong id="position-example">${data[d].toFixed(4)}</strong>: the engine's own table. Not trained.`
+        : pos === "learned" ? "Learned like every other weight: these numbers started random and training shaped them."
+          : "This model uses the fixed table: the engine made it, and training leaves it as it is."}</p>
+      <div id="position-cells"></div>`, fig);
+    matrixView(fig.querySelector("#position-cells"), { name: sinus ? "posEmb (sinusoidal)" : "posEmb", data, rows: P, cols: d,
+      rowLabels: Array.from({ length: P }, (_, p) => `pos ${p}`), colLabels: dims(d), rowTitle: "positions",
+      colTitle: "dimensions", rowsAre: "position", ids: snap.ids.slice(0, T),
+      explain: (r, c) => `posEmb[${r}][${c}] = ${data[r * d + c].toFixed(6)}` +
+        (sinus ? ` = ${c % 2 ? "cos" : "sin"}(${r} / 10000^(${c - (c % 2)}/${d}))` : pos === "learned" ? ", a learned weight" : "") }, scope);
   }
-  kind.addEventListener("change", show);
   show();
 }

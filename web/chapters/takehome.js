@@ -1,7 +1,6 @@
 // Take it home: the current model as a glassgpt checkpoint file, which
 // `glassgpt generate` runs as it is, and any checkpoint loaded back in.
-import { engine } from "../engine.js";
-import { el } from "../draw.js";
+import { html, render } from "../vendor/lit-html.js";
 
 // The text of token ids, as bytes put together and read as UTF-8.
 function decode(t, ids) {
@@ -11,43 +10,44 @@ function decode(t, ids) {
   return new TextDecoder().decode(all);
 }
 
-export function takehome({ current, onModel }) {
-  const fig = document.getElementById("takehome-figure");
-  const download = el("button", { id: "download-model" }, "Download the current model");
-  const file = el("input", { type: "file", id: "upload-model", accept: ".ckpt,application/octet-stream",
-    "aria-label": "A glassgpt checkpoint to load" });
-  const info = el("p", { id: "takehome-info", "aria-live": "polite" });
-
-  download.addEventListener("click", async () => {
-    const m = current();
+export function takehome(fig, _snap, scope) {
+  const { page } = scope, { engine } = page;
+  let info = "";
+  const show = (x) => { info = x; draw(); };
+  async function download() {
+    const m = page.model;
+    if (!m) return show("There is no model yet: train one above first.");
     const bytes = await engine.serialize(m.id);
     const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-    const a = el("a", { href: url, download: `glassgpt-${m.config.dModel}d-${m.config.nLayer}l.ckpt` });
+    const a = Object.assign(document.createElement("a"), { href: url, download: `glassgpt-${m.config.dModel}d-${m.config.nLayer}l.ckpt` });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    info.textContent = `Downloaded ${m.name}: ${bytes.length.toLocaleString("en")} bytes.`;
-  });
-
-  file.addEventListener("change", async () => {
-    if (!file.files[0]) return;
+    show(`Downloaded ${m.name}: ${bytes.length.toLocaleString("en")} bytes.`);
+  }
+  async function upload(e) {
+    const f = e.target.files[0];
+    if (!f) return;
     try {
-      const loaded = await engine.loadModel(await file.files[0].arrayBuffer());
-      const model = { name: file.files[0].name, loaded: true, ...loaded };
-      model.tokenizer = await engine.tokenizerTables(model.id);
-      const t = model.tokenizer;
+      const model = await page.load(f.name, await f.arrayBuffer());
+      const t = await engine.tokenizerTables(model.id);
       const prompt = await engine.encode(model.id, "ROMEO:");
-      const out = await engine.generateGreedy(model.id, Array.from(prompt), 3 * model.config.ctx);
+      const out = decode(t, await engine.generateGreedy(model.id, Array.from(prompt), 3 * model.config.ctx));
       const c = model.config;
-      info.replaceChildren(`Loaded ${model.name}: d ${c.dModel}, ${c.nLayer} layers, ${c.nHead} heads, ` +
-        `context ${c.ctx}. Its greedy continuation of \u201cROMEO:\u201d, computed here:`,
-        el("pre", { class: "sample", id: "takehome-sample", "data-raw": decode(t, out) }, "ROMEO:" + decode(t, out)));
-      onModel(model);
-    } catch (e) {
-      info.textContent = `That file is not a glassgpt checkpoint: ${e.message}`;
+      show(html`Loaded ${model.name}: d ${c.dModel}, ${c.nLayer} layers, ${c.nHead} heads, context ${c.ctx}.
+        Its greedy continuation of \u201cROMEO:\u201d, computed here:
+        <pre class="sample" id="takehome-sample" data-raw=${out}>ROMEO:${out}</pre>`);
+      page.show(model);
+    } catch (err) {
+      show(`That file is not a glassgpt checkpoint: ${err.message}`);
     }
-  });
-
-  fig.replaceChildren(el("div", { class: "controls" }, download, el("label", {}, "Load a checkpoint ", file)), info);
+  }
+  function draw() {
+    render(html`<div class="controls"><button id="download-model" @click=${download}>Download the current model</button>
+      <label>Load a checkpoint <input type="file" id="upload-model" accept=".ckpt,application/octet-stream"
+        aria-label="A glassgpt checkpoint to load" @change=${upload}></label></div>
+      <div id="takehome-info" aria-live="polite">${info}</div>`, fig);
+  }
+  draw();
 }

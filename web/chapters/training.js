@@ -1,8 +1,10 @@
 // Training, live: the engine trains a fresh model in the worker while the
-// page draws its loss and its weights. The same defaults as the command line
-// (the learning rate comes from the engine).
-import { engine } from "../engine.js";
-import { el, heatmap, lineChart } from "../draw.js";
+// page draws its loss, its weights and the map of its embeddings. The same
+// defaults as the command line (the learning rate comes from the engine).
+// At a pause, the model being trained becomes the page's: every model
+// chapter opens it up.
+import { html, render } from "../vendor/lit-html.js";
+import { embeddingMap, lineChart, matrixView, sized, tokenText } from "../draw.js";
 
 const PRESETS = {
   tiny: { dModel: 8, nLayer: 2, nHead: 2, ctx: 8, dFF: 32 },
@@ -10,81 +12,88 @@ const PRESETS = {
 };
 const BATCH = 16, STEPS = 2000, EVAL_EVERY = 100, EVAL_WINDOWS = 64, SEED = 1, RATE_RUNS = 16;
 
-export async function training({ corpus, base, onModel }) {
-  const fig = document.getElementById("training-figure");
+export async function training(fig, _snap, scope) {
+  const { page } = scope, { engine } = page;
+  // the model (or, with none on the server, the tokenizer) whose vocabulary it learns
+  const base = page.base ?? { id: page.tokenizer.id, config: { vocab: page.tokenizer.vocab } };
+  const tables = page.base ? page.snap.tokenizer : page.tokenizer;
+  const label = (id) => tokenText(tables.tokenBytes.subarray(tables.tokenStart[id], tables.tokenStart[id + 1]));
+  const V = base.config.vocab;
   const lrs = {};
   for (const [name, p] of Object.entries(PRESETS)) lrs[name] = await engine.defaultLr(p.dModel);
-  const preset = el("select", { id: "train-preset", "aria-label": "Preset" },
-    ...Object.keys(PRESETS).map((p) => el("option", { value: p }, p)));
-  const lr = el("input", { type: "number", id: "train-lr", step: "0.0005", min: "0.00001", max: "1",
-    value: lrs.tiny, "aria-label": "Learning rate" });
-  preset.addEventListener("change", () => { lr.value = lrs[preset.value]; reset(true); });
-  lr.addEventListener("change", () => reset(true));
-  const pos = el("select", { id: "train-pos", "aria-label": "Position embedding" },
-    el("option", { value: "learned" }, "learned"), el("option", { value: "sinusoidal" }, "sinusoidal"));
-  pos.addEventListener("change", () => reset(true));
-  const start = el("button", { id: "train-start", "aria-pressed": "false" }, "Start");
-  const stepButton = el("button", { id: "train-step" }, "Step");
-  const resetButton = el("button", { id: "train-reset" }, "Reset");
-  const stats = el("div", { class: "stats-row", id: "train-stats", "aria-live": "polite" });
-  const chart = el("div", { id: "train-chart" });
-  const heat = el("div", { class: "heat-grid", id: "train-heat" });
-
-  fig.replaceChildren(
-    el("div", { class: "controls" }, el("label", {}, "Preset ", preset), el("label", {}, "Positions ", pos),
-      el("label", {}, "Learning rate ", lr), start, stepButton, resetButton),
-    stats, chart,
-    el("p", { class: "key" }, el("span", {}, el("span", { class: "sw", style: "background: var(--accent)" }), "training loss"),
-      el("span", {}, el("span", { class: "sw", style: "background: var(--cool)" }), "validation loss (held-out text)"),
-      el("span", {}, "dashed: ln(V), the loss of a uniform guess"),
-      el("span", {}, "faded: earlier runs, to compare")),
-    el("h3", {}, "The weights, as they learn"), heat);
-
-  let model = null, running = false, trainPts = [], valPts = [], rate = 0, bpb = NaN, generation = 0;
-  let recent = [];  // the last few runs of steps, [tokens, ms], for a steady tokens/s
+  let preset = "tiny", pos = "learned", lr = lrs.tiny;
+  let model = null, running = false, trainPts = [], valPts = [], rate = 0, bpb = NaN, generation = 0, chartWidth = 0;
+  let recent = [];     // the last few runs of steps, [tokens, ms], for a steady tokens/s
   const history = [];  // earlier runs' validation curves: {name, points}
-  const config = () => ({ vocab: base.config.vocab, pos: pos.value, ...PRESETS[preset.value] });
+  const config = () => ({ vocab: V, pos, ...PRESETS[preset] });
 
   function draw() {
     const last = trainPts.at(-1), val = valPts.at(-1);
-    stats.replaceChildren(
-      el("span", {}, "step ", el("b", { id: "train-step-count" }, String(last ? last[0] : 0)), ` of ${STEPS}`),
-      el("span", {}, "loss ", el("b", { id: "train-loss" }, last ? last[1].toFixed(4) : "\u2013")),
-      el("span", {}, "validation ", el("b", { id: "train-val" }, val ? val[1].toFixed(4) : "\u2013")),
-      el("span", {}, "bits per byte ", el("b", {}, Number.isFinite(bpb) ? bpb.toFixed(3) : "\u2013")),
-      el("span", {}, el("b", { id: "train-rate", "data-rate": rate }, rate ? Math.round(rate).toLocaleString("en") : "\u2013"), " tokens/s"));
-    lineChart(chart, { series: [...history.map((h) => ({ name: h.name, cls: "past", points: h.points })),
-      { name: "training loss", cls: "train", points: trainPts }, { name: "validation loss", cls: "val", points: valPts }],
-    refs: [{ y: Math.log(base.config.vocab), label: `ln ${base.config.vocab} = ${Math.log(base.config.vocab).toFixed(2)}` }] });
+    render(html`<div class="controls">
+        <button id="train-start" aria-pressed=${running ? "true" : "false"} @click=${toggle}>${running ? "Pause" : "Start"}</button>
+        <button id="train-step" @click=${stepOnce}>Step</button>
+        <button id="train-reset" @click=${() => reset(true)}>Reset</button>
+        <label>Preset <select id="train-preset" aria-label="Preset" @change=${(e) => { preset = e.target.value; lr = lrs[preset]; reset(true); }}>
+          ${Object.keys(PRESETS).map((p) => html`<option value=${p} ?selected=${p === preset}>${p}</option>`)}</select></label>
+        <label>Positions <select id="train-pos" aria-label="Position embedding" @change=${(e) => { pos = e.target.value; reset(true); }}>
+          ${["learned", "sinusoidal"].map((p) => html`<option value=${p} ?selected=${p === pos}>${p}</option>`)}</select></label>
+        <label>Learning rate <input type="number" id="train-lr" step="0.0005" min="0.00001" max="1" .value=${String(lr)}
+          aria-label="Learning rate" @change=${(e) => { lr = Number(e.target.value); reset(true); }}></label></div>
+      <div class="stats-row" id="train-stats" aria-live="polite">
+        <span>step <b id="train-step-count">${last ? last[0] : 0}</b> of ${STEPS}</span>
+        <span>loss <b id="train-loss">${last ? last[1].toFixed(4) : "\u2013"}</b></span>
+        <span>validation <b id="train-val">${val ? val[1].toFixed(4) : "\u2013"}</b></span>
+        <span>bits per byte <b>${Number.isFinite(bpb) ? bpb.toFixed(3) : "\u2013"}</b></span>
+        <span><b id="train-rate" data-rate=${rate}>${rate ? Math.round(rate).toLocaleString("en") : "\u2013"}</b> tokens/s</span></div>
+      <div id="train-chart">${chartWidth ? lineChart({ width: chartWidth,
+        series: [...history.map((h) => ({ name: h.name, cls: "past", points: h.points })),
+          { name: "training loss", cls: "train", points: trainPts }, { name: "validation loss", cls: "val", points: valPts }],
+        refs: [{ y: Math.log(V), label: `ln ${V} = ${Math.log(V).toFixed(2)}` }] }) : ""}</div>
+      <p class="key"><span><span class="sw" style="background: var(--accent)"></span>training loss</span>
+        <span><span class="sw" style="background: var(--cool)"></span>validation loss (held-out text)</span>
+        <span>dashed: ln(V), the loss of a uniform guess</span><span>faded: earlier runs, to compare</span></p>
+      <h3>The weights, as they learn</h3><div class="heat-grid" id="train-heat"></div>
+      <h3>The map of the token embeddings, as they learn</h3><div id="train-map"></div>`, fig);
   }
+  scope.add(sized(fig, (w) => { chartWidth = Math.max(200, w - 42); draw(); }));
 
-  // The boxes are made once per model and measured once; later redraws only
-  // repaint their canvases, so that no redraw forces a layout of the page.
-  let boxesOf = null, widths = [];
+  // The figures are made once per model; later redraws repaint them in
+  // place, one per frame, so that the page stays responsive.
+  let views = null, viewsOf = null, map = null;
   async function drawWeights() {
     const t = await engine.tensors(model.id, ["wte", "wpe", "wqkv", "wout", "w1", "w2"]);
-    const boxes = [];
-    const add = (label, data, rows, cols) => {
-      const box = boxesOf === model ? heat.children[boxes.length] : el("div", { class: "heat", "data-name": label });
-      boxes.push([box, { name: label, data, rows, cols }]);
-    };
-    add("tokEmb", t.wte.data, t.wte.shape[0], t.wte.shape[1]);
-    add("posEmb", t.wpe.data, t.wpe.shape[0], t.wpe.shape[1]);
+    const pca = await engine.pca(model.id);
+    if (scope.signal.aborted) return;
+    const specs = [["tokEmb", t.wte.data, ...t.wte.shape], ["posEmb", t.wpe.data, ...t.wpe.shape]];
     for (let l = 0; l < t.wqkv.shape[0]; l++)
-      for (const [label, name] of [["wQkv", "wqkv"], ["wOut", "wout"], ["ff.w1", "w1"], ["ff.w2", "w2"]]) {
-        const [, r, c] = t[name].shape;
-        add(`layer ${l + 1} ${label}`, t[name].data.subarray(l * r * c, (l + 1) * r * c), r, c);
+      for (const [name, key] of [["W_qkv", "wqkv"], ["W_out", "wout"], ["W1", "w1"], ["W2", "w2"]]) {
+        const [, r, c] = t[key].shape;
+        specs.push([`layer ${l + 1} ${name}`, t[key].data.subarray(l * r * c, (l + 1) * r * c), r, c]);
       }
-    if (boxesOf !== model) {
-      heat.replaceChildren(...boxes.map(([b]) => b));
-      widths = boxes.map(([b]) => Math.max(120, b.clientWidth || 300));
-      boxesOf = model;
+    if (viewsOf !== model) {
+      const heat = fig.querySelector("#train-heat");
+      heat.replaceChildren(...specs.map(([name]) => Object.assign(document.createElement("div"), { className: "heat", title: name })));
+      views = specs.map(([name, data, rows, cols], i) => {
+        const side = rows > 4 * cols;  // a tall table, drawn on its side
+        return { side, rows, cols, view: matrixView(heat.children[i], { name: side ? `${name} (on its side)` : name,
+          data: side ? transpose(data, rows, cols) : data, rows: side ? cols : rows, cols: side ? rows : cols,
+          square: !side, numbers: false }, scope) };
+      });
+      map = embeddingMap(fig.querySelector("#train-map"), { pca, label, name: "the embeddings being trained" }, scope);
+      viewsOf = model;
+      return;
     }
-    for (const [i, [b, spec]] of boxes.entries()) {  // one per frame, so that the page stays responsive
-      heatmap(b, { ...spec, width: widths[i] });
+    for (const [i, { side, rows, cols, view }] of views.entries()) {
+      view.update(side ? transpose(specs[i][1], rows, cols) : specs[i][1]);
       await new Promise((resolve) => requestAnimationFrame(resolve));
     }
+    map.update(pca);
   }
+  const transpose = (data, rows, cols) => {
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+    return out;
+  };
 
   async function validate(step) {
     const v = await engine.validate(model.id, EVAL_WINDOWS);
@@ -98,14 +107,15 @@ export async function training({ corpus, base, onModel }) {
     const mine = ++generation;
     const old = model;
     const fresh = await engine.createModel(base.id, config(), SEED);
-    await engine.trainBegin(fresh.id, corpus, { batch: BATCH, lr: Number(lr.value), steps: STEPS, seed: SEED });
+    await engine.trainBegin(fresh.id, page.corpus, { batch: BATCH, lr, steps: STEPS, seed: SEED });
     if (mine !== generation) return engine.free(fresh.id);
     if (old && valPts.length > 1) {
       history.push({ name: `${old.name}: validation`, points: valPts });
       if (history.length > 4) history.shift();
     }
-    model = { name: `${preset.value}, ${pos.value} positions (trained here)`, ...fresh, tokenizer: base.tokenizer };
-    if (old) engine.free(old.id);
+    model = { name: `${preset}, ${pos} positions (trained here)`, ...fresh };
+    if (old && old !== page.model) engine.free(old.id);
+    else if (old) old.loaded = true;  // the page frees it once it shows another
     trainPts = [];
     valPts = [];
     rate = 0;
@@ -113,7 +123,7 @@ export async function training({ corpus, base, onModel }) {
     await validate(0);
     draw();
     await drawWeights();
-    if (announce) onModel(model);
+    if (announce) page.show(model);
   }
 
   // Runs a few steps: about 40 ms of work, so that the page keeps drawing.
@@ -131,11 +141,11 @@ export async function training({ corpus, base, onModel }) {
 
   let lastWeights = 0, lastDraw = 0;
   async function loop() {
-    const chunk = preset.value === "tiny" ? 20 : 2;
-    while (running) {
+    const chunk = preset === "tiny" ? 20 : 2;
+    while (running && !scope.signal.aborted) {
       const step = await advance(Math.min(chunk, STEPS - (trainPts.at(-1)?.[0] ?? 0)));
-      // the chart and figures 5 times a second: smooth to the eye, and the
-      // main thread leaves the cores to the worker
+      // the chart 5 times a second: smooth to the eye, and the main thread
+      // leaves the cores to the worker
       if (performance.now() - lastDraw > 200 || step >= STEPS) {
         lastDraw = performance.now();
         draw();
@@ -149,30 +159,30 @@ export async function training({ corpus, base, onModel }) {
     draw();  // the last steps, however soon after a redraw they came
   }
 
+  // The chapters above follow the model being trained whenever it pauses:
+  // redrawing them on every step would slow training down.
   function pause() {
     const was = running;
     running = false;
-    start.textContent = "Start";
-    start.setAttribute("aria-pressed", "false");
-    if (was) onModel(model);
+    draw();
+    if (was) page.show(model);
   }
-  // The chapters above follow the model being trained whenever it pauses:
-  // redrawing them on every step would slow training down.
-  start.addEventListener("click", () => {
+  function toggle() {
     if (running) return pause();
     running = true;
-    start.textContent = "Pause";
-    start.setAttribute("aria-pressed", "true");
+    draw();
     loop();
-  });
-  stepButton.addEventListener("click", async () => {
+  }
+  async function stepOnce() {
     if (running) return;
     await advance(1);
     draw();
     await drawWeights();
-    onModel(model);
-  });
-  resetButton.addEventListener("click", () => reset(true));
-  document.addEventListener("visibilitychange", () => document.hidden && pause());
+    page.show(model);
+  }
+  const hide = () => document.hidden && pause();
+  document.addEventListener("visibilitychange", hide);
+  scope.add(() => document.removeEventListener("visibilitychange", hide));
+  draw();
   await reset();
 }
