@@ -39,19 +39,19 @@ static const char usage_train[] =
     "  --d N --layers N --heads N --ctx N --ff N   override the preset's sizes\n"
     "  --vocab N           the tokenizer's size when one is trained (default 768)\n"
     "  --pos KIND          learned (default) or sinusoidal position embeddings\n"
-    "  --steps N           total optimizer steps of the run (default 2000)\n"
+    "  --steps N           total optimizer steps of the run (default " GG_STR(GG_TRAIN_STEPS) ")\n"
     "  --time T            train for a time instead (90s, 5m, 1h): the steps are\n"
     "                      fitted to the speed measured before and during the\n"
     "                      run, and the schedule with them\n"
-    "  --batch B           sequences per step (default 16)\n"
+    "  --batch B           sequences per step (default " GG_STR(GG_TRAIN_BATCH) ")\n"
     "  --lr X              peak learning rate (default: 3e-3 up to d 128, 1e-3\n"
     "                      wider); warmup, then cosine decay to a tenth\n"
     "  --warmup N          warmup steps (default: 5% of --steps)\n"
     "  --dropout P         in training, zero this fraction of the embeddings and\n"
     "                      of each block's attention and feed-forward outputs\n"
     "                      (default 0: none)\n"
-    "  --seed S            seeds the initial weights and the batches (default 1)\n"
-    "  --eval-every K      validate and save every K steps (default 100)\n"
+    "  --seed S            seeds the initial weights and the batches (default " GG_STR(GG_TRAIN_SEED) ")\n"
+    "  --eval-every K      validate and save every K steps (default " GG_STR(GG_TRAIN_EVAL_EVERY) ")\n"
     "  --stop-after K      stop and save after K steps of this run, as if\n"
     "                      interrupted (continue with --resume)\n"
     "  --threads N         threads to use (default: all cores)\n"
@@ -314,7 +314,7 @@ static int measure_step(gg_trainer *tr, double *step, double *eval, gg_error *er
         best = t < best ? t : best;
     }
     double t0 = now_seconds();
-    int rc = gg_train_eval(tr, 64, &loss, err);
+    int rc = gg_train_eval(tr, GG_TRAIN_EVAL_WINDOWS, &loss, err);
     // and AdamW, the gradient norm and drawing the batch: about a tenth of a
     // step more (train --profile)
     *step = best * 1.1;
@@ -411,7 +411,7 @@ int cmd_train(int argc, char **argv) {
             gg_tokenizer_free(&tok);
             return usage_error("train", "%s", err.msg);
         }
-        B = a.batch > 0 ? (int)a.batch : 16;
+        B = a.batch > 0 ? (int)a.batch : GG_TRAIN_BATCH;
         T = cfg.ctx;
         if (check_memory(&cfg, B, T)) {
             gg_tokenizer_free(&tok);
@@ -442,13 +442,13 @@ int cmd_train(int argc, char **argv) {
             gg_tokenizer_free(&tok);
             return runtime_error("%s", err.msg);
         }
-        seed = a.seed >= 0 ? (uint64_t)a.seed : 1;
+        seed = a.seed >= 0 ? (uint64_t)a.seed : GG_TRAIN_SEED;
         gg_model_init_weights(&model, seed);
-        opt.total = a.steps > 0 ? (int)a.steps : 2000;
+        opt.total = a.steps > 0 ? (int)a.steps : GG_TRAIN_STEPS;
         opt.lr = a.lr > 0 ? (float)a.lr : gg_default_lr(cfg.d_model);
-        opt.warmup = a.warmup >= 0 ? (int)a.warmup : opt.total / 20;
+        opt.warmup = a.warmup >= 0 ? (int)a.warmup : GG_TRAIN_WARMUP(opt.total);
         opt.dropout = a.dropout >= 0 ? (float)a.dropout : 0.0f;
-        eval_every = a.eval_every > 0 ? (int)a.eval_every : 100;
+        eval_every = a.eval_every > 0 ? (int)a.eval_every : GG_TRAIN_EVAL_EVERY;
     }
     if (a.threads > 0) gg_set_threads((int)a.threads);
 
@@ -512,7 +512,7 @@ int cmd_train(int argc, char **argv) {
             return procs > 1 ? usage_error("train", "%s", err.msg) : runtime_error("%s", err.msg);
         }
         opt.total = steps_that_fit(deadline - now_seconds(), per_step + per_eval / eval_every);
-        opt.warmup = a.warmup >= 0 ? (int)a.warmup : opt.total / 20;
+        opt.warmup = a.warmup >= 0 ? (int)a.warmup : GG_TRAIN_WARMUP(opt.total);
         tr.opt = opt;
         char budget[32];
         format_duration(a.time, budget, sizeof budget);
@@ -556,7 +556,7 @@ int cmd_train(int argc, char **argv) {
         int last = tr.step == opt.total;
         int stop = a.stop_after > 0 && tr.step - start_step >= a.stop_after;
         int checkpoint = tr.step % eval_every == 0 || last || stop;
-        if (lead && checkpoint && (rc = gg_train_eval(&tr, 64, &val, &err))) break;
+        if (lead && checkpoint && (rc = gg_train_eval(&tr, GG_TRAIN_EVAL_WINDOWS, &val, &err))) break;
         double now = now_seconds();
         if (a.time > 0 && checkpoint && !last) {
             // refit to the speed so far, evaluations and saves included; the

@@ -11,6 +11,20 @@
 #include "tokenizer.h"
 #include "tokens.h"
 
+// The command line's training defaults, which the page's training chapter
+// uses too (through the wasm exports): one place for each.
+#define GG_TRAIN_BATCH 16          // sequences per step
+#define GG_TRAIN_STEPS 2000        // steps of a run
+#define GG_TRAIN_SEED 1
+#define GG_TRAIN_EVAL_EVERY 100    // steps between validations
+#define GG_TRAIN_EVAL_WINDOWS 64   // held-out windows per validation
+// The warmup of a run of `steps` steps: a twentieth of them.
+#define GG_TRAIN_WARMUP(steps) ((steps) / 20)
+
+// A number as text, for help texts that state a default: GG_STR(GG_TRAIN_STEPS).
+#define GG_STR(x) GG_STR_(x)
+#define GG_STR_(x) #x
+
 typedef struct {
     gg_model *model;
     gg_token_seq train;  // the training tokens

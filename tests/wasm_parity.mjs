@@ -132,13 +132,23 @@ try {
       check(size > 0 && Buffer.compare(wasm.subarray(at, at + size), native.subarray(at, at + size)) === 0,
             `5 training steps, ${r.name}: the wasm build's weights differ from the native build's`);
     }
-    // the page's default learning rate is the command line's
-    for (const [preset, d] of [["tiny", 8], ["small", 64], ["base", 128]]) {
+    // the page's presets, default learning rates and batch are the command line's
+    for (const preset of ["tiny", "small", "base"]) {
+      const c = engine.preset(preset), d = c.dModel;
       const err = spawnSync(glassgpt, ["train", "--data", textPath, "-t", modelPaths[modelPaths.length - 1],
         "--preset", preset, "--steps", "1", "-o", join(dir, "lr.ckpt")]).stderr.toString();
       const cli = Number(/; lr ([0-9.e-]+)/.exec(err)?.[1]);
       check(cli === engine.defaultLr(d), `${preset}: the page's default learning rate ${engine.defaultLr(d)}, the command line's ${cli}`);
+      const sizes = `(V ${c.vocab}, d ${d}, ${c.nLayer} layers, ${c.nHead} heads, ctx ${c.ctx}, ff ${c.dFF}, ${c.pos} positions)`;
+      check(err.includes(sizes), `${preset}: the page's preset ${sizes} is the command line's: ${err.split("\n")[0]}`);
+      check(err.includes(`batch ${engine.trainingDefaults().batch} x ${c.ctx}`), `${preset}: the page's batch is the command line's`);
     }
+    // and so are its other training defaults, as glassgpt train --help states them
+    const help = spawnSync(glassgpt, ["train", "--help"]).stdout.toString();
+    const stated = (option) => Number(new RegExp(`${option} .*\\(default (\\d+)\\)`).exec(help)?.[1]);
+    const t = engine.trainingDefaults();
+    check(t.steps === stated("--steps N") && t.batch === stated("--batch B") && t.seed === stated("--seed S") &&
+      t.evalEvery === stated("--eval-every K"), `the page's training defaults ${JSON.stringify(t)} are the command line's`);
     engine.freeModel(tokModel);
   }
 

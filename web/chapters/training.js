@@ -6,11 +6,10 @@
 import { html, render } from "../vendor/lit-html.js";
 import { embeddingMap, lineChart, matrixView, sized, tokenText } from "../draw.js";
 
-const PRESETS = {
-  tiny: { dModel: 8, nLayer: 2, nHead: 2, ctx: 8, dFF: 32 },
-  small: { dModel: 64, nLayer: 2, nHead: 8, ctx: 64, dFF: 256 },
-};
-const BATCH = 16, STEPS = 2000, EVAL_EVERY = 100, EVAL_WINDOWS = 64, SEED = 1, RATE_RUNS = 16;
+// The presets small enough to train in a page; their sizes, and every other
+// default, are the command line's (src/model.c, src/train.h).
+const PRESETS = ["tiny", "small"];
+const RATE_RUNS = 16;  // runs of steps that the tokens/s figure averages
 
 export async function training(fig, _snap, scope) {
   const { page } = scope, { engine } = page;
@@ -19,13 +18,13 @@ export async function training(fig, _snap, scope) {
   const tables = page.base ? page.snap.tokenizer : page.tokenizer;
   const label = (id) => tokenText(tables.tokenBytes.subarray(tables.tokenStart[id], tables.tokenStart[id + 1]));
   const V = base.config.vocab;
-  const lrs = {};
-  for (const [name, p] of Object.entries(PRESETS)) lrs[name] = await engine.defaultLr(p.dModel);
-  let preset = "tiny", pos = "learned", lr = lrs.tiny;
+  const defaults = await engine.trainingDefaults(PRESETS), presets = defaults.presets;
+  const { batch: BATCH, steps: STEPS, seed: SEED, evalEvery: EVAL_EVERY, evalWindows: EVAL_WINDOWS } = defaults;
+  let preset = "tiny", pos = "learned", lr = presets.tiny.lr;
   let model = null, running = false, trainPts = [], valPts = [], rate = 0, bpb = NaN, generation = 0, chartWidth = 0;
   let recent = [];     // the last few runs of steps, [tokens, ms], for a steady tokens/s
   const history = [];  // earlier runs' validation curves: {name, points}
-  const config = () => ({ vocab: V, pos, ...PRESETS[preset] });
+  const config = () => ({ ...presets[preset].config, vocab: V, pos });
 
   function draw() {
     const last = trainPts.at(-1), val = valPts.at(-1);
@@ -33,8 +32,8 @@ export async function training(fig, _snap, scope) {
         <button id="train-start" aria-pressed=${running ? "true" : "false"} @click=${toggle}>${running ? "Pause" : "Start"}</button>
         <button id="train-step" @click=${stepOnce}>Step</button>
         <button id="train-reset" @click=${() => reset(true)}>Reset</button>
-        <label>Preset <select id="train-preset" aria-label="Preset" @change=${(e) => { preset = e.target.value; lr = lrs[preset]; reset(true); }}>
-          ${Object.keys(PRESETS).map((p) => html`<option value=${p} ?selected=${p === preset}>${p}</option>`)}</select></label>
+        <label>Preset <select id="train-preset" aria-label="Preset" @change=${(e) => { preset = e.target.value; lr = presets[preset].lr; reset(true); }}>
+          ${PRESETS.map((p) => html`<option value=${p} ?selected=${p === preset}>${p}</option>`)}</select></label>
         <label>Positions <select id="train-pos" aria-label="Position embedding" @change=${(e) => { pos = e.target.value; reset(true); }}>
           ${["learned", "sinusoidal"].map((p) => html`<option value=${p} ?selected=${p === pos}>${p}</option>`)}</select></label>
         <label>Learning rate <input type="number" id="train-lr" step="0.0005" min="0.00001" max="1" .value=${String(lr)}
