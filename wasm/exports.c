@@ -73,6 +73,8 @@ const uint32_t *EXPORT(gg_bpe_token_start)(const wasm_tokenizer *w) { return w->
 const uint8_t *EXPORT(gg_bpe_token_bytes)(const wasm_tokenizer *w) { return w->tok.tok_bytes; }
 // 2 + 3 * GG_BPE_TOP words a step; NULL for a tokenizer that was not trained here
 const gg_bpe_step *EXPORT(gg_bpe_trace)(const wasm_tokenizer *w) { return w->trace; }
+// The size of one step of the trace, in 32-bit words.
+int EXPORT(gg_bpe_step_words)(void) { return (int)(sizeof(gg_bpe_step) / sizeof(uint32_t)); }
 size_t EXPORT(gg_bpe_trained_tokens)(const wasm_tokenizer *w) { return w->n_tokens; }
 
 // ids needs room for n ids; returns the number written, or -1
@@ -136,6 +138,20 @@ void EXPORT(gg_model_free_all)(wasm_model *w) {
 
 // the configuration as 7 ints: vocab, d_model, n_layer, n_head, ctx, d_ff, pos_kind
 const gg_config *EXPORT(gg_model_config)(const wasm_model *w) { return &w->model.cfg; }
+
+// The command line's training defaults: batch, steps, seed, steps between
+// validations, and held-out windows per validation.
+const int *EXPORT(gg_train_defaults)(void) {
+    static const int defaults[] = {GG_TRAIN_BATCH, GG_TRAIN_STEPS, GG_TRAIN_SEED,
+                                   GG_TRAIN_EVAL_EVERY, GG_TRAIN_EVAL_WINDOWS};
+    return defaults;
+}
+
+// The configuration of preset `name` (as gg_model_config gives one), or NULL.
+const gg_config *EXPORT(gg_preset)(const char *name) {
+    static gg_config cfg;
+    return gg_config_preset(&cfg, name, &last_error) ? NULL : &cfg;
+}
 
 // The command line's default learning rate for a model d_model wide.
 float EXPORT(gg_lr_default)(int d_model) { return gg_default_lr(d_model); }
@@ -224,7 +240,7 @@ int EXPORT(gg_train_begin)(wasm_model *w, const uint8_t *text, size_t n, int bat
     gg_optim_cfg opt = gg_optim_defaults();
     opt.lr = lr;
     opt.total = steps;
-    opt.warmup = steps / 20;
+    opt.warmup = GG_TRAIN_WARMUP(steps);
     opt.dropout = dropout;
     if (gg_trainer_init(&w->trainer, &w->model, w->tokens, n_ids, batch, w->model.cfg.ctx, &opt,
                         seed, &w->tok.tok, &last_error))

@@ -314,7 +314,7 @@ export function matrixView(container, spec, scope) {
   }
 
   function explain(r, c) {
-    return s.explain?.(r, c) ?? `${s.name}[${r}][${c}] = ${s.data[r * s.cols + c].toFixed(6)}`;
+    return s.explain?.(r, c) ?? `${s.name}[${r}][${c}] = ${fixed(s.data[r * s.cols + c], 6)}`;
   }
   function point(r, c, source) {
     cursor = { r: Math.max(0, Math.min(s.rows - 1, r)), c: Math.max(0, Math.min(s.cols - 1, c)) };

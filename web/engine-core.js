@@ -4,8 +4,6 @@
 // engine; this file only moves bytes in and out of its memory.
 import { wasiImports } from "./wasi.js";
 
-export const BPE_TOP = 10;            // candidates recorded per training step
-const STEP_WORDS = 2 + 3 * BPE_TOP;   // words of one gg_bpe_step
 
 export class Engine {
   static async load(bytes) {
@@ -63,19 +61,19 @@ export class Engine {
 
   // Everything about a tokenizer, copied out as typed arrays: the merges
   // (pairs of ids), their counts, the bytes of every token, and, when it
-  // was trained here, the trace: for each step, the new id, the number of
-  // candidates, and (left, right, count) of the best ten.
+  // was trained here, the trace: stepWords words a step, the new id, the
+  // number of candidates, and (left, right, count) of the best of them.
   tokenizerTables(h) {
     const x = this.x, n = x.gg_bpe_n_merges(h), vocab = 256 + n;
     const tokenStart = this.take(Uint32Array, x.gg_bpe_token_start(h), vocab + 1);
-    const tracePtr = x.gg_bpe_trace(h);
+    const tracePtr = x.gg_bpe_trace(h), stepWords = x.gg_bpe_step_words();
     return {
       vocab,
       merges: this.take(Uint32Array, x.gg_bpe_merges(h), 2 * n),
       counts: this.take(Uint32Array, x.gg_bpe_counts(h), n),
       tokenStart,
       tokenBytes: this.take(Uint8Array, x.gg_bpe_token_bytes(h), tokenStart[vocab]),
-      trace: tracePtr ? this.take(Uint32Array, tracePtr, STEP_WORDS * n) : null,
+      trace: tracePtr ? this.take(Uint32Array, tracePtr, stepWords * n) : null, stepWords,
       trainedTokens: Number(x.gg_bpe_trained_tokens(h)),
     };
   }
@@ -112,9 +110,11 @@ export class Engine {
 
   freeModel(h) { this.x.gg_model_free_all(h); }
 
-  modelConfig(h) {
-    const [vocab, dModel, nLayer, nHead, ctx, dFF, posKind] =
-      new Int32Array(this.memory, this.x.gg_model_config(h), 7);
+  modelConfig(h) { return this.config(this.x.gg_model_config(h)); }
+
+  // A gg_config at p: {vocab, dModel, nLayer, nHead, ctx, dFF, pos}.
+  config(p) {
+    const [vocab, dModel, nLayer, nHead, ctx, dFF, posKind] = new Int32Array(this.memory, p, 7);
     return { vocab, dModel, nLayer, nHead, ctx, dFF, pos: posKind ? "sinusoidal" : "learned" };
   }
 
@@ -159,6 +159,22 @@ export class Engine {
     const c = [config.vocab, config.dModel, config.nLayer, config.nHead, config.ctx, config.dFF,
       config.pos === "sinusoidal" ? 1 : 0];
     return this.handle(c, (p) => this.x.gg_model_create(tok, p, seed), Int32Array);
+  }
+
+  // The command line's training defaults: {batch, steps, seed, evalEvery,
+  // evalWindows}.
+  trainingDefaults() {
+    const [batch, steps, seed, evalEvery, evalWindows] = new Int32Array(this.memory, this.x.gg_train_defaults(), 5);
+    return { batch, steps, seed, evalEvery, evalWindows };
+  }
+
+  // The configuration of the preset called name ({vocab, dModel, ...}).
+  preset(name) {
+    const p = this.put(new TextEncoder().encode(name + "\0"));
+    const cfg = this.x.gg_preset(p);
+    this.x.gg_free(p);
+    if (!cfg) throw new Error(this.error());
+    return this.config(cfg);
   }
 
   // The command line's default peak learning rate for a model dModel wide.

@@ -46,8 +46,9 @@ export const engine = {
   loadModel: (bytes) => call("loadModel", { bytes }, [bytes]),
   // A fresh model of config, with the tokenizer of model `from`, seeded.
   createModel: (from, config, seed = 1) => call("createModel", { from, config, seed }),
-  // the command line's default peak learning rate for a model dModel wide
-  defaultLr: async (dModel) => (await call("defaultLr", { dModel })).lr,
+  // the command line's training defaults, and presets' configurations and
+  // learning rates: {batch, steps, seed, evalEvery, evalWindows, presets}
+  trainingDefaults: (presets) => call("trainingDefaults", { presets }),
   trainBegin(id, corpus, options) {
     const bytes = corpus.slice();
     return call("trainBegin", { id, bytes: bytes.buffer, options }, [bytes.buffer]);

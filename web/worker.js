@@ -71,7 +71,14 @@ const handlers = {
     const ptr = engine.createModel(tokenizerPtr(from), config, seed);
     return { id: keep("model", ptr), config: engine.modelConfig(ptr) };
   },
-  defaultLr({ dModel }) { return { lr: engine.defaultLr(dModel) }; },
+  // The command line's training defaults, and the presets named with their
+  // configurations and default learning rates.
+  trainingDefaults({ presets }) {
+    return { ...engine.trainingDefaults(), presets: Object.fromEntries(presets.map((name) => {
+      const config = engine.preset(name);
+      return [name, { config, lr: engine.defaultLr(config.dModel) }];
+    })) };
+  },
   trainBegin({ id, bytes, options }) {
     engine.trainBegin(modelPtr(id), new Uint8Array(bytes), options);
     return {};

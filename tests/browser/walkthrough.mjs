@@ -285,6 +285,14 @@ try {
     check(close(row0, 1, 1e-4, 0) && !same(lensVals.slice(0, T * 768), nProbs), `${name}: the embedding's lens is a distribution of its own`);
     check((await page.$$eval("#lens-table tbody tr", (r) => r.length)) === 3, `${name}: the lens has the embedding and 2 layers`);
 
+    // numbers are written without "-0.00"
+    check((await page.evaluate(() => import("./draw.js").then((d) => [d.fixed(-0.001), d.fixed(-0.004, 2), d.fixed(-0.006)].join(" ")))) ===
+      "0.00 0.00 -0.01", `${name}: a number that rounds to zero is written 0.00`);
+    const negZero = (await page.textContent("main")).match(/(?<![\d.])-0\.0+(?![\d])/g);
+    check(negZero === null, `${name}: no "-0.00" on the page (${negZero})`);
+    check((await page.$$eval("#tokenize-stats, #bpe-counter, #bpe-timing", (e) => e.map((x) => x.textContent).join(" "))).match(/\b1 (tokens|merges|bytes)\b/) === null,
+      `${name}: counts of one are singular`);
+
     // every text at 400 px is at least 11 px; at 1280 the same
     const small = await smallTexts(page, 11);
     check(small.length === 0, `${name}: texts under 11 px: ${small.slice(0, 6).join("; ")} (${small.length})`);
@@ -435,17 +443,19 @@ try {
       await page.locator("#takehome").screenshot({ path: `${ARTIFACTS}/15-takehome-${name}.png` });
 
       // a model switch is a few round trips to the worker (the checkpoint,
-      // the snapshot, the generator), and a generator left on autoplay with
-      // the old model stops with it
-      await page.click("#infer-auto");
-      await page.waitForFunction(() => document.querySelectorAll("#infer-text .chip:not(.prompt)").length >= 2);
+      // the snapshot, the generator)
       const trips0 = await page.evaluate(() => window.glassgpt.trips.count);
       await redrawn(page, () => page.selectOption("#model-picker", "tiny.ckpt"));
       const trips = (await page.evaluate(() => window.glassgpt.trips.count)) - trips0;
       check(trips <= 3, `a model switch takes ${trips} worker round trips`);
+      check(same(await values(page, "#qkv-out"), native("qkv", 0)), "switching back to tiny.ckpt shows its numbers again");
+      // a generator left on autoplay with the old model stops with it
+      await page.click("#infer-auto");
+      await page.waitForFunction(() => document.querySelectorAll("#infer-text .chip:not(.prompt)").length >= 2);
+      await redrawn(page, () => page.selectOption("#model-picker", "small.ckpt"));
       await page.waitForTimeout(500);
       check((await page.textContent("#infer-auto")) === "Autoplay", "the new model's inference starts paused");
-      check(same(await values(page, "#qkv-out"), native("qkv", 0)), "switching back to tiny.ckpt shows its numbers again");
+      await redrawn(page, () => page.selectOption("#model-picker", "tiny.ckpt"));
 
       // layer 2, the shared colour scale and a new sentence, kept in the URL
       await redrawn(page, () => page.selectOption("#layer-picker", { value: "1" }));

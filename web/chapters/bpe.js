@@ -6,7 +6,6 @@ import { engine } from "../engine.js";
 import { barChart, byteLabel, el, hex, plural, sized, tokenText } from "../draw.js";
 import { render } from "../vendor/lit-html.js";
 
-const TOP = 10, STEP_WORDS = 2 + 3 * TOP;
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 export async function bpe(fig, _snap, scope) {
@@ -35,7 +34,7 @@ export async function bpe(fig, _snap, scope) {
   });
 
   // the grid: one tab stop; the arrow keys move the active token
-  const grid = el("div", { class: "grid", id: "bpe-grid", role: "grid", tabindex: "0",
+  const grid = el("div", { class: "grid", id: "bpe-grid", role: "listbox", tabindex: "0",
     "aria-label": "The vocabulary: arrow keys move, Enter follows a token into the model" });
   const cells = [];
   const tip = el("div", { class: "tooltip", id: "bpe-tip", "aria-live": "polite" },
@@ -64,13 +63,14 @@ export async function bpe(fig, _snap, scope) {
   function build() {
     const rows = 768 / cols;
     grid.style.gridTemplateColumns = `3.2em repeat(${cols}, minmax(0, 1fr))`;
-    grid.replaceChildren(el("div", { class: "head" }));
+    const head = (text = "") => el("div", { class: "head", "aria-hidden": "true" }, text);
+    grid.replaceChildren(head());
     cells.length = 0;
-    for (let c = 0; c < cols; c++) grid.append(el("div", { class: "head" }, hex(c)));
+    for (let c = 0; c < cols; c++) grid.append(head(hex(c)));
     for (let r = 0; r < rows; r++) {
-      grid.append(el("div", { class: "head" }, hex(r * cols, 3)));
+      grid.append(head(hex(r * cols, 3)));
       for (let c = 0; c < cols; c++) {
-        const cell = el("div", { class: "cell", role: "gridcell", "data-id": r * cols + c, id: `bpe-cell-${r * cols + c}` });
+        const cell = el("div", { class: "cell", role: "option", "data-id": r * cols + c, id: `bpe-cell-${r * cols + c}` });
         cells.push(cell);
         grid.append(cell);
       }
@@ -93,7 +93,7 @@ export async function bpe(fig, _snap, scope) {
   function describe(id) {
     active = id;
     grid.setAttribute("aria-activedescendant", `bpe-cell-${id}`);
-    cells.forEach((c, i) => c.classList.toggle("active", i === id));
+    cells.forEach((c, i) => { c.classList.toggle("active", i === id); c.setAttribute("aria-selected", String(i === id)); });
     if (id >= 256 + step) {
       tip.textContent = `Token ${id} does not exist yet: merge ${id - 255} will make it.`;
       return;
@@ -137,11 +137,12 @@ export async function bpe(fig, _snap, scope) {
         : id === 255 + step ? "merged latest" : "merged"}${id === active && document.activeElement === grid ? " active" : ""}`;
       c.textContent = exists ? shortLabel(id) : "";
       c.dataset.label = exists ? label(id) : "";
+      c.setAttribute("aria-label", exists ? `token ${id}: ${label(id)}` : `token ${id}: not made yet`);
     }
     // the candidates of the merge just made (or, at the start, of the first)
     const s = Math.max(0, step - 1);
     if (t.trace && t.vocab > 256) {
-      const at = s * STEP_WORDS, n = t.trace[at + 1], rows = [];
+      const at = s * t.stepWords, n = t.trace[at + 1], rows = [];
       for (let j = 0; j < n; j++) {
         const l = t.trace[at + 2 + 3 * j], r = t.trace[at + 3 + 3 * j], count = t.trace[at + 4 + 3 * j];
         rows.push({ label: `${label(l)} ${label(r)}`, value: count, highlight: j === 0 });

@@ -1,7 +1,7 @@
 // Embedded input: token embedding + position embedding = the input [T x d],
 // cell by cell, with the engine's numbers.
 import { html, render } from "../vendor/lit-html.js";
-import { matrixView } from "../draw.js";
+import { fixed, matrixView } from "../draw.js";
 import { dims } from "./input.js";
 
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -20,7 +20,7 @@ export function embedded(fig, snap, scope) {
     <div class="readout" id="embedded-readout" aria-live="polite"></div>`, fig);
   const readout = fig.querySelector("#embedded-readout");
   const explain = (r, k) => `x[${r}][${k}] = tokEmb[${ids[r]}][${k}] + posEmb[${r}][${k}] = ` +
-    `${tok[r * d + k].toFixed(4)} + ${pos[r * d + k].toFixed(4)} = ${sum[r * d + k].toFixed(4)}`;
+    `${fixed(tok[r * d + k], 4)} + ${fixed(pos[r * d + k], 4)} = ${fixed(sum[r * d + k], 4)}`;
   const common = { rows: T, cols: d, colLabels: dims(d), rowsAre: "position", ids, colTitle: "dimensions",
     explain: (r, k) => { readout.textContent = explain(r, k); return explain(r, k); } };
   const views = [

@@ -3,7 +3,7 @@
 // after temperature and top-k, and what every layer computed for the newest
 // position, its attention over the cache and the cache itself.
 import { html, render } from "../vendor/lit-html.js";
-import { barChart, chip, linkChips, matrixView, plural, sized } from "../draw.js";
+import { barChart, chip, fixed, linkChips, matrixView, plural, sized } from "../draw.js";
 import { dims } from "./input.js";
 
 const percent = (p) => `${(100 * p).toFixed(p < 0.001 ? 3 : 1)}%`;
@@ -70,7 +70,7 @@ export async function inference(fig, snap, scope) {
         fixedScale: true, rowTitle: "heads", colTitle: `the ${ctx} slots of the cache (${n} filled)`,
         explain: (r, c) => (c >= n ? `slot ${c} of the cache is empty` : `layer ${l + 1}, head ${r + 1}: ` +
           `${(100 * Ls.att.data[r * ctx + c]).toFixed(2)}% of the attention goes to position ${c} ` +
-          `(score ${Ls.scores.data[r * ctx + c].toFixed(4)})`) });
+          `(score ${fixed(Ls.scores.data[r * ctx + c], 4)})`) });
       for (const [kind, buf] of [["key", Ls.key_cache], ["value", Ls.value_cache]]) {
         const data = buf.data.slice();
         data.fill(0, n * buf.cols);  // rows not written yet: empty, whatever the buffer held

@@ -2,7 +2,7 @@
 // at the end. The rows before and after, with each row's mean and variance
 // as the engine computes them.
 import { html, render } from "../vendor/lit-html.js";
-import { matrixView } from "../draw.js";
+import { fixed, matrixView } from "../draw.js";
 import { dims } from "./input.js";
 
 export function layernorm(fig, snap, scope) {
@@ -18,10 +18,10 @@ export function layernorm(fig, snap, scope) {
         @change=${(e) => { place = Number(e.target.value); show(); }}>
         ${names.map((n, i) => html`<option value=${i} ?selected=${i === place}>${n}</option>`)}</select></label></div>
       <p class="note" id="layernorm-row">Row ${row}, \u201c${labels[row]}\u201d (point at another row to choose it):</p>
-      <h3>before: mean ${mb.mean.toFixed(4)}, variance ${mb.variance.toFixed(4)}</h3><div id="layernorm-before"></div>
-      <h3>after: mean ${ma.mean.toFixed(4)}, variance ${ma.variance.toFixed(4)}</h3><div id="layernorm-after"></div>
-      <p class="note" id="layernorm-note">LayerNorm subtracts the row's mean (${mb.mean.toFixed(4)}), divides by its
-        standard deviation (\u221a${mb.variance.toFixed(4)}), then scales and shifts each dimension by two learned weights;
+      <h3>before: mean ${fixed(mb.mean, 4)}, variance ${fixed(mb.variance, 4)}</h3><div id="layernorm-before"></div>
+      <h3>after: mean ${fixed(ma.mean, 4)}, variance ${fixed(ma.variance, 4)}</h3><div id="layernorm-after"></div>
+      <p class="note" id="layernorm-note">LayerNorm subtracts the row's mean (${fixed(mb.mean, 4)}), divides by its
+        standard deviation (\u221a${fixed(mb.variance, 4)}), then scales and shifts each dimension by two learned weights;
         so the row after has a mean near 0 and a variance near 1, unless those weights moved it.</p>`, fig);
     const common = { rows: T, cols: d, rowLabels: labels, colLabels: dims(d), rowsAre: "position", ids,
       rowTitle: "positions", colTitle: "dimensions" };

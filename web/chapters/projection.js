@@ -1,7 +1,7 @@
 // Concat and output projection: the heads' outputs side by side, times W_out,
 // added back to the residual stream.
 import { html, render } from "../vendor/lit-html.js";
-import { matrixView } from "../draw.js";
+import { fixed, matrixView } from "../draw.js";
 import { dims, layerSlice } from "./input.js";
 
 export function projection(fig, snap, scope) {
@@ -21,12 +21,12 @@ export function projection(fig, snap, scope) {
   const rows = { rows: T, rowLabels: labels, rowsAre: "position", ids, rowTitle: "positions" };
   matrixView(fig.querySelector("#projection-atty"), { ...rows, name: "heads, concatenated", data: atty, cols: d, marks,
     colLabels: headLabels, colTitle: "each head's output",
-    explain: (r, c) => `head ${Math.floor(c / hs) + 1}'s output for \u201c${labels[r]}\u201d, dimension ${c % hs}: ${atty[r * d + c].toFixed(6)}` }, scope);
+    explain: (r, c) => `head ${Math.floor(c / hs) + 1}'s output for \u201c${labels[r]}\u201d, dimension ${c % hs}: ${fixed(atty[r * d + c], 6)}` }, scope);
   matrixView(fig.querySelector("#projection-w"), { name: `layer ${l + 1} W_out`, data: w, rows: d, cols: d, square: true,
     rowLabels: dims(d), rowTitle: "the heads' dimensions", colTitle: "the stream's dimensions" }, scope);
   matrixView(fig.querySelector("#projection-proj"), { ...rows, name: "projection", data: proj, cols: d, colLabels: dims(d),
     colTitle: "dimensions" }, scope);
   matrixView(fig.querySelector("#projection-x"), { ...rows, name: "x", data: x, cols: d, colLabels: dims(d), colTitle: "dimensions" }, scope);
   matrixView(fig.querySelector("#projection-res"), { ...rows, name: "x after attention", data: res, cols: d, colLabels: dims(d),
-    colTitle: "dimensions", explain: (r, c) => `${x[r * d + c].toFixed(4)} + ${proj[r * d + c].toFixed(4)} = ${res[r * d + c].toFixed(4)}` }, scope);
+    colTitle: "dimensions", explain: (r, c) => `${fixed(x[r * d + c], 4)} + ${fixed(proj[r * d + c], 4)} = ${fixed(res[r * d + c], 4)}` }, scope);
 }
