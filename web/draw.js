@@ -121,16 +121,37 @@ export const maxAbs = (data) => {
   return m;
 };
 
-// Calls draw(width) now if the container has a width, and again whenever
+// Drawing, a few figures per task: a new model or a resize redraws dozens
+// of figures, and drawn all at once they would hold the page for 100 ms.
+const waiting = new Map();  // key -> draw
+let flushing = null, settle = [];
+function later(key, draw) {
+  waiting.set(key, draw);
+  flushing ??= setTimeout(flush, 0);
+}
+function flush() {
+  const t0 = performance.now();
+  for (const [key, draw] of waiting) {
+    waiting.delete(key);
+    draw();
+    if (performance.now() - t0 > 6) break;
+  }
+  flushing = waiting.size ? setTimeout(flush, 0) : null;
+  if (!flushing) settle.splice(0).forEach((resolve) => resolve());
+}
+// Resolves once every figure waiting to be drawn is drawn.
+export const drawn = () => (flushing ? new Promise((resolve) => settle.push(resolve)) : Promise.resolve());
+
+// Calls draw(width) soon if the container has a width, and again whenever
 // that width changes; returns the way to stop.
 export function sized(container, draw) {
-  let last = -1;
+  let last = -1, stopped = false;
   const ro = new ResizeObserver(() => {
     const w = Math.floor(container.clientWidth);
-    if (w > 0 && w !== last) { last = w; draw(w); }
+    if (w > 0 && w !== last) { last = w; later(container, () => stopped || draw(w)); }
   });
   ro.observe(container);
-  return () => ro.disconnect();
+  return () => { stopped = true; ro.disconnect(); waiting.delete(container); };
 }
 
 const LABEL_FONT = "12px system-ui, sans-serif", NUMBER_FONT = "11px ui-monospace, monospace";

@@ -6,7 +6,7 @@
 import { html, render } from "./vendor/lit-html.js";
 import { engine, trips } from "./engine.js";
 import { CHAPTERS } from "./chapters/index.js";
-import { maxAbs, tokenText } from "./draw.js";
+import { drawn, maxAbs, tokenText } from "./draw.js";
 
 const status = document.getElementById("status");
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -197,6 +197,7 @@ async function show(model) {
   // A model loaded from the picker or a file is the page's to free once
   // another has taken its place everywhere (training frees its own).
   if (previous?.loaded && previous !== model) engine.free(previous.id);
+  await drawn();
   document.body.dataset.shown = String(mine);
 }
 page.show = show;
