@@ -68,16 +68,9 @@ int gg_config_check(const gg_config *c, gg_error *err) {
 
 void gg_param_layout(const gg_config *c, gg_tensor_info t[GG_N_PARAM_TENSORS]) {
     int V = c->vocab, C = c->d_model, L = c->n_layer, F = c->d_ff, P = c->ctx;
-    const gg_tensor_info info[GG_N_PARAM_TENSORS] = {
-        {"wte", 2, {V, C, 0}, 0, 1},      {"wpe", 2, {P, C, 0}, 0, 1},
-        {"ln1w", 2, {L, C, 0}, 0, 0},     {"ln1b", 2, {L, C, 0}, 0, 0},
-        {"wqkv", 3, {L, C, 3 * C}, 0, 1}, {"bqkv", 2, {L, 3 * C, 0}, 0, 0},
-        {"wout", 3, {L, C, C}, 0, 1},     {"bout", 2, {L, C, 0}, 0, 0},
-        {"ln2w", 2, {L, C, 0}, 0, 0},     {"ln2b", 2, {L, C, 0}, 0, 0},
-        {"w1", 3, {L, C, F}, 0, 1},       {"b1", 2, {L, F, 0}, 0, 0},
-        {"w2", 3, {L, F, C}, 0, 1},       {"b2", 2, {L, C, 0}, 0, 0},
-        {"lnfw", 1, {C, 0, 0}, 0, 0},     {"lnfb", 1, {C, 0, 0}, 0, 0},
-    };
+#define INFO(name, NAME, ndim, d0, d1, d2, decay) {#name, ndim, {d0, d1, d2}, 0, decay},
+    const gg_tensor_info info[GG_N_PARAM_TENSORS] = {GG_PARAM_TENSORS(INFO)};
+#undef INFO
     for (int i = 0; i < GG_N_PARAM_TENSORS; i++) {
         t[i] = info[i];
         t[i].size = 1;
@@ -96,10 +89,9 @@ size_t gg_param_count(const gg_config *c) {
 void gg_params_view(gg_params *p, const gg_config *c, float *mem) {
     gg_tensor_info t[GG_N_PARAM_TENSORS];
     gg_param_layout(c, t);
-    float **views[GG_N_PARAM_TENSORS] = {
-        &p->wte, &p->wpe, &p->ln1w, &p->ln1b, &p->wqkv, &p->bqkv, &p->wout, &p->bout,
-        &p->ln2w, &p->ln2b, &p->w1, &p->b1, &p->w2, &p->b2, &p->lnfw, &p->lnfb,
-    };
+#define VIEW(name, ...) &p->name,
+    float **views[GG_N_PARAM_TENSORS] = {GG_PARAM_TENSORS(VIEW)};
+#undef VIEW
     for (int i = 0; i < GG_N_PARAM_TENSORS; i++) {
         *views[i] = mem;
         mem += t[i].size;
@@ -172,18 +164,9 @@ static size_t acts_layout(gg_acts *a, float *mem, const gg_config *c, int B, int
         float **view;
         size_t size;
     } table[] = {
-        {&a->encoded, BT * C},         {&a->ln1, L * BT * C},
-        {&a->ln1_mean, L * BT},        {&a->ln1_rstd, L * BT},
-        {&a->qkv, L * BT * 3 * C},     {&a->scores, L * B * NH * T * T},
-        {&a->att, L * B * NH * T * T}, {&a->atty, L * BT * C},
-        {&a->attproj, L * BT * C},     {&a->res_att, L * BT * C},
-        {&a->ln2, L * BT * C},         {&a->ln2_mean, L * BT},
-        {&a->ln2_rstd, L * BT},        {&a->ffh, L * BT * F},
-        {&a->ffh_gelu, L * BT * F},    {&a->ffproj, L * BT * C},
-        {&a->res_ff, L * BT * C},      {&a->lnf, BT * C},
-        {&a->lnf_mean, BT},            {&a->lnf_rstd, BT},
-        {&a->wte_t, C * V},            {&a->logits, BT * V},
-        {&a->probs, BT * V},           {&a->losses, BT},
+#define ROW(name, size) {&a->name, size},
+        GG_ACTS(ROW)
+#undef ROW
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
@@ -300,18 +283,9 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
         if (m->observe) {  // the scores above the diagonal too, for showing
             ops->attention_scores(scores, qkv, B, T, C, NH);
         }
-        observe(m, "ln1", l, ln1, B, T, C, 0);
-        observe(m, "qkv", l, qkv, B, T, 3 * C, 0);
-        observe(m, "scores", l, scores, B, NH, T, T);
-        observe(m, "att", l, att, B, NH, T, T);
-        observe(m, "atty", l, atty, B, T, C, 0);
-        observe(m, "attproj", l, attproj, B, T, C, 0);
-        observe(m, "res_att", l, res_att, B, T, C, 0);
-        observe(m, "ln2", l, ln2, B, T, C, 0);
-        observe(m, "ffh", l, ffh, B, T, F, 0);
-        observe(m, "ffh_gelu", l, ffh_gelu, B, T, F, 0);
-        observe(m, "ffproj", l, ffproj, B, T, C, 0);
-        observe(m, "res_ff", l, res_ff, B, T, C, 0);
+#define OBSERVE(name, d1, d2, d3) observe(m, #name, l, name, B, d1, d2, d3);
+        GG_OBSERVED_BLOCK(OBSERVE)
+#undef OBSERVE
     }
     ops->layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, p->lnfw, p->lnfb, N, C);
     ops->transpose(a->wte_t, p->wte, V, C);

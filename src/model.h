@@ -42,30 +42,33 @@ int gg_config_check(const gg_config *cfg, gg_error *err);
 extern const char *const gg_preset_names[];  // NULL-terminated
 
 // ---- the parameter arena ----
-// Fixed tensor order; this is also the order in a checkpoint.
-enum {
-    GG_WTE, GG_WPE,
-    GG_LN1W, GG_LN1B, GG_WQKV, GG_BQKV, GG_WOUT, GG_BOUT,
-    GG_LN2W, GG_LN2B, GG_W1, GG_B1, GG_W2, GG_B2,
-    GG_LNFW, GG_LNFB,
-    GG_N_PARAM_TENSORS
-};
+// Every parameter tensor, in the arena's order, which is also a
+// checkpoint's: X(name, NAME, ndim, shape..., decay), its shape in terms of
+// V (vocabulary), P (context), C (width), L (layers) and F (feed-forward
+// width), the layer dimension first where there is one; decay: a matrix,
+// to which weight decay applies. The enum, gg_params and the layout below
+// are all made from this one list.
+#define GG_PARAM_TENSORS(X)                                                                \
+    X(wte, WTE, 2, V, C, 0, 1)          /* the token embedding, also the output head */ \
+    X(wpe, WPE, 2, P, C, 0, 1)          /* positions: learned, or the sinusoidal table */ \
+    X(ln1w, LN1W, 2, L, C, 0, 0) X(ln1b, LN1B, 2, L, C, 0, 0)                             \
+    X(wqkv, WQKV, 3, L, C, 3 * C, 1) X(bqkv, BQKV, 2, L, 3 * C, 0, 0)                     \
+    X(wout, WOUT, 3, L, C, C, 1) X(bout, BOUT, 2, L, C, 0, 0)                             \
+    X(ln2w, LN2W, 2, L, C, 0, 0) X(ln2b, LN2B, 2, L, C, 0, 0)                             \
+    X(w1, W1, 3, L, C, F, 1) X(b1, B1, 2, L, F, 0, 0)                                     \
+    X(w2, W2, 3, L, F, C, 1) X(b2, B2, 2, L, C, 0, 0)                                     \
+    X(lnfw, LNFW, 1, C, 0, 0, 0) X(lnfb, LNFB, 1, C, 0, 0, 0)
 
+#define GG_PARAM_ENUM(name, NAME, ...) GG_##NAME,
+enum { GG_PARAM_TENSORS(GG_PARAM_ENUM) GG_N_PARAM_TENSORS };
+#undef GG_PARAM_ENUM
+
+// Named views of the arena, one per tensor.
+#define GG_PARAM_FIELD(name, ...) float *name;
 typedef struct {
-    float *wte;   // (V, C)
-    float *wpe;   // (ctx, C): learned, or the fixed sinusoidal table
-    float *ln1w, *ln1b;  // (L, C)
-    float *wqkv;  // (L, C, 3C)
-    float *bqkv;  // (L, 3C)
-    float *wout;  // (L, C, C)
-    float *bout;  // (L, C)
-    float *ln2w, *ln2b;  // (L, C)
-    float *w1;    // (L, C, F)
-    float *b1;    // (L, F)
-    float *w2;    // (L, F, C)
-    float *b2;    // (L, C)
-    float *lnfw, *lnfb;  // (C)
+    GG_PARAM_TENSORS(GG_PARAM_FIELD)
 } gg_params;
+#undef GG_PARAM_FIELD
 
 typedef struct {
     const char *name;  // e.g. "wqkv"
@@ -86,30 +89,45 @@ double gg_train_memory(const gg_config *cfg, int B, int T);
 void gg_params_view(gg_params *p, const gg_config *cfg, float *mem);
 
 // ---- activations for a batch of B sequences of T tokens ----
+// Every activation, in the arena's order: X(name, floats), counted in B, T,
+// BT (= B * T), C, L (layers), NH (heads), F (feed-forward width) and V
+// (vocabulary). gg_acts and its layout are made from this list.
+#define GG_ACTS(X)                                                                              \
+    X(encoded, BT * C)          /* token + position embedding: the residual stream at 0 */   \
+    X(ln1, L * BT * C)                                                                        \
+    X(ln1_mean, L * BT) X(ln1_rstd, L * BT)                                                   \
+    X(qkv, L * BT * 3 * C)                                                                    \
+    X(scores, L * B * NH * T * T) /* with an observer only: q.k / sqrt(hs) of every pair,   \
+                                     before the mask (training needs only att) */            \
+    X(att, L * B * NH * T * T)  /* after the causal mask and softmax */                       \
+    X(atty, L * BT * C)         /* the heads' outputs, concatenated */                        \
+    X(attproj, L * BT * C)      /* @ W_out */                                                 \
+    X(res_att, L * BT * C)      /* the residual stream after the attention sub-block */      \
+    X(ln2, L * BT * C)                                                                        \
+    X(ln2_mean, L * BT) X(ln2_rstd, L * BT)                                                   \
+    X(ffh, L * BT * F)          /* the hidden layer before GELU */                            \
+    X(ffh_gelu, L * BT * F)     /* after GELU */                                              \
+    X(ffproj, L * BT * C)       /* @ W2 */                                                    \
+    X(res_ff, L * BT * C)       /* the residual stream after the feed-forward sub-block */   \
+    X(lnf, BT * C)                                                                            \
+    X(lnf_mean, BT) X(lnf_rstd, BT)                                                           \
+    X(wte_t, C * V)             /* the head's weight: wte transposed */                       \
+    X(logits, BT * V) X(probs, BT * V) X(losses, BT)
+
+#define GG_ACT_FIELD(name, size) float *name;
 typedef struct {
-    float *encoded;   // (B,T,C) token + position embedding: the residual stream at 0
-    float *ln1;       // (L,B,T,C)
-    float *ln1_mean, *ln1_rstd;  // (L,B,T)
-    float *qkv;       // (L,B,T,3C)
-    float *scores;    // (L,B,NH,T,T) with an observer only: q.k / sqrt(hs) of every
-                      // pair, before the mask (training needs only att)
-    float *att;       // (L,B,NH,T,T) after the causal mask and softmax
-    float *atty;      // (L,B,T,C) heads concatenated
-    float *attproj;   // (L,B,T,C) @ W_out
-    float *res_att;   // (L,B,T,C) residual stream after the attention sub-block
-    float *ln2;       // (L,B,T,C)
-    float *ln2_mean, *ln2_rstd;  // (L,B,T)
-    float *ffh;       // (L,B,T,F) hidden layer before GELU
-    float *ffh_gelu;  // (L,B,T,F) after GELU
-    float *ffproj;    // (L,B,T,C) @ W2
-    float *res_ff;    // (L,B,T,C) residual stream after the feed-forward sub-block
-    float *lnf;       // (B,T,C)
-    float *lnf_mean, *lnf_rstd;  // (B,T)
-    float *wte_t;     // (C,V) the head's weight: wte transposed
-    float *logits;    // (B,T,V)
-    float *probs;     // (B,T,V)
-    float *losses;    // (B,T)
+    GG_ACTS(GG_ACT_FIELD)
 } gg_acts;
+#undef GG_ACT_FIELD
+
+// What each block shows an observer, in order: X(name, d1, d2, d3), of
+// shape (B, d1, d2) or (B, d1, d2, d3). Before the blocks it shows
+// "encoded" (B, T, C); after them "lnf" (B, T, C), "logits" and "probs"
+// (B, T, V).
+#define GG_OBSERVED_BLOCK(X)                                                              \
+    X(ln1, T, C, 0) X(qkv, T, 3 * C, 0) X(scores, NH, T, T) X(att, NH, T, T)              \
+    X(atty, T, C, 0) X(attproj, T, C, 0) X(res_att, T, C, 0) X(ln2, T, C, 0)              \
+    X(ffh, T, F, 0) X(ffh_gelu, T, F, 0) X(ffproj, T, C, 0) X(res_ff, T, C, 0)
 
 // Called by a forward pass with every named intermediate, as it is made:
 // name (e.g. "qkv"), layer (-1 outside the blocks), data and its shape.

@@ -556,10 +556,11 @@ static void test_initial_loss_is_near_ln_v(void) {
     gg_model_free(&m);
 }
 
-static const char *const observed_names[] = {
-    "encoded", "ln1", "qkv", "scores", "att", "atty", "attproj", "res_att", "ln2",
-    "ffh", "ffh_gelu", "ffproj", "res_ff", "lnf", "logits", "probs"};
-enum { N_OBSERVED = sizeof observed_names / sizeof *observed_names };
+#define NAME(name, ...) #name,
+static const char *const block_names[] = {GG_OBSERVED_BLOCK(NAME)};
+#undef NAME
+enum { N_BLOCK = sizeof block_names / sizeof *block_names, N_OBSERVED = N_BLOCK + 4 };
+static const char *observed_names[N_OBSERVED] = {"encoded"};
 static int observed[N_OBSERVED];
 
 static void count_observation(void *user, const char *name, int layer, const float *data,
@@ -577,9 +578,13 @@ static void test_observer_sees_every_intermediate(void) {
     int x[6];
     random_tokens(x, 6, cfg.vocab);
     memset(observed, 0, sizeof observed);
+    for (int i = 0; i < N_BLOCK; i++) observed_names[1 + i] = block_names[i];
+    observed_names[N_BLOCK + 1] = "lnf";
+    observed_names[N_BLOCK + 2] = "logits";
+    observed_names[N_BLOCK + 3] = "probs";
     gg_model_forward(&m, x, NULL, 1, 6, NULL);
     for (int i = 0; i < N_OBSERVED; i++) {
-        int per_layer = i >= 1 && i <= 12;
+        int per_layer = i >= 1 && i <= N_BLOCK;
         CHECK(observed[i] == (per_layer ? cfg.n_layer : 1), "%s observed %d times",
               observed_names[i], observed[i]);
     }
