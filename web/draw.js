@@ -154,6 +154,19 @@ export function sized(container, draw) {
   return () => { stopped = true; ro.disconnect(); waiting.delete(container); };
 }
 
+// Sizes a canvas to W x H CSS pixels, sharp at the screen's pixel ratio;
+// returns its context, drawing in CSS pixels.
+function sizeCanvas(canvas, W, H) {
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(W * dpr);
+  canvas.height = Math.round(H * dpr);
+  canvas.style.width = `${W}px`;
+  canvas.style.height = `${H}px`;
+  const c = canvas.getContext("2d");
+  c.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return c;
+}
+
 const LABEL_FONT = "12px system-ui, sans-serif", NUMBER_FONT = "11px ui-monospace, monospace";
 let measurer;
 const textWidth = (s, font) => {
@@ -213,7 +226,6 @@ export function matrixView(container, spec, scope) {
   }
 
   function draw(width) {
-    const dpr = window.devicePixelRatio || 1;
     const labelW = s.rowLabels ? Math.ceil(Math.max(...s.rowLabels.map((t) => textWidth(String(t), LABEL_FONT)))) + 10 : 0;
     const topH = s.colLabels ? 18 : 0;
     let cw = Math.min(s.maxCell ?? 52, (width - labelW) / s.cols);
@@ -227,12 +239,7 @@ export function matrixView(container, spec, scope) {
     const W = Math.ceil(labelW + cw * s.cols), H = Math.ceil(topH + ch * s.rows);
     g = { labelW, topH, cw, ch, W, H, scrolls };
     root.classList.toggle("scrolls", scrolls);
-    canvas.width = Math.round(W * dpr);
-    canvas.height = Math.round(H * dpr);
-    canvas.style.width = `${W}px`;
-    canvas.style.height = `${H}px`;
-    const c = canvas.getContext("2d");
-    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const c = sizeCanvas(canvas, W, H);
     c.clearRect(0, 0, W, H);
     // one pixel per cell, then scaled up without smoothing: cheap and crisp
     const sc = scaleOf(), cells = new OffscreenCanvas(s.cols, s.rows), cc = cells.getContext("2d");
@@ -522,13 +529,7 @@ export function embeddingMap(container, { pca, label, marked = [], name = "the t
   const X = (x) => pad + ((W - 2 * pad) * (x - xs[0])) / (xs[1] - xs[0] || 1);
   const Y = (y) => pad + ((H - 2 * pad) * (y - ys[0])) / (ys[1] - ys[0] || 1);
   function draw() {
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(W * dpr);
-    canvas.height = Math.round(H * dpr);
-    canvas.style.width = `${W}px`;
-    canvas.style.height = `${H}px`;
-    const c = canvas.getContext("2d");
-    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const c = sizeCanvas(canvas, W, H);
     c.fillStyle = "#fbfaf7";
     c.fillRect(0, 0, W, H);
     for (let i = 0; i < V; i++) {
