@@ -181,7 +181,12 @@ export class Engine {
   // (A float, shown as the decimal it was written as: 0.003, not 0.0030000000261.)
   defaultLr(dModel) { return Number(this.x.gg_lr_default(dModel).toPrecision(6)); }
 
-  trainBegin(h, bytes, { batch = 16, lr = 1e-3, steps = 2000, seed = 1, dropout = 0 } = {}) {
+  // Begins training model h on bytes; what options leave out is the
+  // command line's default.
+  trainBegin(h, bytes, options = {}) {
+    const d = this.trainingDefaults();
+    const { batch = d.batch, steps = d.steps, seed = d.seed, dropout = 0,
+      lr = this.defaultLr(this.modelConfig(h).dModel) } = options;
     const p = this.put(bytes);
     const rc = this.x.gg_train_begin(h, p, bytes.length, batch, lr, steps, seed, dropout);
     this.x.gg_free(p);
@@ -198,7 +203,7 @@ export class Engine {
     return { step, losses };
   }
 
-  validate(h, windows = 16) {
+  validate(h, windows = this.trainingDefaults().evalWindows) {
     const loss = this.x.gg_train_validate(h, windows);
     if (loss < 0) throw new Error(this.error());
     return { loss, bpb: this.x.gg_train_bits_per_byte(h, loss) };

@@ -55,7 +55,8 @@ export const engine = {
   },
   // k training steps: {step, losses, ms}
   trainRun: (id, steps) => call("trainRun", { id, steps }),
-  validate: (id, windows = 16) => call("validate", { id, windows }),
+  // the mean loss on `windows` held-out windows, and its bits per byte
+  validate: (id, windows) => call("validate", { id, windows }),
   // copies of parameter tensors: {name: {shape, data}}
   tensors: (id, names = []) => call("tensors", { id, names }),
   // Everything the chapters show of model id reading text (worker.js says

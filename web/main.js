@@ -28,7 +28,7 @@ function readState() {
 // ---- the page: what chapters share ----
 
 const listeners = new Map();  // event -> Set of functions
-export const page = {
+const page = {
   engine,
   state: readState(),
   // Merges patch into the state and writes it to the URL (no history entry).
@@ -57,7 +57,6 @@ export const page = {
   },
   snap: null,      // the current snapshot
   model: null,     // the current model: {id, name, config, loaded}
-  models: [],      // what the server offers
 };
 
 // ---- the chapters: numbers, map and figures from the registry ----
@@ -232,7 +231,6 @@ async function boot() {
   followChapters();
   await engine.init();
   const [models, corpus] = await Promise.all([(await fetch("api/models")).json(), fetchBytes("data/tinyshakespeare.txt")]);
-  page.models = models;
   page.corpus = new Uint8Array(corpus);
   const picker = document.getElementById("model-picker");
   picker.replaceChildren(...models.map((m) => new Option(`${m.name} (d ${m.d_model}, ${m.n_layer} layers)`, m.name)));
