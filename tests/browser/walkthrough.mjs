@@ -538,6 +538,15 @@ try {
   check(bad.length === 0, `after a resize to 400 px: ${bad.slice(0, 6).join("; ")} (${bad.length})`);
   const wide = await page.$$eval("canvas", (c) => c.filter((x) => !x.closest(".mat.scrolls") && x.getBoundingClientRect().width > 400).length);
   check(wide === 0, `after a resize, ${wide} canvases are still wider than the window`);
+  // and at the widths between and beyond (the map moves beside the chapters at 1100)
+  for (const width of [360, 800, 1099, 1100, 1920]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(600);
+    const wrong = await geometry(page);
+    check(wrong.length === 0, `at ${width} px: ${wrong.slice(0, 4).join("; ")} (${wrong.length})`);
+    const tiny = await smallTexts(page, 11);
+    check(tiny.length === 0, `at ${width} px, texts under 11 px: ${tiny.slice(0, 4).join("; ")}`);
+  }
   await page.close();
 
   // The fonts that setup installs, so that CJK and emoji render
