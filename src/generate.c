@@ -62,8 +62,8 @@ int gg_infer_forward(gg_infer *inf, int token, int pos, gg_error *err) {
         ops->matmul_forward(qkv, ln1, p->wqkv + (size_t)l * C * 3 * C, p->bqkv + l * 3 * C, 1, C,
                             3 * C);
         // this position's key and value go straight into the cache
-        memcpy(kc + (size_t)pos * C, qkv + C, sizeof(float) * (size_t)C);
-        memcpy(vc + (size_t)pos * C, qkv + 2 * C, sizeof(float) * (size_t)C);
+        ops->copy(kc + (size_t)pos * C, qkv + C, (size_t)C);
+        ops->copy(vc + (size_t)pos * C, qkv + 2 * C, (size_t)C);
         ops->attention_decode(atty, inf->scores + (size_t)l * NH * P, inf->att + (size_t)l * NH * P,
                               qkv, kc, vc, pos + 1, C, NH);
         ops->matmul_forward(inf->attproj + l * C, atty, p->wout + (size_t)l * C * C,

@@ -297,9 +297,7 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
     m->has_loss = targets != NULL;
     if (targets) {
         ops->crossentropy_forward(a->losses, a->probs, targets, N, V);
-        double sum = 0.0;  // in a fixed order: the mean does not depend on threads
-        for (int i = 0; i < N; i++) sum += a->losses[i];
-        m->loss = (float)(sum / N);
+        ops->mean(&m->loss, a->losses, (size_t)N);
     }
     return GG_OK;
 }
@@ -313,7 +311,7 @@ int gg_model_zero_grad(gg_model *m, gg_error *err) {
             return gg_fail(err, GG_ERR_NOMEM, "out of memory for %zu gradients", m->n_params);
         gg_params_view(&m->grads, &m->cfg, m->grads_mem);
     }
-    memset(m->grads_mem, 0, sizeof(float) * m->n_params);
+    m->ops->zero(m->grads_mem, m->n_params);
     return GG_OK;
 }
 
@@ -357,8 +355,6 @@ static size_t grad_acts_count(int N, int C, int V, int F) {
     return grad_acts_view(&d, NULL, N, C, V, F);
 }
 
-static void zero(float *x, size_t n) { memset(x, 0, sizeof *x * n); }
-
 int gg_model_backward(gg_model *m, gg_error *err) {
     const gg_ops *ops = m->ops;
     const gg_config *c = &m->cfg;
@@ -380,10 +376,10 @@ int gg_model_backward(gg_model *m, gg_error *err) {
     grad_acts_view(&d, m->dacts_mem, N, C, V, F);
     // Gradients accumulate, so each buffer is zeroed before its first use:
     // the head's here, the layers' as they come.
-    zero(d.dlogits, (size_t)N * V);
-    zero(d.dwte_t, (size_t)C * V);
-    zero(d.dlnf, (size_t)N * C);
-    zero(d.dres, (size_t)N * C);
+    ops->zero(d.dlogits, (size_t)N * V);
+    ops->zero(d.dwte_t, (size_t)C * V);
+    ops->zero(d.dlnf, (size_t)N * C);
+    ops->zero(d.dres, (size_t)N * C);
     gg_params *p = &m->params, *g = &m->grads;
     gg_acts *a = &m->acts;
 
@@ -399,33 +395,33 @@ int gg_model_backward(gg_model *m, gg_error *err) {
         size_t lc = (size_t)l * N * C, lt = (size_t)l * N, lf = (size_t)l * N * F;
         const float *x = l > 0 ? a->res_ff + lc - (size_t)N * C : a->encoded;
         // feed-forward sub-block, in reverse: res_ff = res_att + ffproj
-        zero(d.dres_att, (size_t)N * C);
-        zero(d.dproj, (size_t)N * C);
+        ops->zero(d.dres_att, (size_t)N * C);
+        ops->zero(d.dproj, (size_t)N * C);
         ops->residual_backward(d.dres_att, d.dproj, d.dres, N * C);
         drop(m, d.dproj, 2 + 2 * l, N, C);
-        zero(d.dffh_gelu, (size_t)N * F);
+        ops->zero(d.dffh_gelu, (size_t)N * F);
         ops->matmul_backward(d.dffh_gelu, g->w2 + (size_t)l * F * C, g->b2 + l * C, d.dproj,
                              a->ffh_gelu + lf, p->w2 + (size_t)l * F * C, N, F, C);
-        zero(d.dffh, (size_t)N * F);
+        ops->zero(d.dffh, (size_t)N * F);
         ops->gelu_backward(d.dffh, a->ffh + lf, d.dffh_gelu, N * F);
-        zero(d.dln, (size_t)N * C);
+        ops->zero(d.dln, (size_t)N * C);
         ops->matmul_backward(d.dln, g->w1 + (size_t)l * C * F, g->b1 + l * F, d.dffh,
                              a->ln2 + lc, p->w1 + (size_t)l * C * F, N, C, F);
         ops->layernorm_backward(d.dres_att, g->ln2w + l * C, g->ln2b + l * C, d.dln,
                                 a->res_att + lc, p->ln2w + l * C, a->ln2_mean + lt,
                                 a->ln2_rstd + lt, N, C);
         // attention sub-block, in reverse: res_att = x + attproj
-        zero(d.dres, (size_t)N * C);
-        zero(d.dproj, (size_t)N * C);
+        ops->zero(d.dres, (size_t)N * C);
+        ops->zero(d.dproj, (size_t)N * C);
         ops->residual_backward(d.dres, d.dproj, d.dres_att, N * C);
         drop(m, d.dproj, 1 + 2 * l, N, C);
-        zero(d.datty, (size_t)N * C);
+        ops->zero(d.datty, (size_t)N * C);
         ops->matmul_backward(d.datty, g->wout + (size_t)l * C * C, g->bout + l * C, d.dproj,
                              a->atty + lc, p->wout + (size_t)l * C * C, N, C, C);
-        zero(d.dqkv, (size_t)N * 3 * C);
+        ops->zero(d.dqkv, (size_t)N * 3 * C);
         ops->attention_backward(d.dqkv, d.datty, a->qkv + lc * 3,
                                 a->att + (size_t)l * B * NH * T * T, B, T, C, NH);
-        zero(d.dln, (size_t)N * C);
+        ops->zero(d.dln, (size_t)N * C);
         ops->matmul_backward(d.dln, g->wqkv + (size_t)l * C * 3 * C, g->bqkv + l * 3 * C, d.dqkv,
                              a->ln1 + lc, p->wqkv + (size_t)l * C * 3 * C, N, C, 3 * C);
         ops->layernorm_backward(d.dres, g->ln1w + l * C, g->ln1b + l * C, d.dln, x,

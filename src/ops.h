@@ -93,6 +93,21 @@ typedef struct gg_ops {
     // v = beta2 v + (1 - beta2) g^2; p -= step_size * m / (sqrt(v) / bc2_sqrt + eps)
     void (*adamw_update)(float *p, const float *g, float *m, float *v, size_t n, float decay,
                          float beta1, float beta2, float eps, float step_size, float bc2_sqrt);
+
+    // The small arithmetic around the kernels above, so that no part of a
+    // step computes outside the table (a GPU backend keeps it all on the
+    // GPU): zeroing a buffer, copying one (a row into the KV cache), the
+    // mean of the losses, and the gradients' norm and clipping.
+    void (*zero)(float *x, size_t n);
+    void (*copy)(float *dst, const float *src, size_t n);
+    // out[0] = the mean of x (n), summed in double in index order
+    void (*mean)(float *out, const float *x, size_t n);
+    // out[0] = the Euclidean norm of x (n), its squares summed in double in
+    // index order
+    void (*norm)(float *out, const float *x, size_t n);
+    // x *= max_norm / (norm[0] + 1e-6) when that is under 1 and max_norm > 0:
+    // the norm is read where the norm kernel left it, not passed back first
+    void (*clip)(float *x, size_t n, const float *norm, float max_norm);
 } gg_ops;
 
 // Every kernel of the table, in order: a table is written
@@ -104,7 +119,7 @@ typedef struct gg_ops {
     X(attention_forward) X(attention_scores) X(attention_backward) X(attention_decode)      \
     X(gelu_forward) X(gelu_backward) X(residual_forward) X(residual_backward)               \
     X(softmax_forward) X(crossentropy_forward) X(crossentropy_softmax_backward) X(dropout)  \
-    X(adamw_update)
+    X(adamw_update) X(zero) X(copy) X(mean) X(norm) X(clip)
 #define GG_OPS_ENTRY(kernel) .kernel = kernel,
 
 extern const gg_ops gg_ops_ref;  // plain loops: the definition

@@ -803,6 +803,13 @@ static void adamw_update(float *p, const float *g, float *m, float *v, size_t n,
         adamw_one(&p[i], g[i], &m[i], &v[i], decay, beta1, beta2, eps, step_size, bc2_sqrt);
 }
 
+// the arithmetic around the kernels, as every table does it (ops_rows.h)
+static void zero(float *x, size_t n) { floats_zero(x, n); }
+static void copy(float *dst, const float *src, size_t n) { floats_copy(dst, src, n); }
+static void mean(float *out, const float *x, size_t n) { floats_mean(out, x, n); }
+static void norm(float *out, const float *x, size_t n) { floats_norm(out, x, n); }
+static void clip(float *x, size_t n, const float *nrm, float max_norm) { floats_clip(x, n, nrm, max_norm); }
+
 const gg_ops gg_ops_cpu = {
     .name = "cpu",
     GG_OPS_KERNELS(GG_OPS_ENTRY)

@@ -200,6 +200,13 @@ static void dropout(float *x, size_t n, uint64_t first, float p, uint64_t seed) 
     dropout_span(x, n, first, p, seed);
 }
 
+// the arithmetic around the kernels, as every table does it (ops_rows.h)
+static void zero(float *x, size_t n) { floats_zero(x, n); }
+static void copy(float *dst, const float *src, size_t n) { floats_copy(dst, src, n); }
+static void mean(float *out, const float *x, size_t n) { floats_mean(out, x, n); }
+static void norm(float *out, const float *x, size_t n) { floats_norm(out, x, n); }
+static void clip(float *x, size_t n, const float *nrm, float max_norm) { floats_clip(x, n, nrm, max_norm); }
+
 // The list names every entry of gg_ops: a kernel added to one and not the
 // other fails here.
 #define GG_COUNT_KERNEL(kernel) +1

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "rng.h"
 
@@ -216,6 +217,26 @@ static inline float max_of(const float *x, int n) {
     for (int j = 0; j < W; j++) m = lane[j] > m ? lane[j] : m;
     for (int i = nw; i < n; i++) m = x[i] > m ? x[i] : m;
     return m;
+}
+
+// The reductions and element-wise steps around the kernels, the same in
+// every table (ops.h: zero, copy, mean, norm, clip).
+static inline void floats_zero(float *x, size_t n) { memset(x, 0, sizeof *x * n); }
+static inline void floats_copy(float *dst, const float *src, size_t n) { memcpy(dst, src, sizeof *dst * n); }
+static inline void floats_mean(float *out, const float *x, size_t n) {
+    double sum = 0.0;  // in a fixed order: the mean does not depend on threads
+    for (size_t i = 0; i < n; i++) sum += x[i];
+    out[0] = (float)(sum / (double)n);
+}
+static inline void floats_norm(float *out, const float *x, size_t n) {
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += (double)x[i] * x[i];
+    out[0] = (float)sqrt(sum);
+}
+static inline void floats_clip(float *x, size_t n, const float *norm, float max_norm) {
+    float coef = max_norm / (norm[0] + 1e-6f);
+    if (max_norm > 0.0f && coef < 1.0f)
+        for (size_t i = 0; i < n; i++) x[i] *= coef;
 }
 
 // One row of softmax, max-subtracted for stability.

@@ -3,7 +3,6 @@
 #include "detmath.h"
 
 #include <math.h>
-#include <string.h>
 
 #include "fileio.h"
 
@@ -24,16 +23,15 @@ float gg_lr_at(const gg_optim_cfg *o, int step) {
 }
 
 float gg_grad_norm(const gg_model *m) {
-    double sum = 0.0;
-    for (size_t i = 0; i < m->n_params; i++) sum += (double)m->grads_mem[i] * m->grads_mem[i];
-    return (float)sqrt(sum);
+    float norm;
+    m->ops->norm(&norm, m->grads_mem, m->n_params);
+    return norm;
 }
 
 float gg_clip_grads(gg_model *m, float max_norm) {
-    float norm = gg_grad_norm(m);
-    float coef = max_norm / (norm + 1e-6f);
-    if (max_norm > 0.0f && coef < 1.0f)
-        for (size_t i = 0; i < m->n_params; i++) m->grads_mem[i] *= coef;
+    float norm;
+    m->ops->norm(&norm, m->grads_mem, m->n_params);
+    m->ops->clip(m->grads_mem, m->n_params, &norm, max_norm);
     return norm;
 }
 
@@ -47,8 +45,8 @@ int gg_optim_alloc(gg_model *m, gg_error *err) {
         m->m_mem = m->v_mem = NULL;
         return gg_fail(err, GG_ERR_NOMEM, "out of memory for the optimizer state");
     }
-    memset(m->m_mem, 0, sizeof(float) * m->n_params);
-    memset(m->v_mem, 0, sizeof(float) * m->n_params);
+    m->ops->zero(m->m_mem, m->n_params);
+    m->ops->zero(m->v_mem, m->n_params);
     gg_params_view(&m->m, &m->cfg, m->m_mem);
     gg_params_view(&m->v, &m->cfg, m->v_mem);
     return GG_OK;

@@ -159,6 +159,14 @@ static void adamw_update(float *p, const float *g, float *m, float *v, size_t n,
           (p, g, m, v, n, decay, beta1, beta2, eps, step_size, bc2_sqrt));
 }
 
+static void zero(float *x, size_t n) { TIMED(zero, 0, 0, 0, D(n), (x, n)); }
+static void copy(float *dst, const float *src, size_t n) { TIMED(copy, 0, 0, 0, 2 * D(n), (dst, src, n)); }
+static void mean(float *out, const float *x, size_t n) { TIMED(mean, 0, 0, D(n), D(n) + 1, (out, x, n)); }
+static void norm(float *out, const float *x, size_t n) { TIMED(norm, 0, 0, 2 * D(n), D(n) + 1, (out, x, n)); }
+static void clip(float *x, size_t n, const float *nrm, float max_norm) {
+    TIMED(clip, 0, 0, D(n), 2 * D(n) + 1, (x, n, nrm, max_norm));
+}
+
 static const gg_ops profile_ops = {
     .name = "profile",
     GG_OPS_KERNELS(GG_OPS_ENTRY)

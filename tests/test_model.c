@@ -799,6 +799,78 @@ static void test_results_do_not_depend_on_threads(void) {
 
 // The profile's table passes every call on unchanged, and counts each
 // kernel's calls and work by shape.
+// The small kernels: the same bits in both tables, and what they promise.
+static void test_small_kernels(void) {
+    enum { n = 1001 };
+    float x[n], a[n], b[n], out[2];
+    for (int i = 0; i < n; i++) x[i] = 4.0f * gg_rng_float(&rng) - 2.0f;
+    double sum = 0.0, squares = 0.0;
+    for (int i = 0; i < n; i++) sum += x[i], squares += (double)x[i] * x[i];
+    gg_ops_ref.mean(&out[0], x, n);
+    gg_ops_cpu.mean(&out[1], x, n);
+    CHECK(out[0] == out[1] && out[0] == (float)(sum / n), "mean %g and %g, want %g", out[0], out[1], sum / n);
+    gg_ops_ref.norm(&out[0], x, n);
+    gg_ops_cpu.norm(&out[1], x, n);
+    CHECK(out[0] == out[1] && out[0] == (float)sqrt(squares), "norm %g and %g", out[0], out[1]);
+    float limit = 0.5f * out[0];
+    memcpy(a, x, sizeof x);
+    memcpy(b, x, sizeof x);
+    gg_ops_ref.clip(a, n, &out[0], limit);
+    gg_ops_cpu.clip(b, n, &out[0], limit);
+    float got;
+    gg_ops_cpu.norm(&got, b, n);
+    CHECK(memcmp(a, b, sizeof a) == 0 && fabsf(got - limit) < 1e-4f * limit, "clipped to norm %g, want %g", got, limit);
+    memcpy(b, x, sizeof x);
+    gg_ops_cpu.clip(b, n, &out[0], 2.0f * out[0]);
+    CHECK(memcmp(b, x, sizeof x) == 0, "a norm under the limit is left alone");
+    gg_ops_cpu.clip(b, n, &out[0], 0.0f);
+    CHECK(memcmp(b, x, sizeof x) == 0, "a limit of 0 clips nothing");
+    gg_ops_cpu.copy(b, x + 1, n - 1);
+    CHECK(memcmp(b, x + 1, sizeof(float) * (n - 1)) == 0 && b[n - 1] == x[n - 1], "copy");
+    gg_ops_cpu.zero(b, n - 1);
+    CHECK(b[0] == 0.0f && b[n - 2] == 0.0f && b[n - 1] == x[n - 1], "zero");
+}
+
+// No arithmetic of a step happens outside the table: a table whose small
+// kernels are spies sees the loss, the gradients' zeroing, norm and
+// clipping, and the KV cache's writes go through it.
+static long spied[5];
+static void spy_zero(float *x, size_t n) { spied[0]++; gg_ops_cpu.zero(x, n); }
+static void spy_copy(float *d, const float *s, size_t n) { spied[1]++; gg_ops_cpu.copy(d, s, n); }
+static void spy_mean(float *out, const float *x, size_t n) { spied[2]++; (void)x, (void)n; out[0] = 42.0f; }
+static void spy_norm(float *out, const float *x, size_t n) { spied[3]++; gg_ops_cpu.norm(out, x, n); out[0] *= 2.0f; }
+static void spy_clip(float *x, size_t n, const float *norm, float max) { spied[4]++; gg_ops_cpu.clip(x, n, norm, max); }
+
+static void test_the_table_is_the_whole_arithmetic(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    gg_ops spy = gg_ops_cpu;
+    spy.zero = spy_zero, spy.copy = spy_copy, spy.mean = spy_mean, spy.norm = spy_norm, spy.clip = spy_clip;
+    gg_model m;
+    new_model(&m, &cfg, 9);
+    m.ops = &spy;
+    memset(spied, 0, sizeof spied);
+    int x[6], y[6];
+    random_tokens(x, 6, cfg.vocab);
+    random_tokens(y, 6, cfg.vocab);
+    gg_model_forward(&m, x, y, 1, 6, NULL);
+    CHECK(m.loss == 42.0f && spied[2] == 1, "the loss is the table's mean (%g)", m.loss);
+    gg_model_zero_grad(&m, NULL);
+    long zeroed = spied[0];
+    gg_model_backward(&m, NULL);
+    CHECK(zeroed >= 1 && spied[0] > zeroed, "the gradients are zeroed by the table (%ld, then %ld)", zeroed, spied[0]);
+    float norm = gg_clip_grads(&m, 1e-3f), plain;
+    gg_ops_cpu.norm(&plain, m.grads_mem, m.n_params);
+    CHECK(spied[3] == 1 && spied[4] == 1, "the norm and the clipping are the table's (%ld, %ld)", spied[3], spied[4]);
+    CHECK(fabsf(plain - 0.5e-3f) < 1e-6f, "the gradients are clipped by the table's norm, %g (norm %g)", plain, norm);
+    gg_generator g;
+    CHECK(gg_generator_init(&g, &m, 1, NULL) == GG_OK, "generator");
+    gg_generator_push(&g, x[0], NULL);
+    gg_generator_push(&g, x[1], NULL);
+    CHECK(spied[1] == 2 * 2 * cfg.n_layer, "the KV cache is written by the table: %ld copies", spied[1]);
+    gg_generator_free(&g);
+    gg_model_free(&m);
+}
+
 static void test_profile_counts_kernels_and_changes_nothing(void) {
     gg_config cfg = {.vocab = 50, .d_model = 16, .n_layer = 3, .n_head = 2, .ctx = 12,
                      .d_ff = 40, .pos_kind = GG_POS_LEARNED};
@@ -1129,6 +1201,8 @@ int main(void) {
     RUN(test_kv_cache_matches_full_forward);
     RUN(test_cache_and_no_cache_generate_the_same_tokens);
     RUN(test_results_do_not_depend_on_threads);
+    RUN(test_small_kernels);
+    RUN(test_the_table_is_the_whole_arithmetic);
     RUN(test_profile_counts_kernels_and_changes_nothing);
     RUN(test_training_lowers_the_loss);
     RUN(test_divergence_is_refused);
