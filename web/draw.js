@@ -183,9 +183,11 @@ const textWidth = (s, font) => {
 //   scale (own: the largest |value|), numbers (when they fit), masked(r, c),
 //   marks: columns where a section starts, explain(r, c) -> text,
 //   rowsAre / colsAre: "position" or "token" (the link follows them),
-//   ids: the tokens of the positions, square: cells keep a 1:1 aspect}
-// page: the page's scope (link and scale events). Returns the view, whose
-// root element carries .values, .rows, .cols and .cellCenter(r, c).
+//   ids: the tokens of the positions, square: cells keep a 1:1 aspect,
+//   fixedScale: the scale given, whatever the page's shared one}
+// scope: the chapter's (the page's link and scale events reach the view
+// through it). Returns the view: {root, readout, update(data, spec), point(r, c)};
+// root carries .values, .rows, .cols and .cellCenter(r, c) for the tests.
 export function matrixView(container, spec, scope) {
   const s = { numbers: true, marks: [], masked: () => false, ...spec };
   const root = document.createElement("div");
@@ -283,15 +285,17 @@ export function matrixView(container, spec, scope) {
       s.rowLabels.forEach((t, r) => c.fillText(String(t), labelW - 6, topH + (r + 0.5) * ch));
     }
     if (s.colLabels) {
-      c.textAlign = "center";
+      // a section's label starts at its mark; a column's is centred on it
+      const sections = s.marks.length > 0;
+      c.textAlign = "left";
       let lastEnd = -Infinity;
       s.colLabels.forEach((t, k) => {
         if (!t) return;
-        const x = labelW + (k + (s.marks.length ? 0 : 0.5)) * cw, w = textWidth(String(t), LABEL_FONT);
-        if (x - w / 2 < lastEnd + 4) return;  // no label over another
-        c.textAlign = s.marks.length ? "left" : "center";
-        c.fillText(String(t), s.marks.length ? x + 2 : x, topH / 2);
-        lastEnd = s.marks.length ? x + 2 + w : x + w / 2;
+        const w = textWidth(String(t), LABEL_FONT);
+        const left = sections ? labelW + k * cw + 2 : labelW + (k + 0.5) * cw - w / 2;
+        if (left < lastEnd + 4) return;  // no label over another
+        c.fillText(String(t), left, topH / 2);
+        lastEnd = left + w;
       });
     }
     describe();
@@ -309,7 +313,7 @@ export function matrixView(container, spec, scope) {
     c.lineWidth = 1;
     c.beginPath();
     const W = x0 + s.cols * cw, H = y0 + s.rows * ch;
-    for (let x = x0 - H; x < W; x += 6) { c.moveTo(x, H); c.lineTo(x + H, y0 - 0); }
+    for (let x = x0 - H; x < W; x += 6) { c.moveTo(x, H); c.lineTo(x + H, y0); }
     c.stroke();
     c.restore();
   }
@@ -382,7 +386,6 @@ export function matrixView(container, spec, scope) {
       else point(r, c, "key");
     } else if (e.key === "Home") point(cursor.r, 0, "key");
     else if (e.key === "End") point(cursor.r, s.cols - 1, "key");
-
   });
 
   // one tab stop per figure: the first matrix of a figure holds it, the
@@ -408,8 +411,13 @@ export function matrixView(container, spec, scope) {
     scope.add(() => view.dispose());
   }
   adopt(container, view, offs);
-  // new values for the same shape: repainted in place (training)
-  view.update = (data) => { s.data = data; root.values = data; if (width) draw(width); };
+  // New values for the same shape, and any other part of the spec that
+  // changed with them (a mask, a scale, a title): repainted in place.
+  view.update = (data, patch = {}) => {
+    Object.assign(s, patch, { data });
+    root.values = data;
+    if (width) draw(width);
+  };
   view.point = point;
   return view;
 }
@@ -489,7 +497,7 @@ export function barChart({ width, rows, format = String, pair, labelWidth = 96 }
     role="img" aria-label=${rows.map((r) => `${r.label}: ${format(r.value)}${pair ? `, ${pair[1]} ${format(r.value2)}` : ""}`).join("; ")}>
     ${rows.map((r, i) => {
       const y = i * rowH, h = pair ? 12 : rowH - 6;
-      return svg`<text x=${labelWidth - 8} y=${y + (pair ? 16 : 16)} text-anchor="end" class="bar-label">${r.label}</text>
+      return svg`<text x=${labelWidth - 8} y=${y + 16} text-anchor="end" class="bar-label">${r.label}</text>
         <rect x=${labelWidth} y=${y + 3} width=${len(r.value)} height=${h} rx="2" class=${pair ? "bar raw" : r.highlight ? "bar bar-hi" : "bar"}/>
         <text x=${labelWidth + len(r.value) + 6} y=${y + 3 + h - 1} class="bar-value">${format(r.value)}</text>
         ${pair ? svg`<rect x=${labelWidth} y=${y + 3 + h + 2} width=${len(r.value2)} height=${h} rx="2"

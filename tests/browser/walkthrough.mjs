@@ -336,9 +336,18 @@ try {
       await page.waitForFunction((n) => document.querySelectorAll("#infer-text .chip").length === n + 1, before);
     };
     const promptLen = await chipsNow();
-    for (let i = 0; i < 3; i++) await stepOnce();
+    // the attention over the cache follows the steps: a slot empty before a step is filled after it
+    const slot = async () => { await pointAt(page, "#infer-att-0", 0, promptLen); return page.textContent("#infer-att-0 .readout"); };
+    const before = await slot();
+    await stepOnce();
+    const after = await slot();
+    check(promptLen < 8 && before === `slot ${promptLen} of the cache is empty` && after.includes(`goes to position ${promptLen} `),
+      `${name}: the cache's filled slots follow the steps ("${before}", then "${after}")`);
+    for (let i = 0; i < 2; i++) await stepOnce();
     check((await chipsNow()) === promptLen + 3, `${name}: three steps emit three tokens`);
-    check(Number(await page.getAttribute("#infer-key-0", "data-filled")) === Math.min(8, promptLen + 3), `${name}: the cache holds a row per position`);
+    const filled = Number(await page.getAttribute("#infer-key-0", "data-filled"));
+    check(filled === Math.min(8, promptLen + 3), `${name}: the cache holds a row per position`);
+
     check((await page.$$eval("#infer-key-0 canvas, #infer-value-0 canvas", (c) => c.length)) === 2, `${name}: both caches, K and V, are drawn`);
     const [withCache, without] = (await page.textContent("#infer-work")).match(/(\d+) positions; .* taken (\d+)/).slice(1).map(Number);
     check(withCache < without, `${name}: the cache saves work (${withCache} < ${without})`);

@@ -55,7 +55,7 @@ export async function inference(fig, snap, scope) {
   function matrices(n) {
     const at = (key, spec) => {
       const box = fig.querySelector(`#${key}`);
-      if (views[key] && box.ggView === views[key]) views[key].update(spec.data);
+      if (views[key] && box.ggView === views[key]) views[key].update(spec.data, spec);
       else views[key] = matrixView(box, spec, scope);
     };
     at("infer-x", { name: `the embedding of \u201c${text(written.at(-1).id)}\u201d`, data: state.x.data, rows: 1, cols: d,
