@@ -20,12 +20,14 @@ int gg_infer_init(gg_infer *inf, const gg_model *m, gg_error *err) {
         {&inf->res_att, L * C},       {&inf->ln2, L * C},             {&inf->ffh, L * F},
         {&inf->ffh_gelu, L * F},      {&inf->ffproj, L * C},          {&inf->res_ff, L * C},
         {&inf->lnf, C},               {&inf->logits, V},              {&inf->wte_t, C * V},
+        {&inf->stats, 2},
     };
     size_t n = 0, count = sizeof table / sizeof *table;
     for (size_t i = 0; i < count; i++) n += table[i].size;
     if (!(inf->mem = gg_big_alloc(sizeof(float) * n)))
         return gg_fail(err, GG_ERR_NOMEM, "out of memory for the KV cache (%zu floats)", n);
     memset(inf->mem, 0, sizeof(float) * n);
+    inf->n_mem = n;
     float *p = inf->mem;
     for (size_t i = 0; i < count; i++) {
         *table[i].view = p;
@@ -57,8 +59,8 @@ int gg_infer_forward(gg_infer *inf, int token, int pos, gg_error *err) {
     for (int l = 0; l < L; l++) {
         float *ln1 = inf->ln1 + l * C, *qkv = inf->qkv + l * 3 * C, *atty = inf->atty + l * C;
         float *kc = inf->key_cache + (size_t)l * P * C, *vc = inf->value_cache + (size_t)l * P * C;
-        ops->layernorm_forward(ln1, &inf->mean, &inf->rstd, x, p->ln1w + l * C, p->ln1b + l * C, 1,
-                               C);
+        ops->layernorm_forward(ln1, inf->stats, inf->stats + 1, x, p->ln1w + l * C,
+                               p->ln1b + l * C, 1, C);
         ops->matmul_forward(qkv, ln1, p->wqkv + (size_t)l * C * 3 * C, p->bqkv + l * 3 * C, 1, C,
                             3 * C);
         // this position's key and value go straight into the cache
@@ -69,7 +71,7 @@ int gg_infer_forward(gg_infer *inf, int token, int pos, gg_error *err) {
         ops->matmul_forward(inf->attproj + l * C, atty, p->wout + (size_t)l * C * C,
                             p->bout + l * C, 1, C, C);
         ops->residual_forward(inf->res_att + l * C, x, inf->attproj + l * C, C);
-        ops->layernorm_forward(inf->ln2 + l * C, &inf->mean, &inf->rstd, inf->res_att + l * C,
+        ops->layernorm_forward(inf->ln2 + l * C, inf->stats, inf->stats + 1, inf->res_att + l * C,
                                p->ln2w + l * C, p->ln2b + l * C, 1, C);
         ops->matmul_forward(inf->ffh + l * F, inf->ln2 + l * C, p->w1 + (size_t)l * C * F,
                             p->b1 + l * F, 1, C, F);
@@ -79,7 +81,7 @@ int gg_infer_forward(gg_infer *inf, int token, int pos, gg_error *err) {
         ops->residual_forward(inf->res_ff + l * C, inf->res_att + l * C, inf->ffproj + l * C, C);
         x = inf->res_ff + l * C;
     }
-    ops->layernorm_forward(inf->lnf, &inf->mean, &inf->rstd, x, p->lnfw, p->lnfb, 1, C);
+    ops->layernorm_forward(inf->lnf, inf->stats, inf->stats + 1, x, p->lnfw, p->lnfb, 1, C);
     ops->matmul_forward(inf->logits, inf->lnf, inf->wte_t, NULL, 1, C, V);
     return GG_OK;
 }

@@ -26,7 +26,8 @@ typedef struct {
     float *lnf;        // (C)
     float *logits;     // (V)
     float *wte_t;      // (C, V), made once: the weights do not change while generating
-    float mean, rstd;  // scratch for layer norm
+    float *stats;      // (2) scratch for layer norm: its mean and rstd
+    size_t n_mem;      // the floats of mem, which holds all of the above
 } gg_infer;
 
 int gg_infer_init(gg_infer *inf, const gg_model *m, gg_error *err);

@@ -250,7 +250,7 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
     gg_params *p = &m->params;
     gg_acts *a = &m->acts;
 
-    ops->encoder_forward(a->encoded, tokens, p->wte, p->wpe, N, T, C);
+    ops->encoder_forward(a->encoded, m->tokens, p->wte, p->wpe, N, T, C);  // the batch, uploaded
     drop(m, a->encoded, 0, N, C);
     observe(m, "encoded", -1, a->encoded, B, T, C, 0);
     const float *x = a->encoded;  // the residual stream
@@ -296,7 +296,7 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
     observe(m, "probs", -1, a->probs, B, T, V, 0);
     m->has_loss = targets != NULL;
     if (targets) {
-        ops->crossentropy_forward(a->losses, a->probs, targets, N, V);
+        ops->crossentropy_forward(a->losses, a->probs, m->targets, N, V);
         ops->mean(&m->loss, a->losses, (size_t)N);
     }
     return GG_OK;

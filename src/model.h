@@ -156,6 +156,7 @@ typedef struct {
     int *tokens;        // (B,T) the last forward's input
     int *targets;       // (B,T) its targets, when it had them
     float loss;         // mean loss of the last forward with targets
+    float grad_norm;    // the gradients' norm, as the last gg_clip_grads measured it
     int has_loss;
     gg_dropout dropout;       // for the next forward pass (the trainer sets it)
     gg_dropout dropout_used;  // what the last forward pass used, which backward follows

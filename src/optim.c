@@ -29,10 +29,9 @@ float gg_grad_norm(const gg_model *m) {
 }
 
 float gg_clip_grads(gg_model *m, float max_norm) {
-    float norm;
-    m->ops->norm(&norm, m->grads_mem, m->n_params);
-    m->ops->clip(m->grads_mem, m->n_params, &norm, max_norm);
-    return norm;
+    m->ops->norm(&m->grad_norm, m->grads_mem, m->n_params);
+    m->ops->clip(m->grads_mem, m->n_params, &m->grad_norm, max_norm);
+    return m->grad_norm;
 }
 
 int gg_optim_alloc(gg_model *m, gg_error *err) {

@@ -14,6 +14,7 @@
 #include "../src/ops.h"
 #include "../src/optim.h"
 #include "../src/profile.h"
+#include "../src/record.h"
 #include "../src/sampler.h"
 #include "../src/train.h"
 #include "check.h"
@@ -871,6 +872,106 @@ static void test_the_table_is_the_whole_arithmetic(void) {
     gg_model_free(&m);
 }
 
+// A training step and a decode step, recorded as arena offsets and
+// replayed on copies of the arenas (the way another backend runs them),
+// give the same bits as running them.
+static void *clone_bytes(const void *p, size_t bytes) {
+    void *q = malloc(bytes);
+    memcpy(q, p, bytes);
+    return q;
+}
+
+static void test_record_and_replay(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    gg_model m;
+    new_model(&m, &cfg, 11);
+    m.dropout = (gg_dropout){.p = 0.1f, .seed = 5, .first_pos = 0};
+    enum { B = 2, T = 6 };
+    int x[B * T], y[B * T];
+    random_tokens(x, B * T, cfg.vocab);
+    random_tokens(y, B * T, cfg.vocab);
+    gg_optim_cfg opt = gg_optim_defaults();
+    // a first step makes every arena
+    gg_model_forward(&m, x, y, B, T, NULL);
+    gg_model_zero_grad(&m, NULL);
+    gg_model_backward(&m, NULL);
+    gg_clip_grads(&m, opt.grad_clip);
+    gg_adamw_step(&m, &opt, 1e-3f, 1, NULL);
+
+    size_t P = sizeof(float) * m.n_params;
+    struct { const char *name; void *base; size_t bytes; } arenas[] = {
+        {"params", m.params_mem, P}, {"grads", m.grads_mem, P}, {"m", m.m_mem, P}, {"v", m.v_mem, P},
+        {"acts", m.acts_mem, sizeof(float) * m.n_acts}, {"dacts", m.dacts_mem, sizeof(float) * m.n_dacts},
+        {"tokens", m.tokens, sizeof x}, {"targets", m.targets, sizeof y},
+        {"loss", &m.loss, sizeof m.loss}, {"grad norm", &m.grad_norm, sizeof m.grad_norm},
+    };
+    enum { N_ARENAS = sizeof arenas / sizeof *arenas };
+    gg_recording rec = {0};
+    void *before[N_ARENAS];
+    for (int i = 0; i < N_ARENAS; i++) {
+        CHECK(gg_record_arena(&rec, arenas[i].name, arenas[i].base, arenas[i].bytes, NULL) == i, "arena %d", i);
+        before[i] = clone_bytes(arenas[i].base, arenas[i].bytes);
+    }
+    // the second step, on a new batch, recorded as it runs
+    random_tokens(x, B * T, cfg.vocab);
+    random_tokens(y, B * T, cfg.vocab);
+    m.dropout.seed = 6;
+    const gg_ops *cpu = m.ops;
+    m.ops = gg_record_wrap(&rec, cpu);
+    gg_model_forward(&m, x, y, B, T, NULL);
+    gg_model_zero_grad(&m, NULL);
+    gg_model_backward(&m, NULL);
+    gg_clip_grads(&m, opt.grad_clip);
+    gg_adamw_step(&m, &opt, 1e-3f, 2, NULL);
+    m.ops = cpu;
+    CHECK(rec.failure == NULL && rec.n_calls > 50, "%zu calls recorded (%s)", rec.n_calls,
+          rec.failure ? rec.failure : "no failure");
+    // replayed on the reference kernels and copies of the arenas as they
+    // were, with the batch uploaded
+    memcpy(before[6], x, sizeof x);
+    memcpy(before[7], y, sizeof y);
+    CHECK(gg_replay(&rec, &gg_ops_ref, before, NULL) == GG_OK, "replay");
+    CHECK(memcmp(before[0], m.params_mem, P) == 0 && memcmp(before[2], m.m_mem, P) == 0 &&
+          memcmp(before[3], m.v_mem, P) == 0, "the replayed step's weights and moments are the step's");
+    CHECK(*(float *)before[8] == m.loss && *(float *)before[9] == m.grad_norm,
+          "the replayed loss %g and norm %g are the step's (%g, %g)", *(float *)before[8],
+          *(float *)before[9], m.loss, m.grad_norm);
+
+    // a decode step: the cache of two positions, then the third, recorded
+    gg_infer inf;
+    CHECK(gg_infer_init(&inf, &m, NULL) == GG_OK, "infer");
+    gg_infer_forward(&inf, x[0], 0, NULL);
+    gg_infer_forward(&inf, x[1], 1, NULL);
+    gg_recording dec = {0};
+    gg_record_arena(&dec, "params", m.params_mem, P, NULL);
+    gg_record_arena(&dec, "inference", inf.mem, sizeof(float) * inf.n_mem, NULL);
+    void *dbefore[2] = {clone_bytes(m.params_mem, P), clone_bytes(inf.mem, sizeof(float) * inf.n_mem)};
+    m.ops = gg_record_wrap(&dec, cpu);
+    gg_infer_forward(&inf, x[2], 2, NULL);
+    m.ops = cpu;
+    CHECK(dec.failure == NULL && gg_replay(&dec, &gg_ops_cpu, dbefore, NULL) == GG_OK, "decode replay");
+    CHECK(memcmp(dbefore[1], inf.mem, sizeof(float) * inf.n_mem) == 0,
+          "the replayed decode step's logits, cache and activations are the step's");
+    free(dbefore[0]);
+    free(dbefore[1]);
+    gg_recording_free(&dec);
+    gg_infer_free(&inf);
+
+    // a buffer in no arena spoils a recording, and its replay says so
+    gg_recording bad = {0};
+    gg_record_arena(&bad, "params", m.params_mem, P, NULL);
+    m.ops = gg_record_wrap(&bad, cpu);
+    gg_clip_grads(&m, opt.grad_clip);
+    m.ops = cpu;
+    gg_error err;
+    CHECK(gg_replay(&bad, &gg_ops_cpu, before, &err) == GG_ERR_ARG && strstr(err.msg, "none of the arenas"),
+          "a recording with a stray buffer is refused: %s", err.msg);
+    gg_recording_free(&bad);
+    for (int i = 0; i < N_ARENAS; i++) free(before[i]);
+    gg_recording_free(&rec);
+    gg_model_free(&m);
+}
+
 static void test_profile_counts_kernels_and_changes_nothing(void) {
     gg_config cfg = {.vocab = 50, .d_model = 16, .n_layer = 3, .n_head = 2, .ctx = 12,
                      .d_ff = 40, .pos_kind = GG_POS_LEARNED};
@@ -1203,6 +1304,7 @@ int main(void) {
     RUN(test_results_do_not_depend_on_threads);
     RUN(test_small_kernels);
     RUN(test_the_table_is_the_whole_arithmetic);
+    RUN(test_record_and_replay);
     RUN(test_profile_counts_kernels_and_changes_nothing);
     RUN(test_training_lowers_the_loss);
     RUN(test_divergence_is_refused);

@@ -1,0 +1,73 @@
+// A recording of kernel calls, to run the one model definition elsewhere.
+//
+// A recording table passes every kernel call on to another table and notes
+// it: the kernel, each buffer as an offset into one of the arenas it was
+// told about, and each number as it was. gg_replay then makes the same
+// calls, in the same order, on any table and any copies of those arenas.
+// That is how a backend with memory of its own (a GPU's buffers) runs what
+// model.c, train.c and generate.c decide, without a second definition of
+// the model: record a step once, upload the arenas, replay.
+//
+//   gg_recording rec = {0};
+//   gg_record_arena(&rec, "params", m.params_mem, bytes);   ... every arena
+//   m.ops = gg_record_wrap(&rec, m.ops);
+//   ... a training step ...
+//   gg_replay(&rec, other_ops, bases, &err);   // bases[i]: arena i's copy
+//
+// The numbers are recorded as they were: a recording of step t replays
+// step t (its learning rate, its dropout seed). There is one recording at a
+// time per process, as with the profile (profile.h).
+#ifndef GLASSGPT_RECORD_H
+#define GLASSGPT_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ops.h"
+
+enum { GG_RECORD_MAX_ARENAS = 16, GG_RECORD_MAX_ARGS = 11 };
+
+typedef struct {
+    int arena;      // -1: a NULL pointer
+    size_t offset;  // in bytes
+} gg_record_ref;
+
+typedef union {
+    gg_record_ref ref;
+    int i;
+    size_t z;
+    float f;
+    uint64_t u;
+} gg_record_arg;
+
+typedef struct {
+    int kernel;  // the kernel's place in GG_OPS_KERNELS
+    gg_record_arg args[GG_RECORD_MAX_ARGS];
+} gg_record_call;
+
+typedef struct {
+    struct {
+        const char *name;
+        const char *base;
+        size_t bytes;
+    } arenas[GG_RECORD_MAX_ARENAS];
+    int n_arenas;
+    gg_record_call *calls;
+    size_t n_calls, cap;
+    const char *failure;  // why the recording cannot be replayed, or NULL
+    const gg_ops *inner;  // the table the calls go on to
+} gg_recording;
+
+// Tells the recording about an arena: a buffer that kernel arguments may
+// point into. Its index is its order of registration.
+int gg_record_arena(gg_recording *r, const char *name, const void *base, size_t bytes,
+                    gg_error *err);
+// Starts recording r (its calls so far are kept) and returns the table that
+// records; every call goes on to inner.
+const gg_ops *gg_record_wrap(gg_recording *r, const gg_ops *inner);
+// Makes the recorded calls on ops, with bases[i] standing for arena i.
+int gg_replay(const gg_recording *r, const gg_ops *ops, void *const bases[], gg_error *err);
+void gg_recording_free(gg_recording *r);
+
+#endif
