@@ -13,8 +13,10 @@
 
 #include <math.h>
 
+#define GG_LN2 0.69314718055994530942
 #define GG_LN2_HI 0.693147180369123816490  // ln 2 in two parts: hi has 32 bits,
 #define GG_LN2_LO 1.90821492927058770002e-10  // so n * hi is exact for |n| < 2^20
+#define GG_TWO_PI 6.28318530717958647692
 
 // The natural logarithm. x = m 2^e with m in [sqrt(1/2), sqrt(2)); then
 // log m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m - 1) / (m + 1),
@@ -42,7 +44,7 @@ static inline double gg_exp(double x) {
     if (x != x) return x;
     if (x > 709.0) return INFINITY;
     if (x < -745.0) return 0.0;
-    double n = floor(x / 0.69314718055994530942 + 0.5);
+    double n = floor(x / GG_LN2 + 0.5);
     double r = (x - n * GG_LN2_HI) - n * GG_LN2_LO, term = 1.0, sum = 1.0;
     for (int k = 1; k <= 18; k++) {
         term *= r / k;
@@ -62,7 +64,7 @@ static inline double gg_cos_turns(double u) {
         u = 0.5 - u;
         sign = -1.0;
     }
-    double y = 6.28318530717958647692 * u, y2 = y * y, term = 1.0, sum = 1.0;
+    double y = GG_TWO_PI * u, y2 = y * y, term = 1.0, sum = 1.0;
     for (int k = 1; k <= 14; k++) {
         term *= -y2 / ((2.0 * k - 1.0) * (2.0 * k));
         sum += term;

@@ -103,7 +103,7 @@ void gg_sinusoidal_table(float *pe, int ctx, int C) {
     for (int pos = 0; pos < ctx; pos++)
         for (int i = 0; i < C; i++) {
             // the angle pos / 10000^((i - i % 2) / C), in turns
-            double turns = pos * gg_exp(-log10000 * (i - i % 2) / C) / 6.28318530717958647692;
+            double turns = pos * gg_exp(-log10000 * (i - i % 2) / C) / GG_TWO_PI;
             pe[(size_t)pos * C + i] = (float)(i % 2 ? gg_cos_turns(turns) : gg_sin_turns(turns));
         }
 }

@@ -51,7 +51,8 @@ typedef struct gg_ops {
     // qkv (B,T,3C) -> out (B,T,C), scores (B,NH,T,T), att (B,NH,T,T).
     // scores holds q.k / sqrt(C/NH) for the keys each query may see (the
     // rest is left as it was), unless it is NULL (training needs only att);
-    // att holds the causal softmax, zero above the diagonal. Head h reads columns h*hs .. (h+1)*hs-1 of Q, K and V.
+    // att holds the causal softmax, zero above the diagonal. Head h reads
+    // columns h*hs .. (h+1)*hs-1 of Q, K and V.
     void (*attention_forward)(float *out, float *scores, float *att, const float *qkv,
                               int B, int T, int C, int NH);
     // The scores of every pair, above the diagonal too: what attention sees

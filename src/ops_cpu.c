@@ -478,7 +478,6 @@ GG_ALWAYS_INLINE void block_dots(float *out, const float *a, int a_stride, const
     }
 }
 
-
 // o[r][j] = sum over keys t2 <= t0 + r, in order from zero, of
 // w[r][t2] * x[t2][i0 + j], for j < ch: the rows of w (T apart) times a
 // chunk of the head's columns of x (stride apart), the rows side by side.

@@ -22,12 +22,6 @@ float gg_lr_at(const gg_optim_cfg *o, int step) {
     return min_lr + 0.5f * (1.0f + (float)gg_cos_turns(0.5 * progress)) * (o->lr - min_lr);
 }
 
-float gg_grad_norm(const gg_model *m) {
-    float norm;
-    m->ops->norm(&norm, m->grads_mem, m->n_params);
-    return norm;
-}
-
 float gg_clip_grads(gg_model *m, float max_norm) {
     m->ops->norm(&m->grad_norm, m->grads_mem, m->n_params);
     m->ops->clip(m->grads_mem, m->n_params, &m->grad_norm, max_norm);

@@ -28,11 +28,9 @@ float gg_default_lr(int d_model);
 // The learning rate of step (0-based).
 float gg_lr_at(const gg_optim_cfg *o, int step);
 
-// The global L2 norm of all gradients (summed in a fixed order).
-float gg_grad_norm(const gg_model *m);
-
-// Scales the gradients so that their norm is at most max_norm; returns the
-// norm before clipping.
+// Scales the gradients so that their global L2 norm (summed in a fixed
+// order, the ops table's norm) is at most max_norm; returns the norm before
+// clipping, which m->grad_norm keeps.
 float gg_clip_grads(gg_model *m, float max_norm);
 
 // Allocates the AdamW moments, zeroed, unless the model has them already.

@@ -1,5 +1,7 @@
 #include "train.h"
 
+#include "detmath.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -141,7 +143,7 @@ int gg_train_eval(gg_trainer *tr, int max_windows, float *loss, gg_error *err) {
 
 double gg_bits_per_byte(const gg_trainer *tr, double loss) {
     if (tr->val_bytes_per_token <= 0) return 0.0;
-    return loss / 0.69314718055994530942 / tr->val_bytes_per_token;  // nats to bits
+    return loss / GG_LN2 / tr->val_bytes_per_token;  // nats to bits
 }
 
 int gg_eval_tokens(gg_model *m, const int *tokens, size_t n, double *loss, size_t *n_scored,

@@ -50,6 +50,11 @@ export function tokenText(bytes) {
   return s;
 }
 
+// The bytes of token id, from a tokenizer's tables (engine-core.js); and a
+// function that writes any token of those tables as text.
+export const tokenBytes = (t, id) => t.tokenBytes.subarray(t.tokenStart[id], t.tokenStart[id + 1]);
+export const tokenLabeller = (t) => (id) => tokenText(tokenBytes(t, id));
+
 // A number as the figures write it: fixed digits, and never "-0.00".
 export function fixed(v, digits = 2) {
   const s = v.toFixed(digits);
@@ -188,8 +193,16 @@ const textWidth = (s, font) => {
 // scope: the chapter's (the page's link and scale events reach the view
 // through it). Returns the view: {root, readout, update(data, spec), point(r, c)};
 // root carries .values, .rows, .cols and .cellCenter(r, c) for the tests.
+// A matrix of the same shape drawn again into the same container, by the
+// same chapter, repaints the view there (its cursor and focus stay).
+const MATRIX_DEFAULTS = { numbers: true, marks: [], masked: () => false };
 export function matrixView(container, spec, scope) {
-  const s = { numbers: true, marks: [], masked: () => false, ...spec };
+  const old = container.ggView;
+  if (old?.kind === "matrix" && old.scope === scope && old.root.rows === spec.rows && old.root.cols === spec.cols) {
+    old.update(spec.data, spec);
+    return old;
+  }
+  let s = { ...MATRIX_DEFAULTS, ...spec };
   const root = document.createElement("div");
   root.className = "mat";
   root.tabIndex = 0;
@@ -211,7 +224,7 @@ export function matrixView(container, spec, scope) {
   container.replaceChildren(root);
 
   let g = null, cursor = null, linked = null, stretched = 0;  // g: the geometry of the last drawing
-  const view = { root, readout };
+  const view = { kind: "matrix", scope, root, readout };
 
   const scaleOf = () => (scope?.page.sharedScale.on && !s.fixedScale
     ? scope.page.sharedScale.value : s.scale ?? (maxAbs(s.data) || 1));
@@ -349,13 +362,14 @@ export function matrixView(container, spec, scope) {
     return s.explain?.(r, c) ?? `${s.name}[${r}][${c}] = ${fixed(s.data[r * s.cols + c], 6)}`;
   }
   function point(r, c, source) {
+    if (source === "pointer" && cursor?.r === r && cursor?.c === c) return;  // the same cell
     cursor = { r: Math.max(0, Math.min(s.rows - 1, r)), c: Math.max(0, Math.min(s.cols - 1, c)) };
     readout.textContent = explain(cursor.r, cursor.c);
     paintOverlay();
     if (!scope) return;
     const pos = s.rowsAre === "position" ? cursor.r : s.colsAre === "position" ? cursor.c : null;
     const id = s.rowsAre === "token" ? cursor.r : s.colsAre === "token" ? cursor.c : pos != null && s.ids ? s.ids[pos] : null;
-    if (pos != null || id != null) scope.page.link({ pos, id, source });
+    if (pos != null || id != null) scope.page.link({ pos, id });
     if (source === "key" && g) {  // keep the cursor in sight when the matrix scrolls
       const x = g.labelW + cursor.c * g.cw;
       if (x < scroller.scrollLeft || x > scroller.scrollLeft + scroller.clientWidth - g.cw)
@@ -388,13 +402,7 @@ export function matrixView(container, spec, scope) {
     else if (e.key === "End") point(cursor.r, s.cols - 1, "key");
   });
 
-  // one tab stop per figure: the first matrix of a figure holds it, the
-  // others are reached from it with the arrow keys past an edge
-  const figure = container.closest(".figure");
-  if (figure) {
-    root.tabIndex = [...figure.querySelectorAll('.mat[tabindex="0"]')].some((m) => m !== root) ? -1 : 0;
-    roving(figure);
-  }
+  joinFigure(root, container);
   root.values = s.data;
   root.rows = s.rows;
   root.cols = s.cols;
@@ -411,10 +419,10 @@ export function matrixView(container, spec, scope) {
     scope.add(() => view.dispose());
   }
   adopt(container, view, offs);
-  // New values for the same shape, and any other part of the spec that
-  // changed with them (a mask, a scale, a title): repainted in place.
-  view.update = (data, patch = {}) => {
-    Object.assign(s, patch, { data });
+  // New values of the same shape, and with them, when given, a new spec (a
+  // mask, a scale, a title that changed): repainted in place.
+  view.update = (data, next) => {
+    s = next ? { ...MATRIX_DEFAULTS, ...next, data } : { ...s, data };
     root.values = data;
     if (width) draw(width);
   };
@@ -428,6 +436,15 @@ function adopt(container, view, offs) {
   container.ggView?.dispose();
   container.ggView = view;
   view.dispose = () => { offs.splice(0).forEach((f) => f()); };
+}
+
+// One tab stop per figure: the first view (.mat) of a figure holds it, the
+// others are reached from it with the arrow keys past an edge.
+function joinFigure(root, container) {
+  const figure = container.closest(".figure");
+  if (!figure) return;
+  root.tabIndex = [...figure.querySelectorAll('.mat[tabindex="0"]')].some((m) => m !== root) ? -1 : 0;
+  roving(figure);
 }
 
 // The matrices of a figure as one tab stop: an arrow key past a matrix's
@@ -512,6 +529,11 @@ export function barChart({ width, rows, format = String, pair, labelWidth = 96 }
 // the container. The sentence's tokens are labelled; the pointer and the
 // arrow keys visit the tokens, and the page's link rings its token.
 export function embeddingMap(container, { pca, label, marked = [], name = "the token embeddings" }, scope) {
+  const old = container.ggView;
+  if (old?.kind === "map" && old.scope === scope) {  // drawn again (training): moved in place
+    old.update(pca);
+    return old;
+  }
   const V = pca.coords.length / 2;
   const root = el("div", { class: "map-figure mat", tabindex: "0", role: "group",
     "aria-roledescription": "map", "aria-label": `A map of ${name}: arrow keys visit the tokens` });
@@ -522,6 +544,7 @@ export function embeddingMap(container, { pca, label, marked = [], name = "the t
     `(${share(0)}% of the variance); down, the second (${share(1)}%). Computed by the engine.`);
   root.append(caption, canvas, readout);
   container.replaceChildren(root);
+  joinFigure(root, container);
   let xs, ys, W = 0, H = 0, ring = null, at = marked[0] ?? 0;
   const extents = () => {
     xs = [Infinity, -Infinity];
@@ -582,7 +605,7 @@ export function embeddingMap(container, { pca, label, marked = [], name = "the t
     visit(at + step);
   });
   root.addEventListener("focus", () => visit(at));
-  const view = { root, update(p) { pca = p; root.values = p.coords; extents(); if (W) draw(); } };
+  const view = { kind: "map", scope, root, update(p) { pca = p; root.values = p.coords; extents(); if (W) draw(); } };
   const offs = [sized(container, (w) => { W = w; H = Math.round(Math.min(420, Math.max(220, w * 0.6))); draw(); })];
   if (scope) {
     offs.push(scope.page.on("link", (l) => { ring = l?.id ?? null; if (W) draw(); }));

@@ -6,7 +6,7 @@
 import { html, render } from "./vendor/lit-html.js";
 import { engine, trips } from "./engine.js";
 import { CHAPTERS } from "./chapters/index.js";
-import { drawn, maxAbs, tokenText } from "./draw.js";
+import { drawn, maxAbs, tokenLabeller } from "./draw.js";
 
 const status = document.getElementById("status");
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -28,6 +28,7 @@ function readState() {
 // ---- the page: what chapters share ----
 
 const listeners = new Map();  // event -> Set of functions
+let linked = null;            // the token the page links now
 const page = {
   engine,
   state: readState(),
@@ -45,7 +46,12 @@ const page = {
   },
   emit(event, value) { for (const fn of listeners.get(event) ?? []) fn(value); },
   // The token under the pointer or the cursor, anywhere: {pos, id} or null.
-  link(l) { page.emit("link", l); },
+  // The same token told again is no news: nothing is redrawn for it.
+  link(l) {
+    if (l === linked || (l && linked && l.pos === linked.pos && l.id === linked.id)) return;
+    linked = l;
+    page.emit("link", l);
+  },
   // One colour scale for every figure, or each its own.
   sharedScale: { on: false, value: 1 },
   // What a chapter's listeners and late answers hang on: dispose() ends
@@ -155,10 +161,9 @@ async function mount(ch, snap) {
 // A snapshot, with what every chapter reads of it: the text of a token and
 // the labels of the sentence's tokens.
 function prepare(snap, model) {
-  const t = snap.tokenizer;
   snap.name = model.name;
   snap.id = model.id;
-  snap.tokenLabel = (id) => tokenText(t.tokenBytes.subarray(t.tokenStart[id], t.tokenStart[id + 1]));
+  snap.tokenLabel = tokenLabeller(snap.tokenizer);
   snap.labels = snap.ids.map(snap.tokenLabel);
   snap.act = (name, layer = -1) => snap.acts[`${name}/${layer}`].data;
   snap.layer = Math.min(page.state.layer, snap.config.nLayer - 1);

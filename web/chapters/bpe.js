@@ -3,7 +3,7 @@
 // pairs that competed. A token picked in the grid is followed into the
 // model's chapters (its embedding row, its next-token probability).
 import { engine } from "../engine.js";
-import { barChart, byteLabel, el, hex, plural, sized, tokenText } from "../draw.js";
+import { barChart, byteLabel, el, hex, plural, sized, tokenBytes, tokenText } from "../draw.js";
 import { render } from "../vendor/lit-html.js";
 
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -11,8 +11,7 @@ const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 export async function bpe(fig, _snap, scope) {
   const { page } = scope;
   let t = null, step = 0, timer = null, cols = 32, active = 0;
-  const text = (id) => tokenText(t.tokenBytes.subarray(t.tokenStart[id], t.tokenStart[id + 1]));
-  const bytesOf = (id) => Array.from(t.tokenBytes.subarray(t.tokenStart[id], t.tokenStart[id + 1]));
+  const text = (id) => tokenText(tokenBytes(t, id));
   const label = (id) => (id < 256 ? byteLabel(id) : text(id));
 
   // controls: one toolbar (one tab stop, the arrow keys move along it) and the slider
@@ -105,7 +104,7 @@ export async function bpe(fig, _snap, scope) {
     }
     const r = id - 256, l = t.merges[2 * r], rt = t.merges[2 * r + 1];
     tip.replaceChildren(`Token ${id} `, el("code", {}, text(id)), ": bytes ",
-      el("code", {}, bytesOf(id).map((b) => hex(b)).join(" ")),
+      el("code", {}, Array.from(tokenBytes(t, id), (b) => hex(b)).join(" ")),
       `. Merge ${r + 1} joined `, el("code", {}, text(l)), ` (${l}) and `, el("code", {}, text(rt)),
       ` (${rt}), seen ${t.counts[r].toLocaleString("en")} times.`);
   }

@@ -2,15 +2,14 @@
 // cell by cell, with the engine's numbers.
 import { html, render } from "../vendor/lit-html.js";
 import { fixed, matrixView } from "../draw.js";
-import { dims } from "./input.js";
+import { dims, rowsOf } from "./input.js";
 
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 export function embedded(fig, snap, scope) {
   const { dModel: d } = snap.config, { ids, labels } = snap, T = ids.length;
   const wte = snap.params.wte.data, sum = snap.act("encoded");
-  const tok = new Float32Array(T * d), pos = snap.params.wpe.data.subarray(0, T * d);
-  ids.forEach((id, t) => tok.set(wte.subarray(id * d, (id + 1) * d), t * d));  // the rows, copied
+  const tok = rowsOf(wte, ids, d), pos = snap.params.wpe.data.subarray(0, T * d);
   let running = false;
   render(html`<div class="eq">
       <div><h3>token rows [${T}\u00d7${d}]</h3><div id="embedded-tok"></div></div><span class="op">+</span>

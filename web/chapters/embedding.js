@@ -2,15 +2,12 @@
 // rows of the sentence lifted out, and a map of every row.
 import { html, render } from "../vendor/lit-html.js";
 import { embeddingMap, fixed, matrixView } from "../draw.js";
-import { dims } from "./input.js";
+import { dims, onItsSide, rowsOf } from "./input.js";
 
 export function embedding(fig, snap, scope) {
   const { vocab: V, dModel: d } = snap.config, { ids, labels } = snap, T = ids.length;
   const wte = snap.params.wte.data;
-  const picked = new Float32Array(T * d);
-  ids.forEach((id, i) => picked.set(wte.subarray(id * d, (id + 1) * d), i * d));  // rows, copied as they are
-  const side = new Float32Array(d * V);  // the table on its side: a column per token
-  for (let v = 0; v < V; v++) for (let j = 0; j < d; j++) side[j * V + v] = wte[v * d + j];
+  const picked = rowsOf(wte, ids, d), side = onItsSide(wte, V, d);  // side: a column per token
   render(html`<h3>The whole table: ${V} tokens \u00d7 ${d} dimensions, drawn on its side (a column per token)</h3>
     <div id="embedding-table"></div>
     <h3>The rows of \u201c${labels.join("")}\u201d, lifted out</h3>
@@ -34,6 +31,6 @@ export function embedding(fig, snap, scope) {
     pickNote.textContent = `Token ${id} \u201c${snap.tokenLabel(id)}\u201d: its row is column ${id} of the table above, ` +
       `ringed on the map: [${Array.from(wte.subarray(id * d, Math.min((id + 1) * d, id * d + 8)), (v) => fixed(v, 3)).join(", ")}` +
       `${d > 8 ? ", \u2026" : ""}].`;
-    scope.page.link({ pos: null, id, source: "pick" });
+    scope.page.link({ pos: null, id });
   });
 }

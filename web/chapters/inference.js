@@ -50,14 +50,9 @@ export async function inference(fig, snap, scope) {
     draw();
   }
 
-  const views = {};
   // The newest position's buffers, each a matrix made once and repainted.
   function matrices(n) {
-    const at = (key, spec) => {
-      const box = fig.querySelector(`#${key}`);
-      if (views[key] && box.ggView === views[key]) views[key].update(spec.data, spec);
-      else views[key] = matrixView(box, spec, scope);
-    };
+    const at = (key, spec) => matrixView(fig.querySelector(`#${key}`), spec, scope);
     at("infer-x", { name: `the embedding of \u201c${text(written.at(-1).id)}\u201d`, data: state.x.data, rows: 1, cols: d,
       colLabels: dims(d), colTitle: "dimensions" });
     state.layers.forEach((Ls, l) => {
@@ -131,7 +126,6 @@ export async function inference(fig, snap, scope) {
           ${Array.from({ length: nLayer }, (_, l) => html`<div id="infer-qkv-${l}"></div><div id="infer-att-${l}"></div>
             <div id="infer-key-${l}" data-filled=${n}></div><div id="infer-value-${l}"></div>
             <div id="infer-ffh-${l}"></div><div id="infer-res-${l}"></div>`)}</div></div>`, fig);
-    fig.querySelector(`#infer-key-0`).dataset.filled = n;
     matrices(n);
     bars();
   }

@@ -25,10 +25,8 @@ export function layernorm(fig, snap, scope) {
         so the row after has a mean near 0 and a variance near 1, unless those weights moved it.</p>`, fig);
     const common = { rows: T, cols: d, rowLabels: labels, colLabels: dims(d), rowsAre: "position", ids,
       rowTitle: "positions", colTitle: "dimensions" };
-    if (fig.querySelector("#layernorm-before").ggView?.place !== place) {
-      matrixView(fig.querySelector("#layernorm-before"), { ...common, name: "before", data: snap.act(...key(before)) }, scope).place = place;
-      matrixView(fig.querySelector("#layernorm-after"), { ...common, name: "after", data: snap.act(...key(after)) }, scope).place = place;
-    }
+    matrixView(fig.querySelector("#layernorm-before"), { ...common, name: "before", data: snap.act(...key(before)) }, scope);
+    matrixView(fig.querySelector("#layernorm-after"), { ...common, name: "after", data: snap.act(...key(after)) }, scope);
   }
   scope.on("link", (l) => { if (l?.pos != null && l.pos < T && l.pos !== row) { row = l.pos; show(); } });
   show();

@@ -1,10 +1,11 @@
 // Take it home: the current model as a glassgpt checkpoint file, which
 // `glassgpt generate` runs as it is, and any checkpoint loaded back in.
 import { html, render } from "../vendor/lit-html.js";
+import { tokenBytes } from "../draw.js";
 
 // The text of token ids, as bytes put together and read as UTF-8.
 function decode(t, ids) {
-  const parts = Array.from(ids, (id) => t.tokenBytes.subarray(t.tokenStart[id], t.tokenStart[id + 1]));
+  const parts = Array.from(ids, (id) => tokenBytes(t, id));
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
   return new TextDecoder().decode(all);

@@ -4,7 +4,8 @@
 // At a pause, the model being trained becomes the page's: every model
 // chapter opens it up.
 import { html, render } from "../vendor/lit-html.js";
-import { embeddingMap, lineChart, matrixView, sized, tokenText } from "../draw.js";
+import { embeddingMap, lineChart, matrixView, sized, tokenLabeller } from "../draw.js";
+import { onItsSide } from "./input.js";
 
 // The presets small enough to train in a page; their sizes, and every other
 // default, are the command line's (src/model.c, src/train.h).
@@ -16,7 +17,7 @@ export async function training(fig, _snap, scope) {
   // the model (or, with none on the server, the tokenizer) whose vocabulary it learns
   const base = page.base ?? { id: page.tokenizer.id, config: { vocab: page.tokenizer.vocab } };
   const tables = page.base ? page.snap.tokenizer : page.tokenizer;
-  const label = (id) => tokenText(tables.tokenBytes.subarray(tables.tokenStart[id], tables.tokenStart[id + 1]));
+  const label = tokenLabeller(tables);
   const V = base.config.vocab;
   const defaults = await engine.trainingDefaults(PRESETS), presets = defaults.presets;
   const { batch: BATCH, steps: STEPS, seed: SEED, evalEvery: EVAL_EVERY, evalWindows: EVAL_WINDOWS } = defaults;
@@ -56,9 +57,9 @@ export async function training(fig, _snap, scope) {
   }
   scope.add(sized(fig, (w) => { chartWidth = Math.max(200, w - 42); draw(); }));
 
-  // The figures are made once per model; later redraws repaint them in
-  // place, one per frame, so that the page stays responsive.
-  let views = null, viewsOf = null, map = null;
+  // The figures are made once per model (their boxes) and repainted in
+  // place after, one per frame, so that the page stays responsive.
+  let boxesOf = null;
   async function drawWeights() {
     const t = await engine.tensors(model.id, ["wte", "wpe", "wqkv", "wout", "w1", "w2"]);
     const pca = await engine.pca(model.id);
@@ -69,30 +70,19 @@ export async function training(fig, _snap, scope) {
         const [, r, c] = t[key].shape;
         specs.push([`layer ${l + 1} ${name}`, t[key].data.subarray(l * r * c, (l + 1) * r * c), r, c]);
       }
-    if (viewsOf !== model) {
-      const heat = fig.querySelector("#train-heat");
+    const heat = fig.querySelector("#train-heat"), fresh = boxesOf !== model;
+    if (fresh) {
       heat.replaceChildren(...specs.map(([name]) => Object.assign(document.createElement("div"), { className: "heat", title: name })));
-      views = specs.map(([name, data, rows, cols], i) => {
-        const side = rows > 4 * cols;  // a tall table, drawn on its side
-        return { side, rows, cols, view: matrixView(heat.children[i], { name: side ? `${name} (on its side)` : name,
-          data: side ? transpose(data, rows, cols) : data, rows: side ? cols : rows, cols: side ? rows : cols,
-          square: !side, numbers: false }, scope) };
-      });
-      map = embeddingMap(fig.querySelector("#train-map"), { pca, label, name: "the embeddings being trained" }, scope);
-      viewsOf = model;
-      return;
+      boxesOf = model;
     }
-    for (const [i, { side, rows, cols, view }] of views.entries()) {
-      view.update(side ? transpose(specs[i][1], rows, cols) : specs[i][1]);
-      await new Promise((resolve) => requestAnimationFrame(resolve));
+    for (const [i, [name, data, rows, cols]] of specs.entries()) {
+      const side = rows > 4 * cols;  // a tall table, drawn on its side
+      matrixView(heat.children[i], { name: side ? `${name} (on its side)` : name, data: side ? onItsSide(data, rows, cols) : data,
+        rows: side ? cols : rows, cols: side ? rows : cols, square: !side, numbers: false }, scope);
+      if (!fresh) await new Promise((resolve) => requestAnimationFrame(resolve));
     }
-    map.update(pca);
+    embeddingMap(fig.querySelector("#train-map"), { pca, label, name: "the embeddings being trained" }, scope);
   }
-  const transpose = (data, rows, cols) => {
-    const out = new Float32Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-    return out;
-  };
 
   async function validate(step) {
     const v = await engine.validate(model.id, EVAL_WINDOWS);
