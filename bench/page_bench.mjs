@@ -7,15 +7,12 @@
 // model switch to every chapter drawn.
 //
 // usage: node bench/page_bench.mjs GLASSGPT
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
-import { chromium } from "playwright-core";
+import { launch, serve } from "../tests/browser/chromium.mjs";
 
 const glassgpt = process.argv[2] || "build/glassgpt";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu-sandbox", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 
 function size(path) {
@@ -24,12 +21,8 @@ function size(path) {
 }
 const bytes = size("web") + size("build/web/glassgpt.wasm");
 
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-const server = spawn(glassgpt, ["serve", "--port", String(port)], { stdio: ["ignore", "pipe", "ignore"] });
-await new Promise((resolve) => server.stdout.on("data", (d) => String(d).includes("serving") && resolve()));
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+const { server, base } = await serve(glassgpt);
+const browser = await launch();
 const paint = [], ready = [], bpe = [];
 let genRate = 0, longTasks = [], pauseTasks = [], switchMs = [], switchTasks = [];
 const trainPairs = [];  // [the page's tokens/s, native's on one thread]
@@ -40,7 +33,7 @@ function nativeSmall() {
 try {
   for (let i = 0; i < 5; i++) {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(base);
     await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
     const [fcp, rd] = await page.evaluate(() => [
       performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN, performance.now()]);
@@ -52,7 +45,7 @@ try {
   // model switches: tiny to small and back, to every chapter drawn
   {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(base);
     await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
     await page.evaluate(() => {
       window.longTasks = [];
@@ -69,7 +62,7 @@ try {
   }
   // training and generation with the small preset
   const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.goto(base);
   await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
   await page.selectOption("#train-preset", "small");
   await page.waitForFunction(() => document.querySelector("#train-step-count")?.textContent === "0");

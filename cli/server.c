@@ -53,6 +53,7 @@ static const char *mime_type(const char *path) {
         {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
         {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
         {".wasm", "application/wasm"},          {".json", "application/json"},
+        {".wgsl", "text/wgsl; charset=utf-8"},
         {".txt", "text/plain; charset=utf-8"},  {".bpe", "text/plain; charset=utf-8"},
         {".tsv", "text/tab-separated-values; charset=utf-8"},
         {".svg", "image/svg+xml"},              {".png", "image/png"},

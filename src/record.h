@@ -26,7 +26,11 @@
 #include "error.h"
 #include "ops.h"
 
-enum { GG_RECORD_MAX_ARENAS = 16, GG_RECORD_MAX_ARGS = 11 };
+enum {
+    GG_RECORD_MAX_ARENAS = 16,
+    GG_RECORD_MAX_ARGS = 11,
+    GG_RECORD_CALL_WORDS = 2 + 2 * GG_RECORD_MAX_ARGS,  // a call, as words
+};
 
 typedef struct {
     int arena;      // -1: a NULL pointer
@@ -69,5 +73,24 @@ const gg_ops *gg_record_wrap(gg_recording *r, const gg_ops *inner);
 // Makes the recorded calls on ops, with bases[i] standing for arena i.
 int gg_replay(const gg_recording *r, const gg_ops *ops, void *const bases[], gg_error *err);
 void gg_recording_free(gg_recording *r);
+
+// Kernel k's name and arguments, in the table's order, as one line:
+// "encoder_forward out:R tokens:R wte:R wpe:R N:I T:I C:I", where R is a
+// buffer, I an int, Z a size, F a float and U a 64-bit number. NULL past
+// the last kernel. A backend elsewhere (web/gpu.js) reads the calls by it.
+const char *gg_kernel_signature(int k);
+
+// The calls as 32-bit words, for a backend in another language:
+// GG_RECORD_CALL_WORDS a call, the kernel's place first, then a 0, then
+// each argument in two words, as its signature says: a buffer as its arena
+// (0xffffffff for NULL) and its offset in 4-byte elements; a number as its
+// bits, low word first. out (NULL: only count) receives r->n_calls calls.
+// Fails when the recording is spoilt or a buffer is not 4-byte aligned.
+int gg_record_words(const gg_recording *r, uint32_t *out, gg_error *err);
+// Makes n_calls calls given as words on ops, with bases[i], of bytes[i]
+// bytes, standing for arena i; a call that names no arena, or an offset
+// past its arena's end, is refused before any call is made.
+int gg_replay_words(const uint32_t *words, size_t n_calls, const gg_ops *ops, void *const bases[],
+                    const size_t bytes[], int n_arenas, gg_error *err);
 
 #endif

@@ -63,6 +63,8 @@ suite "native against WebAssembly" node tests/wasm_parity.mjs build/glassgpt "$G
 suite "the exported tokenizer.json in Hugging Face's tokenizers" node tests/hf_tokenizer.mjs build/glassgpt \
     "$GLASSGPT_CORPUS" models/small.ckpt
 suite "the walkthrough in Chromium" node tests/browser/walkthrough.mjs build/glassgpt
+suite "every WebGPU kernel against the C reference (Chromium, SwiftShader)" \
+    node tests/browser/gpu_kernels.mjs build/glassgpt
 
 # each fuzzer for a few seconds, on its seeds and what it has found before
 suite "fuzzers, a few seconds each (make fuzz runs them longer)" scripts/fuzz.sh 4

@@ -907,10 +907,13 @@ static void test_record_and_replay(void) {
     };
     enum { N_ARENAS = sizeof arenas / sizeof *arenas };
     gg_recording rec = {0};
-    void *before[N_ARENAS];
+    void *before[N_ARENAS], *again[N_ARENAS];
+    size_t sizes[N_ARENAS];
     for (int i = 0; i < N_ARENAS; i++) {
         CHECK(gg_record_arena(&rec, arenas[i].name, arenas[i].base, arenas[i].bytes, NULL) == i, "arena %d", i);
         before[i] = clone_bytes(arenas[i].base, arenas[i].bytes);
+        again[i] = clone_bytes(arenas[i].base, arenas[i].bytes);
+        sizes[i] = arenas[i].bytes;
     }
     // the second step, on a new batch, recorded as it runs
     random_tokens(x, B * T, cfg.vocab);
@@ -936,6 +939,38 @@ static void test_record_and_replay(void) {
     CHECK(*(float *)before[8] == m.loss && *(float *)before[9] == m.grad_norm,
           "the replayed loss %g and norm %g are the step's (%g, %g)", *(float *)before[8],
           *(float *)before[9], m.loss, m.grad_norm);
+
+    // the same step as words, the way a backend in another language reads
+    // it (web/gpu.js), and replayed from them
+    uint32_t *words = malloc(sizeof *words * GG_RECORD_CALL_WORDS * rec.n_calls);
+    CHECK(gg_record_words(&rec, words, NULL) == GG_OK, "the recording as words");
+    memcpy(again[6], x, sizeof x);
+    memcpy(again[7], y, sizeof y);
+    CHECK(gg_replay_words(words, rec.n_calls, &gg_ops_ref, again, sizes, N_ARENAS, NULL) == GG_OK,
+          "replay from words");
+    CHECK(memcmp(again[0], m.params_mem, P) == 0 && memcmp(again[3], m.v_mem, P) == 0 &&
+          *(float *)again[8] == m.loss, "the step replayed from words is the step");
+#define ONE_MORE(kernel) +1
+    enum { N_KERNELS = 0 GG_OPS_KERNELS(ONE_MORE) };
+#undef ONE_MORE
+    int kinds_seen[N_KERNELS] = {0}, n_kernels = 0;
+    for (size_t k = 0; k < rec.n_calls; k++) kinds_seen[words[k * GG_RECORD_CALL_WORDS]] = 1;
+    while (gg_kernel_signature(n_kernels)) n_kernels++;
+    CHECK(n_kernels == N_KERNELS && gg_kernel_signature(-1) == NULL &&
+          strncmp(gg_kernel_signature(0), "encoder_forward out:R tokens:R", 30) == 0,
+          "every kernel has a signature, the first \"%s\"", gg_kernel_signature(0));
+    int calls_of = 0;
+    for (int k = 0; k < N_KERNELS; k++) calls_of += kinds_seen[k];
+    CHECK(calls_of >= 20, "the step calls %d of the kernels", calls_of);
+    gg_error werr;
+    words[GG_RECORD_CALL_WORDS + 2] = N_ARENAS;  // the second call's first buffer in no arena
+    CHECK(gg_replay_words(words, rec.n_calls, &gg_ops_ref, again, sizes, N_ARENAS, &werr) ==
+              GG_ERR_FORMAT && strstr(werr.msg, "call 1,") && strstr(werr.msg, "outside the arenas"),
+          "a call outside the arenas is refused: %s", werr.msg);
+    words[0] = 99;
+    CHECK(gg_replay_words(words, 1, &gg_ops_ref, again, sizes, N_ARENAS, &werr) == GG_ERR_FORMAT &&
+              strstr(werr.msg, "no kernel 99"), "an unknown kernel is refused: %s", werr.msg);
+    free(words);
 
     // a decode step: the cache of two positions, then the third, recorded
     gg_infer inf;
@@ -967,7 +1002,10 @@ static void test_record_and_replay(void) {
     CHECK(gg_replay(&bad, &gg_ops_cpu, before, &err) == GG_ERR_ARG && strstr(err.msg, "none of the arenas"),
           "a recording with a stray buffer is refused: %s", err.msg);
     gg_recording_free(&bad);
-    for (int i = 0; i < N_ARENAS; i++) free(before[i]);
+    for (int i = 0; i < N_ARENAS; i++) {
+        free(before[i]);
+        free(again[i]);
+    }
     gg_recording_free(&rec);
     gg_model_free(&m);
 }

@@ -12,6 +12,7 @@
 #include "../src/generate.h"
 #include "../src/lens.h"
 #include "../src/model.h"
+#include "../src/record.h"
 #include "../src/ops_rows.h"
 #include "../src/sampler.h"
 #include "../src/tokenizer.h"
@@ -460,3 +461,20 @@ void EXPORT(gg_gelu)(const float *x, float *out, int n) { gg_ops_cpu.gelu_forwar
 
 // out = {mean, variance} of a row, as layer norm computes them.
 void EXPORT(gg_row_moments)(const float *x, int n, float *out) { row_moments(x, n, &out[0], &out[1]); }
+
+// ---- the kernels' calls, as words (record.h) ----
+
+// Kernel k's signature ("encoder_forward out:R tokens:R ..."), or NULL past
+// the last: how another backend (web/gpu.js) reads the calls.
+const char *EXPORT(gg_kernel)(int k) { return gg_kernel_signature(k); }
+
+// Makes n_calls calls given as words on the reference kernels (the
+// definition), with bases[i], of bytes[i] bytes, standing for arena i: the
+// numbers another backend's kernels are held to. Returns 0, or -1.
+int EXPORT(gg_replay_reference)(const uint32_t *words, size_t n_calls, void *const *bases,
+                                const size_t *bytes, int n_arenas) {
+    return gg_replay_words(words, n_calls, &gg_ops_ref, bases, bytes, n_arenas, &last_error) ? -1 : 0;
+}
+
+// The words of one call.
+int EXPORT(gg_record_call_words)(void) { return GG_RECORD_CALL_WORDS; }

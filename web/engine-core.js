@@ -20,11 +20,7 @@ export class Engine {
 
   get memory() { return this.x.memory.buffer; }  // changes when memory grows
 
-  error() {
-    const p = this.x.gg_last_error();
-    const bytes = new Uint8Array(this.memory, p);
-    return new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
-  }
+  error() { return this.cString(this.x.gg_last_error()); }
 
   // Copies values into the module as elements of type T (bytes unless told:
   // Int32Array for token ids, Float32Array for floats); returns the pointer
@@ -344,5 +340,35 @@ export class Engine {
     this.x.gg_free(p);
     this.x.gg_free(out);
     return { mean, variance };
+  }
+
+  // The words of a recorded call (src/record.h).
+  get callWords() { return this.x.gg_record_call_words(); }
+
+  // The kernels of the ops table, in its order, and their arguments
+  // (src/record.h): [{name, args: [{name, kind}]}], kind one of R (a
+  // buffer), I, Z, F, U (numbers). Another backend reads recorded calls by it.
+  kernels() {
+    const list = [];
+    for (let k = 0, p; (p = this.x.gg_kernel(k)); k++) {
+      const [name, ...args] = this.cString(p).split(" ");
+      list.push({ name, args: args.map((a) => { const [arg, kind] = a.split(":"); return { name: arg, kind }; }) });
+    }
+    return list;
+  }
+
+  // Makes recorded calls (a Uint32Array of words, record.h) on the
+  // reference kernels, with arena i standing in arenas[i], a typed array
+  // that receives the results.
+  replayReference(words, arenas) {
+    const x = this.x, n = arenas.length;
+    const at = arenas.map((a) => this.put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+    const bases = this.put(at, Uint32Array), bytes = this.put(arenas.map((a) => a.byteLength), Uint32Array);
+    const w = this.put(words, Uint32Array);
+    const rc = x.gg_replay_reference(w, words.length / x.gg_record_call_words(), bases, bytes, n);
+    arenas.forEach((a, i) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+      .set(new Uint8Array(this.memory, at[i], a.byteLength)));
+    for (const p of [...at, bases, bytes, w]) x.gg_free(p);
+    if (rc) throw new Error(this.error());
   }
 }

@@ -9,19 +9,14 @@
 // test-artifacts/.
 //
 // usage: node tests/browser/walkthrough.mjs GLASSGPT
-import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
-import { chromium } from "playwright-core";
+import { launch, serve } from "./chromium.mjs";
 
 const glassgpt = process.argv[2] || "build/glassgpt";
 const ARTIFACTS = "test-artifacts";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu-sandbox", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader",
-  "--use-webgpu-adapter=swiftshader"];
 const CHAPTERS = ["overview", "bpe", "tokenize", "embedding", "position", "embedded", "qkv", "attention",
   "projection", "ffn", "layernorm", "lens", "training", "inference", "takehome"];
 
@@ -31,18 +26,6 @@ function check(ok, what) {
   else { failed++; console.error("FAIL:", what); }
 }
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-async function serve(extra = []) {
-  const port = await freePort();
-  const server = spawn(glassgpt, ["serve", "--port", String(port), ...extra], { stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise((resolve, reject) => {
-    server.stdout.on("data", (d) => String(d).includes("serving") && resolve());
-    server.on("exit", (code) => reject(new Error(`serve exited with ${code}`)));
-  });
-  return { server, base: `http://127.0.0.1:${port}/` };
-}
 const nativeEncode = (text) =>
   execFileSync(glassgpt, ["bpe", "encode", "-t", "models/tokenizer.bpe"], { input: text }).toString().trim();
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
@@ -129,8 +112,8 @@ const native = (act, layer, model = "models/tiny.ckpt", ids = inputIds) =>
   execFileSync("build/dump_acts", [model, "--act", act, String(layer), ...ids])
     .toString().trim().split(/\s+/).map((v) => Math.fround(Number(v)));
 
-const { server, base } = await serve();
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+const { server, base } = await serve(glassgpt);
+const browser = await launch();
 mkdirSync(ARTIFACTS, { recursive: true });
 
 // page helpers
@@ -585,8 +568,8 @@ try {
 // With no models on the server the page still works: it trains one.
 {
   const empty = mkdtempSync(join(tmpdir(), "glassgpt-nomodels-"));
-  const { server: bare, base: bareBase } = await serve(["--models", join(empty, "models")]);
-  const browser2 = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+  const { server: bare, base: bareBase } = await serve(glassgpt, ["--models", join(empty, "models")]);
+  const browser2 = await launch();
   try {
     const page = await browser2.newPage({ viewport: { width: 1280, height: 900 } });
     const errors = [];

@@ -1,0 +1,228 @@
+// The engine's kernels on WebGPU.
+//
+// The engine records the kernel calls of a step (src/record.h) as arena
+// offsets and numbers; this file makes those calls on the GPU, with the
+// shaders of kernels.wgsl. Every arena lives in one storage buffer, so
+// that a call's buffers are offsets into it, passed in a uniform. What the
+// model computes, in what order, on which slices, stays in model.c: here
+// each kernel call only becomes its passes, each a dispatch.
+//
+//   const gpu = await Gpu.open(engine.kernels(), engine.callWords);  // or throws why not
+//   gpu.layout([paramsBytes, gradsBytes, ...]);
+//   gpu.write(0, 0, params);  gpu.run(words);  await gpu.read(3, 0, n);
+//
+// A call is callWords 32-bit words (record.h): its kernel, then
+// each argument in two words: a buffer as (arena, offset in elements) or
+// (NONE, 0) for NULL; a number as its bits, low word first.
+
+export const NONE = 0xffffffff;
+const EXTRA = 32;  // a pass's own numbers follow its call's arguments, from this word on
+const SLOT = 256;  // bytes of uniform a pass: minUniformBufferOffsetAlignment
+const WG = 64, MAX_GROUPS = 65535, TILE = 16;
+// given to kernels.wgsl, which has them from here
+const PRELUDE = `const WG: u32 = ${WG}u;\nconst EXTRA: u32 = ${EXTRA}u;\nconst TILE: u32 = ${TILE}u;\n`;
+
+// A pass over `threads` threads of entry point `entry`, with extra numbers.
+const pass = (entry, threads, extra = []) => {
+  const groups = Math.ceil(threads / WG);
+  return { entry, extra, groups: groups <= MAX_GROUPS ? [groups, 1] : [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS)] };
+};
+// out (M, N) (+)= A (M, K) B (K, N) (+ bias): [buffer, row stride, column
+// stride] for A and B, [buffer, row stride] for out
+const gemm = (M, N, K, [a, a_rs, a_cs], [b, b_rs, b_cs], [c, c_rs], bias, accumulate) =>
+  ({ entry: "gemm", extra: [M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate],
+     groups: [Math.ceil(N / TILE), Math.ceil(M / TILE)] });
+const one = (entry) => ({ entry, extra: [], groups: [1, 1] });
+
+// Each kernel's passes, from its arguments by name (as ops.h names them;
+// buffers already offsets into the one storage buffer). `scratch`: the
+// floats its passes hand on, when it needs any.
+const PLANS = {
+  encoder_forward: (a) => [pass("encoder_forward", a.N * a.C)],
+  encoder_backward: (a) => [pass("encoder_backward_wte", a.C),
+    ...(a.dwpe === NONE ? [] : [pass("encoder_backward_wpe", a.T * a.C)])],
+  layernorm_forward: (a) => [pass("layernorm_forward", a.N)],
+  layernorm_backward: (a) => [pass("layernorm_backward_inp", a.N), pass("layernorm_backward_wb", a.C)],
+  matmul_forward: (a) => [gemm(a.N, a.OC, a.C, [a.inp, a.C, 1], [a.w, a.OC, 1], [a.out, a.OC], a.bias, 0)],
+  matmul_backward: (a) => [
+    gemm(a.N, a.C, a.OC, [a.dout, a.OC, 1], [a.w, 1, a.OC], [a.dinp, a.C], NONE, 1),  // dout @ w^T
+    gemm(a.C, a.OC, a.N, [a.inp, 1, a.C], [a.dout, a.OC, 1], [a.dw, a.OC], NONE, 1),  // inp^T @ dout
+    ...(a.dbias === NONE ? [] : [pass("column_sums", a.OC, [a.N, a.OC, a.dout, a.dbias])])],
+  transpose: (a) => [pass("transpose_forward", a.R * a.C)],
+  transpose_backward: (a) => [pass("transpose_backward", a.R * a.C)],
+  attention_forward: (a) => [pass("attention_forward", a.B * a.NH * a.T)],
+  attention_scores: (a) => [pass("attention_scores", a.B * a.NH * a.T * a.T)],
+  attention_backward: (a) => [pass("attention_backward_query", a.B * a.NH * a.T),
+    pass("attention_backward_key", a.B * a.NH * a.T)],
+  attention_decode: (a) => [pass("attention_decode_scores", a.NH * a.len),
+    pass("attention_decode_softmax", a.NH), pass("attention_decode_out", a.C)],
+  gelu_forward: (a) => [pass("gelu_forward", a.N)],
+  gelu_backward: (a) => [pass("gelu_backward", a.N)],
+  residual_forward: (a) => [pass("residual_forward", a.N)],
+  residual_backward: (a) => [pass("residual_backward", a.N)],
+  softmax_forward: (a) => [pass("softmax_forward", a.N)],
+  crossentropy_forward: (a) => [pass("crossentropy_forward", a.N)],
+  crossentropy_softmax_backward: (a) => [pass("crossentropy_softmax_backward", a.N * a.V)],
+  dropout: (a) => [pass("dropout", a.n)],
+  adamw_update: (a) => [pass("adamw_update", a.n)],
+  zero: (a) => [pass("zero", a.n)],
+  copy: (a) => [pass("copy", a.n)],
+  mean: () => [one("mean")],
+  norm: () => [one("norm")],
+  clip: (a) => [pass("clip", a.n)],
+};
+// the floats of scratch a call needs (kernels.wgsl: attention_backward_query)
+const SCRATCH = { attention_backward: (a) => a.B * a.NH * a.T * (a.T + 1) };
+
+export class Gpu {
+  // The adapter and device, and the kernels compiled, for the kernels the
+  // engine lists (engine.kernels()). Throws an Error that says why not.
+  static async open(kernels, callWords, { wgslUrl = new URL("./kernels.wgsl", import.meta.url) } = {}) {
+    if (!globalThis.navigator?.gpu) throw new Error("this browser has no WebGPU (navigator.gpu)");
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) throw new Error("WebGPU found no adapter");
+    const limits = adapter.limits;
+    const device = await adapter.requestDevice({ requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, maxBufferSize: limits.maxBufferSize } });
+    const code = await (await fetch(wgslUrl)).text();
+    const gpu = new Gpu(adapter, device, kernels, callWords);
+    await gpu.compile(PRELUDE + code);
+    return gpu;
+  }
+
+  constructor(adapter, device, kernels, callWords) {
+    const info = adapter.info || {};
+    this.name = [info.vendor, info.architecture || info.device, info.description].filter(Boolean).join(" ") || "WebGPU";
+    this.device = device;
+    this.kernels = kernels;  // [{ name, args: [{ name, kind }] }], in the engine's order
+    this.callWords = callWords;
+    for (const k of kernels) if (!PLANS[k.name]) throw new Error(`no WebGPU plan for the kernel ${k.name}`);
+    this.mem = this.scratch = this.uniforms = null;
+    this.bases = [];
+    this.lost = device.lost;  // resolves with the reason when the device is gone
+  }
+
+  async compile(code) {
+    const device = this.device;
+    const module = device.createShaderModule({ code });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === "error");
+    if (errors.length) throw new Error(`kernels.wgsl: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join("; ")}`);
+    this.layoutOfBindings = device.createBindGroupLayout({ entries: [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
+      { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
+      { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: SLOT } },
+    ] });
+    const layout = device.createPipelineLayout({ bindGroupLayouts: [this.layoutOfBindings] });
+    const entries = [...code.matchAll(/@compute[^\n]*\nfn (\w+)/g)].map((m) => m[1]);
+    this.pipelines = {};
+    await Promise.all(entries.map(async (entry) => {
+      this.pipelines[entry] = await device.createComputePipelineAsync({ layout, compute: { module, entryPoint: entry } });
+    }));
+  }
+
+  // Places arenas of these sizes (bytes) in the one storage buffer, each
+  // on a 256-byte boundary; their contents start as zeros.
+  layout(sizes) {
+    let at = 0;
+    this.bases = sizes.map((bytes) => { const base = at; at += Math.ceil(bytes / SLOT) * SLOT; return base / 4; });
+    this.sizes = sizes.slice();
+    this.mem?.destroy();
+    this.mem = this.device.createBuffer({ size: Math.max(at, SLOT),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.bindGroup = null;
+  }
+
+  // Copies data (a typed array) into arena `arena` at byte `offset`.
+  write(arena, offset, data) {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.check(arena, offset, bytes.length);
+    this.device.queue.writeBuffer(this.mem, this.bases[arena] * 4 + offset, bytes);
+  }
+
+  // n floats of arena `arena` from byte `offset`, once the GPU has done
+  // all that was run before.
+  async read(arena, offset, n) {
+    this.check(arena, offset, 4 * n);
+    const staging = this.device.createBuffer({ size: Math.max(4 * n, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    if (n) enc.copyBufferToBuffer(this.mem, this.bases[arena] * 4 + offset, staging, 0, 4 * n);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, 4 * n));
+    staging.destroy();
+    return out;
+  }
+
+  check(arena, offset, bytes) {
+    if (!(arena >= 0 && arena < this.bases.length) || offset < 0 || offset % 4 || offset + bytes > this.sizes[arena])
+      throw new Error(`arena ${arena}: bytes ${offset}..${offset + bytes} are outside it`);
+  }
+
+  // The passes of the recorded calls in `words` (a Uint32Array), and the
+  // scratch they need.
+  plan(words) {
+    const n = words.length / this.callWords, passes = [];
+    let scratch = 0;
+    for (let c = 0; c < n; c++) {
+      const w = words.subarray(c * this.callWords, (c + 1) * this.callWords);
+      const kernel = this.kernels[w[0]];
+      if (!kernel) throw new Error(`call ${c}: no kernel ${w[0]}`);
+      const call = new Uint32Array(EXTRA), named = {};
+      kernel.args.forEach(({ name, kind }, j) => {
+        let lo = w[2 + 2 * j], hi = w[3 + 2 * j];
+        if (kind === "R" && lo !== NONE) {
+          if (lo >= this.bases.length) throw new Error(`call ${c}, ${kernel.name}: no arena ${lo}`);
+          [lo, hi] = [this.bases[lo] + hi, 0];
+        }
+        call[2 * j] = lo;
+        call[2 * j + 1] = hi;
+        named[name] = lo;
+      });
+      scratch = Math.max(scratch, SCRATCH[kernel.name]?.(named) ?? 0);
+      for (const p of PLANS[kernel.name](named)) passes.push({ ...p, call });
+    }
+    return { passes, scratch };
+  }
+
+  // Makes the recorded calls, in order, on the GPU. Returns at once; read()
+  // waits for them.
+  run(words) {
+    const { passes, scratch } = this.plan(words);
+    const device = this.device;
+    if (!this.scratch || this.scratch.size < 4 * scratch) {
+      this.scratch?.destroy();
+      this.scratch = device.createBuffer({ size: Math.max(4 * scratch, SLOT), usage: GPUBufferUsage.STORAGE });
+      this.bindGroup = null;
+    }
+    if (!this.uniforms || this.uniforms.size < SLOT * passes.length) {
+      this.uniforms?.destroy();
+      this.uniforms = device.createBuffer({ size: SLOT * Math.max(passes.length, 64) * 2,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      this.bindGroup = null;
+    }
+    this.bindGroup ??= device.createBindGroup({ layout: this.layoutOfBindings, entries: [
+      { binding: 0, resource: { buffer: this.mem } }, { binding: 1, resource: { buffer: this.scratch } },
+      { binding: 2, resource: { buffer: this.uniforms, size: SLOT } }] });
+    const slots = new Uint32Array(passes.length * SLOT / 4);
+    passes.forEach((p, i) => {
+      slots.set(p.call, i * SLOT / 4);
+      slots.set(p.extra, i * SLOT / 4 + EXTRA);
+    });
+    device.queue.writeBuffer(this.uniforms, 0, slots);
+    const enc = device.createCommandEncoder();
+    const cp = enc.beginComputePass();
+    passes.forEach((p, i) => {
+      cp.setPipeline(this.pipelines[p.entry]);
+      cp.setBindGroup(0, this.bindGroup, [i * SLOT]);
+      cp.dispatchWorkgroups(p.groups[0], p.groups[1]);
+    });
+    cp.end();
+    device.queue.submit([enc.finish()]);
+  }
+
+  destroy() {
+    for (const b of [this.mem, this.scratch, this.uniforms]) b?.destroy();
+    this.device.destroy();
+  }
+}
