@@ -304,13 +304,18 @@ int gg_model_forward(gg_model *m, const int *tokens, const int *targets, int B, 
 
 // ---- backward ----
 
+static int alloc_grads(gg_model *m, gg_error *err) {
+    if (m->grads_mem) return GG_OK;
+    m->grads_mem = gg_big_alloc(sizeof(float) * m->n_params);
+    if (!m->grads_mem)
+        return gg_fail(err, GG_ERR_NOMEM, "out of memory for %zu gradients", m->n_params);
+    gg_params_view(&m->grads, &m->cfg, m->grads_mem);
+    return GG_OK;
+}
+
 int gg_model_zero_grad(gg_model *m, gg_error *err) {
-    if (!m->grads_mem) {
-        m->grads_mem = gg_big_alloc(sizeof(float) * m->n_params);
-        if (!m->grads_mem)
-            return gg_fail(err, GG_ERR_NOMEM, "out of memory for %zu gradients", m->n_params);
-        gg_params_view(&m->grads, &m->cfg, m->grads_mem);
-    }
+    int rc = alloc_grads(m, err);
+    if (rc) return rc;
     m->ops->zero(m->grads_mem, m->n_params);
     return GG_OK;
 }
@@ -355,6 +360,28 @@ static size_t grad_acts_count(int N, int C, int V, int F) {
     return grad_acts_view(&d, NULL, N, C, V, F);
 }
 
+// The gradients' arena of the activations, for the batch of the last
+// forward pass.
+static int alloc_dacts(gg_model *m, gg_error *err) {
+    const gg_config *c = &m->cfg;
+    grad_acts d;
+    size_t need = grad_acts_view(&d, NULL, m->B * m->T, c->d_model, c->vocab, c->d_ff);
+    if (m->n_dacts == need) return GG_OK;
+    gg_big_free(m->dacts_mem);
+    m->n_dacts = 0;
+    if (!(m->dacts_mem = gg_big_alloc(sizeof(float) * need)))
+        return gg_fail(err, GG_ERR_NOMEM, "out of memory for the backward pass (%zu floats)", need);
+    m->n_dacts = need;
+    return GG_OK;
+}
+
+int gg_model_alloc(gg_model *m, int B, int T, gg_error *err) {
+    int rc = alloc_acts(m, B, T, err);
+    if (!rc) rc = alloc_grads(m, err);
+    if (!rc) rc = alloc_dacts(m, err);
+    return rc;
+}
+
 int gg_model_backward(gg_model *m, gg_error *err) {
     const gg_ops *ops = m->ops;
     const gg_config *c = &m->cfg;
@@ -364,15 +391,8 @@ int gg_model_backward(gg_model *m, gg_error *err) {
         return gg_fail(err, GG_ERR_ARG, "backward needs a forward pass with targets and zeroed "
                        "gradients first");
     grad_acts d;
-    size_t need = grad_acts_view(&d, NULL, N, C, V, F);
-    if (m->n_dacts != need) {
-        gg_big_free(m->dacts_mem);
-        m->n_dacts = 0;
-        if (!(m->dacts_mem = gg_big_alloc(sizeof(float) * need)))
-            return gg_fail(err, GG_ERR_NOMEM, "out of memory for the backward pass (%zu floats)",
-                           need);
-        m->n_dacts = need;
-    }
+    int rc = alloc_dacts(m, err);
+    if (rc) return rc;
     grad_acts_view(&d, m->dacts_mem, N, C, V, F);
     // Gradients accumulate, so each buffer is zeroed before its first use:
     // the head's here, the layers' as they come.

@@ -183,5 +183,9 @@ int gg_model_zero_grad(gg_model *m, gg_error *err);
 // Accumulates into the gradients the gradient of the last forward's mean
 // loss. Backward calls the kernels in exactly the reverse order of forward.
 int gg_model_backward(gg_model *m, gg_error *err);
+// Allocates now what a forward and backward pass of a B x T batch would on
+// first use (the activations, the gradients, the activations' gradients),
+// so that a recording of the step (record.h) can name them beforehand.
+int gg_model_alloc(gg_model *m, int B, int T, gg_error *err);
 
 #endif

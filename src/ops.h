@@ -17,7 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { GG_MAX_CTX = 4096 };  // the longest context a kernel accepts
+enum {
+    GG_MAX_CTX = 4096,  // the longest context a kernel accepts
+    GG_DW_ROWS = 128,   // matmul_backward sums dw over this many rows at a time
+};
 
 typedef struct gg_ops {
     const char *name;
@@ -39,6 +42,9 @@ typedef struct gg_ops {
     // inp (N,C) @ w (C,OC) + bias (OC) -> out (N,OC); bias may be NULL
     void (*matmul_forward)(float *out, const float *inp, const float *w, const float *bias,
                            int N, int C, int OC);
+    // dinp += dout @ w^T; dw += inp^T @ dout, a block of GG_DW_ROWS rows at a
+    // time (each block's sum added to dw in turn, so that the block of dout
+    // stays in cache); dbias (may be NULL) += the sum of dout's rows
     void (*matmul_backward)(float *dinp, float *dw, float *dbias, const float *dout,
                             const float *inp, const float *w, int N, int C, int OC);
 

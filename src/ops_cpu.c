@@ -355,8 +355,6 @@ static void matmul_forward(float *out, const float *inp, const float *w, const f
     matmul_tiles(out, inp, w, bias, N, C, OC, 0);
 }
 
-enum { BLOCK_N = 128 };  // rows of dout kept in cache while dw is accumulated
-
 static void transpose(float *out, const float *inp, int R, int C);
 
 static void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
@@ -376,11 +374,11 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
                 dinp[(size_t)n * C + i] += acc;
             }
     }
-    // dw (C,OC) += inp^T @ dout, BLOCK_N rows at a time so that the block of
-    // dout stays in cache across all of dw; each thread owns tiles of dw.
+    // dw (C,OC) += inp^T @ dout, GG_DW_ROWS rows at a time so that the block
+    // of dout stays in cache across all of dw; each thread owns tiles of dw.
     int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
-    for (int nb = 0; nb < N; nb += BLOCK_N) {
-        int n_end = N - nb < BLOCK_N ? N : nb + BLOCK_N;
+    for (int nb = 0; nb < N; nb += GG_DW_ROWS) {
+        int n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
         PARALLEL_FOR2((size_t)(n_end - nb) * C * OC)
         for (int tc = 0; tc < tiles_c; tc++)
             for (int to = 0; to < tiles_o; to++) {

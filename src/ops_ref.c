@@ -73,12 +73,14 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
             for (int o = 0; o < OC; o++) acc += dout[(size_t)n * OC + o] * w[(size_t)i * OC + o];
             dinp[(size_t)n * C + i] += acc;
         }
-    for (int i = 0; i < C; i++)  // dw = inp^T @ dout
-        for (int o = 0; o < OC; o++) {
-            float acc = 0.0f;
-            for (int n = 0; n < N; n++) acc += inp[(size_t)n * C + i] * dout[(size_t)n * OC + o];
-            dw[(size_t)i * OC + o] += acc;
-        }
+    for (int n0 = 0; n0 < N; n0 += GG_DW_ROWS)  // dw = inp^T @ dout, in blocks of rows
+        for (int i = 0; i < C; i++)
+            for (int o = 0; o < OC; o++) {
+                float acc = 0.0f;
+                for (int n = n0; n < N && n < n0 + GG_DW_ROWS; n++)
+                    acc += inp[(size_t)n * C + i] * dout[(size_t)n * OC + o];
+                dw[(size_t)i * OC + o] += acc;
+            }
     if (dbias)
         for (int o = 0; o < OC; o++) {
             float acc = 0.0f;

@@ -108,7 +108,8 @@ static gg_record_arg *call(int k) {
     return c->args;
 }
 
-// Each kernel: note the call, then make it. R() a buffer, I() an int, Z() a
+// Each kernel: note the call, then make it (unless there is no inner
+// table: a recording only). R() a buffer, I() an int, Z() a
 // size, F() a float, U() a 64-bit number, in argument order.
 // The kinds noted must be the kernel's signature.
 #define NOTE(kernel, ...)                                           \
@@ -140,120 +141,123 @@ static void check_kinds(int k, const char *noted) {
 static void encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
                             int N, int T, int C) {
     NOTE(encoder_forward, R(out) R(tokens) R(wte) R(wpe) I(N) I(T) I(C));
-    rec->inner->encoder_forward(out, tokens, wte, wpe, N, T, C);
+    if (rec->inner) rec->inner->encoder_forward(out, tokens, wte, wpe, N, T, C);
 }
 static void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
                              int N, int T, int C) {
     NOTE(encoder_backward, R(dwte) R(dwpe) R(dout) R(tokens) I(N) I(T) I(C));
-    rec->inner->encoder_backward(dwte, dwpe, dout, tokens, N, T, C);
+    if (rec->inner) rec->inner->encoder_backward(dwte, dwpe, dout, tokens, N, T, C);
 }
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                               const float *w, const float *b, int N, int C) {
     NOTE(layernorm_forward, R(out) R(mean) R(rstd) R(inp) R(w) R(b) I(N) I(C));
-    rec->inner->layernorm_forward(out, mean, rstd, inp, w, b, N, C);
+    if (rec->inner) rec->inner->layernorm_forward(out, mean, rstd, inp, w, b, N, C);
 }
 static void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                                const float *inp, const float *w, const float *mean,
                                const float *rstd, int N, int C) {
     NOTE(layernorm_backward, R(dinp) R(dw) R(db) R(dout) R(inp) R(w) R(mean) R(rstd) I(N) I(C));
-    rec->inner->layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+    if (rec->inner)
+        rec->inner->layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
 }
 static void matmul_forward(float *out, const float *inp, const float *w, const float *bias,
                            int N, int C, int OC) {
     NOTE(matmul_forward, R(out) R(inp) R(w) R(bias) I(N) I(C) I(OC));
-    rec->inner->matmul_forward(out, inp, w, bias, N, C, OC);
+    if (rec->inner) rec->inner->matmul_forward(out, inp, w, bias, N, C, OC);
 }
 static void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                             const float *inp, const float *w, int N, int C, int OC) {
     NOTE(matmul_backward, R(dinp) R(dw) R(dbias) R(dout) R(inp) R(w) I(N) I(C) I(OC));
-    rec->inner->matmul_backward(dinp, dw, dbias, dout, inp, w, N, C, OC);
+    if (rec->inner) rec->inner->matmul_backward(dinp, dw, dbias, dout, inp, w, N, C, OC);
 }
 static void transpose(float *out, const float *inp, int R_, int C) {
     NOTE(transpose, R(out) R(inp) I(R_) I(C));
-    rec->inner->transpose(out, inp, R_, C);
+    if (rec->inner) rec->inner->transpose(out, inp, R_, C);
 }
 static void transpose_backward(float *dinp, const float *dout, int R_, int C) {
     NOTE(transpose_backward, R(dinp) R(dout) I(R_) I(C));
-    rec->inner->transpose_backward(dinp, dout, R_, C);
+    if (rec->inner) rec->inner->transpose_backward(dinp, dout, R_, C);
 }
 static void attention_forward(float *out, float *scores, float *att, const float *qkv, int B,
                               int T, int C, int NH) {
     NOTE(attention_forward, R(out) R(scores) R(att) R(qkv) I(B) I(T) I(C) I(NH));
-    rec->inner->attention_forward(out, scores, att, qkv, B, T, C, NH);
+    if (rec->inner) rec->inner->attention_forward(out, scores, att, qkv, B, T, C, NH);
 }
 static void attention_scores(float *scores, const float *qkv, int B, int T, int C, int NH) {
     NOTE(attention_scores, R(scores) R(qkv) I(B) I(T) I(C) I(NH));
-    rec->inner->attention_scores(scores, qkv, B, T, C, NH);
+    if (rec->inner) rec->inner->attention_scores(scores, qkv, B, T, C, NH);
 }
 static void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
                                int B, int T, int C, int NH) {
     NOTE(attention_backward, R(dqkv) R(dout) R(qkv) R(att) I(B) I(T) I(C) I(NH));
-    rec->inner->attention_backward(dqkv, dout, qkv, att, B, T, C, NH);
+    if (rec->inner) rec->inner->attention_backward(dqkv, dout, qkv, att, B, T, C, NH);
 }
 static void attention_decode(float *out, float *scores, float *att, const float *q,
                              const float *k, const float *v, int len, int C, int NH) {
     NOTE(attention_decode, R(out) R(scores) R(att) R(q) R(k) R(v) I(len) I(C) I(NH));
-    rec->inner->attention_decode(out, scores, att, q, k, v, len, C, NH);
+    if (rec->inner) rec->inner->attention_decode(out, scores, att, q, k, v, len, C, NH);
 }
 static void gelu_forward(float *out, const float *inp, int N) {
     NOTE(gelu_forward, R(out) R(inp) I(N));
-    rec->inner->gelu_forward(out, inp, N);
+    if (rec->inner) rec->inner->gelu_forward(out, inp, N);
 }
 static void gelu_backward(float *dinp, const float *inp, const float *dout, int N) {
     NOTE(gelu_backward, R(dinp) R(inp) R(dout) I(N));
-    rec->inner->gelu_backward(dinp, inp, dout, N);
+    if (rec->inner) rec->inner->gelu_backward(dinp, inp, dout, N);
 }
 static void residual_forward(float *out, const float *a, const float *b, int N) {
     NOTE(residual_forward, R(out) R(a) R(b) I(N));
-    rec->inner->residual_forward(out, a, b, N);
+    if (rec->inner) rec->inner->residual_forward(out, a, b, N);
 }
 static void residual_backward(float *da, float *db, const float *dout, int N) {
     NOTE(residual_backward, R(da) R(db) R(dout) I(N));
-    rec->inner->residual_backward(da, db, dout, N);
+    if (rec->inner) rec->inner->residual_backward(da, db, dout, N);
 }
 static void softmax_forward(float *probs, const float *logits, int N, int V) {
     NOTE(softmax_forward, R(probs) R(logits) I(N) I(V));
-    rec->inner->softmax_forward(probs, logits, N, V);
+    if (rec->inner) rec->inner->softmax_forward(probs, logits, N, V);
 }
 static void crossentropy_forward(float *losses, const float *probs, const int *targets, int N,
                                  int V) {
     NOTE(crossentropy_forward, R(losses) R(probs) R(targets) I(N) I(V));
-    rec->inner->crossentropy_forward(losses, probs, targets, N, V);
+    if (rec->inner) rec->inner->crossentropy_forward(losses, probs, targets, N, V);
 }
 static void crossentropy_softmax_backward(float *dlogits, const float *probs, const int *targets,
                                           float dloss, int N, int V) {
     NOTE(crossentropy_softmax_backward, R(dlogits) R(probs) R(targets) F(dloss) I(N) I(V));
-    rec->inner->crossentropy_softmax_backward(dlogits, probs, targets, dloss, N, V);
+    if (rec->inner)
+        rec->inner->crossentropy_softmax_backward(dlogits, probs, targets, dloss, N, V);
 }
 static void dropout(float *x, size_t n, uint64_t first, float p, uint64_t seed) {
     NOTE(dropout, R(x) Z(n) U(first) F(p) U(seed));
-    rec->inner->dropout(x, n, first, p, seed);
+    if (rec->inner) rec->inner->dropout(x, n, first, p, seed);
 }
 static void adamw_update(float *p, const float *g, float *m, float *v, size_t n, float decay,
                          float beta1, float beta2, float eps, float step_size, float bc2_sqrt) {
     NOTE(adamw_update, R(p) R(g) R(m) R(v) Z(n) F(decay) F(beta1) F(beta2) F(eps) F(step_size)
                            F(bc2_sqrt));
-    rec->inner->adamw_update(p, g, m, v, n, decay, beta1, beta2, eps, step_size, bc2_sqrt);
+    if (rec->inner)
+        rec->inner->adamw_update(p, g, m, v, n, decay, beta1, beta2, eps, step_size, bc2_sqrt);
 }
 static void zero(float *x, size_t n) {
     NOTE(zero, R(x) Z(n));
-    rec->inner->zero(x, n);
+    if (rec->inner) rec->inner->zero(x, n);
 }
 static void copy(float *dst, const float *src, size_t n) {
     NOTE(copy, R(dst) R(src) Z(n));
-    rec->inner->copy(dst, src, n);
+    if (rec->inner) rec->inner->copy(dst, src, n);
 }
 static void mean(float *out, const float *x, size_t n) {
     NOTE(mean, R(out) R(x) Z(n));
-    rec->inner->mean(out, x, n);
+    if (rec->inner) rec->inner->mean(out, x, n);
 }
 static void norm(float *out, const float *x, size_t n) {
     NOTE(norm, R(out) R(x) Z(n));
-    rec->inner->norm(out, x, n);
+    if (rec->inner) rec->inner->norm(out, x, n);
 }
 static void clip(float *x, size_t n, const float *nrm, float max_norm) {
     NOTE(clip, R(x) Z(n) R(nrm) F(max_norm));
-    rec->inner->clip(x, n, nrm, max_norm);
+    if (rec->inner) rec->inner->clip(x, n, nrm, max_norm);
 }
 #undef R
 #undef I

@@ -68,7 +68,9 @@ typedef struct {
 int gg_record_arena(gg_recording *r, const char *name, const void *base, size_t bytes,
                     gg_error *err);
 // Starts recording r (its calls so far are kept) and returns the table that
-// records; every call goes on to inner.
+// records; every call goes on to inner. With inner NULL the calls are only
+// noted, not made: a step recorded for another backend to compute, while
+// this one keeps only its bookkeeping (the step count, the batch drawn).
 const gg_ops *gg_record_wrap(gg_recording *r, const gg_ops *inner);
 // Makes the recorded calls on ops, with bases[i] standing for arena i.
 int gg_replay(const gg_recording *r, const gg_ops *ops, void *const bases[], gg_error *err);

@@ -82,6 +82,11 @@ void gg_trainer_free(gg_trainer *tr) {
     tr->x = tr->y = NULL;
 }
 
+int gg_train_prepare(gg_trainer *tr, gg_error *err) {
+    int rc = gg_model_alloc(tr->model, tr->rows > 0 ? tr->rows : tr->B, tr->T, err);
+    return rc ? rc : gg_optim_alloc(tr->model, err);
+}
+
 int gg_train_step(gg_trainer *tr, gg_error *err) {
     int B = tr->B, T = tr->T;
     for (int b = 0; b < B; b++) {

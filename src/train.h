@@ -64,6 +64,9 @@ void gg_trainer_free(gg_trainer *tr);
 
 // One optimizer step: draw a batch, forward, backward, clip, AdamW.
 int gg_train_step(gg_trainer *tr, gg_error *err);
+// Allocates every arena a step touches (gg_model_alloc, and the optimizer's
+// moments), as the first step would: for a recording of steps (record.h).
+int gg_train_prepare(gg_trainer *tr, gg_error *err);
 
 // The mean loss on up to max_windows fixed windows spread over the
 // validation part (the same windows every time).

@@ -65,6 +65,8 @@ suite "the exported tokenizer.json in Hugging Face's tokenizers" node tests/hf_t
 suite "the walkthrough in Chromium" node tests/browser/walkthrough.mjs build/glassgpt
 suite "every WebGPU kernel against the C reference (Chromium, SwiftShader)" \
     node tests/browser/gpu_kernels.mjs build/glassgpt
+suite "training on WebGPU against WebAssembly, tiny and small (Chromium, SwiftShader)" \
+    node tests/browser/gpu_model.mjs build/glassgpt
 
 # each fuzzer for a few seconds, on its seeds and what it has found before
 suite "fuzzers, a few seconds each (make fuzz runs them longer)" scripts/fuzz.sh 4

@@ -136,8 +136,24 @@ static void test_cpu_kernels_match_reference(void) {
     r->matmul_backward(di1, dw1, db1, dout, inp, w, N, C, OC);
     o->matmul_backward(di2, dw2, db2, dout, inp, w, N, C, OC);
     CHECK(memcmp(di1, di2, sizeof *di1 * N * C) == 0, "matmul dinp");
-    CHECK(worst(dw2, dw1, (size_t)C * OC, 1e-5, 1e-5) <= 1, "matmul dw");
+    CHECK(memcmp(dw1, dw2, sizeof *dw1 * C * OC) == 0, "matmul dw");
     CHECK(memcmp(db1, db2, sizeof *db1 * OC) == 0, "matmul dbias");
+    {  // dw over more rows than a block: the blocks' sums added in the same order
+        int NB = 2 * GG_DW_ROWS + 37;
+        float *x3 = randn((size_t)NB * C, 1), *d3 = randn((size_t)NB * OC, 1);
+        float *g1 = zeros((size_t)NB * C), *g2 = zeros((size_t)NB * C);
+        float *w1 = zeros((size_t)C * OC), *w2 = zeros((size_t)C * OC), *w3 = zeros((size_t)C * OC);
+        r->matmul_backward(g1, w1, NULL, d3, x3, w, NB, C, OC);
+        o->matmul_backward(g2, w2, NULL, d3, x3, w, NB, C, OC);
+        for (int i = 0; i < C; i++)  // the same sums, in one block: other bits
+            for (int j = 0; j < OC; j++)
+                for (int n = 0; n < NB; n++) w3[i * OC + j] += x3[n * C + i] * d3[n * OC + j];
+        CHECK(memcmp(w1, w2, sizeof *w1 * C * OC) == 0 && memcmp(g1, g2, sizeof *g1 * NB * C) == 0,
+              "matmul_backward of %d rows", NB);
+        CHECK(memcmp(w1, w3, sizeof *w1 * C * OC) != 0 && worst(w1, w3, (size_t)C * OC, 1e-4, 1e-4) <= 1,
+              "the blocks change the bits of dw, not its value");
+        free(x3), free(d3), free(g1), free(g2), free(w1), free(w2), free(w3);
+    }
     // attention
     float *qkv = randn((size_t)B * T * 3 * Cq, 1), *a1 = zeros((size_t)B * T * Cq);
     float *a2 = zeros((size_t)B * T * Cq), *s1 = zeros((size_t)B * NH * T * T);

@@ -114,6 +114,9 @@ typedef struct {
     int *tokens;
     int training;
     float *lens;  // the last gg_model_lens
+    // the last step recorded for another backend (gg_train_record)
+    gg_recording rec;
+    uint32_t *words;
 } wasm_model;
 
 wasm_model *EXPORT(gg_model_load)(const uint8_t *data, size_t n) {
@@ -132,6 +135,8 @@ void EXPORT(gg_model_free_all)(wasm_model *w) {
     if (w->training) gg_trainer_free(&w->trainer);
     free(w->tokens);
     free(w->lens);
+    gg_recording_free(&w->rec);
+    free(w->words);
     gg_model_free(&w->model);
     gg_tokenizer_free(&w->tok.tok);
     free(w);
@@ -270,6 +275,74 @@ float EXPORT(gg_train_validate)(wasm_model *w, int windows) {
 
 float EXPORT(gg_train_bits_per_byte)(const wasm_model *w, float loss) {
     return (float)gg_bits_per_byte(&w->trainer, loss);
+}
+
+// ---- training on another backend (web/gpu.js) ----
+//
+// The engine records each step without computing it: its kernel calls, as
+// words (record.h), over the arenas below, which the other backend holds.
+// The engine keeps the step count and the batch generator, and leaves each
+// step's batch in the tokens and targets arenas, to be uploaded.
+
+enum { TRAIN_ARENAS = 10 };
+
+// The arenas of w's training, allocated now if they were not, in the order
+// the recorded calls number them.
+static int train_arenas(wasm_model *w, void **bases, size_t *bytes, const char **names) {
+    if (!w->training) return gg_fail(&last_error, GG_ERR_ARG, "training has not begun");
+    if (gg_train_prepare(&w->trainer, &last_error)) return -1;
+    gg_model *m = &w->model;
+    size_t P = sizeof(float) * m->n_params, BT = sizeof(int) * (size_t)m->B * m->T;
+    const struct {
+        const char *name;
+        void *base;
+        size_t bytes;
+    } arenas[TRAIN_ARENAS] = {
+        {"params", m->params_mem, P}, {"grads", m->grads_mem, P}, {"m", m->m_mem, P}, {"v", m->v_mem, P},
+        {"acts", m->acts_mem, sizeof(float) * m->n_acts}, {"dacts", m->dacts_mem, sizeof(float) * m->n_dacts},
+        {"tokens", m->tokens, BT}, {"targets", m->targets, BT},
+        {"loss", &m->loss, sizeof m->loss}, {"grad_norm", &m->grad_norm, sizeof m->grad_norm},
+    };
+    for (int i = 0; i < TRAIN_ARENAS; i++) {
+        bases[i] = arenas[i].base;
+        bytes[i] = arenas[i].bytes;
+        names[i] = arenas[i].name;
+    }
+    return 0;
+}
+
+// Writes the place, size and name of each arena of w's training (room for
+// 10 each); returns their number, or -1.
+int EXPORT(gg_train_arenas)(wasm_model *w, void **bases, size_t *bytes, const char **names) {
+    return train_arenas(w, bases, bytes, names) ? -1 : TRAIN_ARENAS;
+}
+
+// Records w's next training step (batch, forward, backward, clip, AdamW)
+// without computing it, and returns its calls as words (valid until the
+// next call), their number in *n_calls; NULL on failure. The step counts
+// as done: the other backend must make it.
+const uint32_t *EXPORT(gg_train_record)(wasm_model *w, size_t *n_calls) {
+    void *bases[TRAIN_ARENAS];
+    size_t bytes[TRAIN_ARENAS];
+    const char *names[TRAIN_ARENAS];
+    if (train_arenas(w, bases, bytes, names)) return NULL;
+    gg_recording_free(&w->rec);
+    for (int i = 0; i < TRAIN_ARENAS; i++)
+        if (gg_record_arena(&w->rec, names[i], bases[i], bytes[i], &last_error) < 0) return NULL;
+    const gg_ops *ops = w->model.ops;
+    w->model.ops = gg_record_wrap(&w->rec, NULL);
+    int rc = gg_train_step(&w->trainer, &last_error);
+    w->model.ops = ops;
+    if (rc) return NULL;
+    uint32_t *words = realloc(w->words, sizeof *words * GG_RECORD_CALL_WORDS * (w->rec.n_calls + 1));
+    if (!words) {
+        gg_fail(&last_error, GG_ERR_NOMEM, "out of memory for a recording");
+        return NULL;
+    }
+    w->words = words;
+    if (gg_record_words(&w->rec, words, &last_error)) return NULL;
+    *n_calls = w->rec.n_calls;
+    return words;
 }
 
 // ---- tensors and intermediates, read in place ----
@@ -478,3 +551,6 @@ int EXPORT(gg_replay_reference)(const uint32_t *words, size_t n_calls, void *con
 
 // The words of one call.
 int EXPORT(gg_record_call_words)(void) { return GG_RECORD_CALL_WORDS; }
+
+// The rows matmul_backward sums dw over at a time (ops.h).
+int EXPORT(gg_dw_rows)(void) { return GG_DW_ROWS; }

@@ -199,6 +199,36 @@ export class Engine {
     return { step, losses };
   }
 
+  // The arenas of model h's training, allocated now (training must have
+  // begun): [{name, ptr, bytes}], in the order recorded calls number them.
+  trainArenas(h) {
+    const x = this.x, bases = x.gg_alloc(40), bytes = x.gg_alloc(40), names = x.gg_alloc(40);
+    const n = x.gg_train_arenas(h, bases, bytes, names);
+    const arenas = [];
+    for (let i = 0; i < n; i++)
+      arenas.push({ name: this.cString(new Uint32Array(this.memory, names, n)[i]),
+        ptr: new Uint32Array(this.memory, bases, n)[i], bytes: new Uint32Array(this.memory, bytes, n)[i] });
+    for (const p of [bases, bytes, names]) x.gg_free(p);
+    if (n < 0) throw new Error(this.error());
+    return arenas;
+  }
+
+  // Records model h's next training step without computing it: its calls,
+  // as words (a Uint32Array) for another backend to make. The step counts
+  // as done, and its batch is left in the tokens and targets arenas.
+  trainRecord(h) {
+    const nPtr = this.x.gg_alloc(4);
+    const p = this.x.gg_train_record(h, nPtr);
+    const n = new Uint32Array(this.memory, nPtr, 1)[0];
+    this.x.gg_free(nPtr);
+    if (!p) throw new Error(this.error());
+    return this.take(Uint32Array, p, n * this.x.gg_record_call_words());
+  }
+
+  // The bytes of an arena ({ptr, bytes}), in place: valid until the
+  // engine's memory grows.
+  arenaBytes({ ptr, bytes }) { return new Uint8Array(this.memory, ptr, bytes); }
+
   validate(h, windows = this.trainingDefaults().evalWindows) {
     const loss = this.x.gg_train_validate(h, windows);
     if (loss < 0) throw new Error(this.error());
@@ -342,19 +372,18 @@ export class Engine {
     return { mean, variance };
   }
 
-  // The words of a recorded call (src/record.h).
-  get callWords() { return this.x.gg_record_call_words(); }
-
-  // The kernels of the ops table, in its order, and their arguments
-  // (src/record.h): [{name, args: [{name, kind}]}], kind one of R (a
-  // buffer), I, Z, F, U (numbers). Another backend reads recorded calls by it.
-  kernels() {
-    const list = [];
+  // What another backend needs to make the engine's recorded calls
+  // (src/record.h): the kernels of the ops table, in its order, with their
+  // arguments ([{name, args: [{name, kind}]}], kind one of R (a buffer), I,
+  // Z, F, U (numbers)); the words of a call; and the rows matmul_backward
+  // sums dw over at a time (src/ops.h), so that its sums are the engine's.
+  kernelTable() {
+    const kernels = [];
     for (let k = 0, p; (p = this.x.gg_kernel(k)); k++) {
       const [name, ...args] = this.cString(p).split(" ");
-      list.push({ name, args: args.map((a) => { const [arg, kind] = a.split(":"); return { name: arg, kind }; }) });
+      kernels.push({ name, args: args.map((a) => { const [arg, kind] = a.split(":"); return { name: arg, kind }; }) });
     }
-    return list;
+    return { kernels, callWords: this.x.gg_record_call_words(), dwRows: this.x.gg_dw_rows() };
   }
 
   // Makes recorded calls (a Uint32Array of words, record.h) on the

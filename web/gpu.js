@@ -7,7 +7,7 @@
 // model computes, in what order, on which slices, stays in model.c: here
 // each kernel call only becomes its passes, each a dispatch.
 //
-//   const gpu = await Gpu.open(engine.kernels(), engine.callWords);  // or throws why not
+//   const gpu = await Gpu.open(engine.kernelTable());  // or throws why not
 //   gpu.layout([paramsBytes, gradsBytes, ...]);
 //   gpu.write(0, 0, params);  gpu.run(words);  await gpu.read(3, 0, n);
 //
@@ -28,15 +28,16 @@ const pass = (entry, threads, extra = []) => {
   return { entry, extra, groups: groups <= MAX_GROUPS ? [groups, 1] : [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS)] };
 };
 // out (M, N) (+)= A (M, K) B (K, N) (+ bias): [buffer, row stride, column
-// stride] for A and B, [buffer, row stride] for out
-const gemm = (M, N, K, [a, a_rs, a_cs], [b, b_rs, b_cs], [c, c_rs], bias, accumulate) =>
-  ({ entry: "gemm", extra: [M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate],
+// stride] for A and B, [buffer, row stride] for out; the sum over K in
+// blocks of `block` (0: one block)
+const gemm = (M, N, K, [a, a_rs, a_cs], [b, b_rs, b_cs], [c, c_rs], bias, accumulate, block = 0) =>
+  ({ entry: "gemm", extra: [M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, block],
      groups: [Math.ceil(N / TILE), Math.ceil(M / TILE)] });
 const one = (entry) => ({ entry, extra: [], groups: [1, 1] });
 
 // Each kernel's passes, from its arguments by name (as ops.h names them;
-// buffers already offsets into the one storage buffer). `scratch`: the
-// floats its passes hand on, when it needs any.
+// buffers already offsets into the one storage buffer) and the engine's
+// numbers (Engine.kernelTable).
 const PLANS = {
   encoder_forward: (a) => [pass("encoder_forward", a.N * a.C)],
   encoder_backward: (a) => [pass("encoder_backward_wte", a.C),
@@ -44,9 +45,9 @@ const PLANS = {
   layernorm_forward: (a) => [pass("layernorm_forward", a.N)],
   layernorm_backward: (a) => [pass("layernorm_backward_inp", a.N), pass("layernorm_backward_wb", a.C)],
   matmul_forward: (a) => [gemm(a.N, a.OC, a.C, [a.inp, a.C, 1], [a.w, a.OC, 1], [a.out, a.OC], a.bias, 0)],
-  matmul_backward: (a) => [
+  matmul_backward: (a, { dwRows }) => [
     gemm(a.N, a.C, a.OC, [a.dout, a.OC, 1], [a.w, 1, a.OC], [a.dinp, a.C], NONE, 1),  // dout @ w^T
-    gemm(a.C, a.OC, a.N, [a.inp, 1, a.C], [a.dout, a.OC, 1], [a.dw, a.OC], NONE, 1),  // inp^T @ dout
+    gemm(a.C, a.OC, a.N, [a.inp, 1, a.C], [a.dout, a.OC, 1], [a.dw, a.OC], NONE, 1, dwRows),  // inp^T @ dout
     ...(a.dbias === NONE ? [] : [pass("column_sums", a.OC, [a.N, a.OC, a.dout, a.dbias])])],
   transpose: (a) => [pass("transpose_forward", a.R * a.C)],
   transpose_backward: (a) => [pass("transpose_backward", a.R * a.C)],
@@ -71,13 +72,13 @@ const PLANS = {
   norm: () => [one("norm")],
   clip: (a) => [pass("clip", a.n)],
 };
-// the floats of scratch a call needs (kernels.wgsl: attention_backward_query)
+// The floats of scratch a call needs (kernels.wgsl: attention_backward_query).
 const SCRATCH = { attention_backward: (a) => a.B * a.NH * a.T * (a.T + 1) };
 
 export class Gpu {
-  // The adapter and device, and the kernels compiled, for the kernels the
-  // engine lists (engine.kernels()). Throws an Error that says why not.
-  static async open(kernels, callWords, { wgslUrl = new URL("./kernels.wgsl", import.meta.url) } = {}) {
+  // The adapter and device, and the kernels compiled, for the engine's
+  // table of kernels (Engine.kernelTable). Throws an Error that says why not.
+  static async open(table, { wgslUrl = new URL("./kernels.wgsl", import.meta.url) } = {}) {
     if (!globalThis.navigator?.gpu) throw new Error("this browser has no WebGPU (navigator.gpu)");
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) throw new Error("WebGPU found no adapter");
@@ -85,18 +86,18 @@ export class Gpu {
     const device = await adapter.requestDevice({ requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, maxBufferSize: limits.maxBufferSize } });
     const code = await (await fetch(wgslUrl)).text();
-    const gpu = new Gpu(adapter, device, kernels, callWords);
+    const gpu = new Gpu(adapter, device, table);
     await gpu.compile(PRELUDE + code);
     return gpu;
   }
 
-  constructor(adapter, device, kernels, callWords) {
+  constructor(adapter, device, table) {
     const info = adapter.info || {};
     this.name = [info.vendor, info.architecture || info.device, info.description].filter(Boolean).join(" ") || "WebGPU";
     this.device = device;
-    this.kernels = kernels;  // [{ name, args: [{ name, kind }] }], in the engine's order
-    this.callWords = callWords;
-    for (const k of kernels) if (!PLANS[k.name]) throw new Error(`no WebGPU plan for the kernel ${k.name}`);
+    this.table = table;  // { kernels: [{ name, args: [{ name, kind }] }], callWords, dwRows }
+    for (const k of table.kernels) if (!PLANS[k.name]) throw new Error(`no WebGPU plan for the kernel ${k.name}`);
+    if (table.dwRows % TILE) throw new Error(`gemm's blocks are whole tiles: ${table.dwRows} rows are not`);
     this.mem = this.scratch = this.uniforms = null;
     this.bases = [];
     this.lost = device.lost;  // resolves with the reason when the device is gone
@@ -162,11 +163,11 @@ export class Gpu {
   // The passes of the recorded calls in `words` (a Uint32Array), and the
   // scratch they need.
   plan(words) {
-    const n = words.length / this.callWords, passes = [];
+    const { kernels, callWords } = this.table, n = words.length / callWords, passes = [];
     let scratch = 0;
     for (let c = 0; c < n; c++) {
-      const w = words.subarray(c * this.callWords, (c + 1) * this.callWords);
-      const kernel = this.kernels[w[0]];
+      const w = words.subarray(c * callWords, (c + 1) * callWords);
+      const kernel = kernels[w[0]];
       if (!kernel) throw new Error(`call ${c}: no kernel ${w[0]}`);
       const call = new Uint32Array(EXTRA), named = {};
       kernel.args.forEach(({ name, kind }, j) => {
@@ -180,7 +181,7 @@ export class Gpu {
         named[name] = lo;
       });
       scratch = Math.max(scratch, SCRATCH[kernel.name]?.(named) ?? 0);
-      for (const p of PLANS[kernel.name](named)) passes.push({ ...p, call });
+      for (const p of PLANS[kernel.name](named, this.table)) passes.push({ ...p, call });
     }
     return { passes, scratch };
   }
@@ -224,5 +225,50 @@ export class Gpu {
   destroy() {
     for (const b of [this.mem, this.scratch, this.uniforms]) b?.destroy();
     this.device.destroy();
+  }
+}
+
+// A model's training on the GPU: each step, the engine records the step
+// without computing it (Engine.trainRecord), the batch it drew is uploaded
+// (B x T tokens and targets, the only upload of a step), and the GPU makes
+// the calls. Weights, gradients and the optimizer's moments stay on the
+// GPU until download() brings them back into the engine's model.
+export class GpuTraining {
+  constructor(gpu, engine, h) {
+    this.gpu = gpu;
+    this.engine = engine;
+    this.h = h;
+    this.arenas = engine.trainArenas(h);
+    this.index = Object.fromEntries(this.arenas.map((a, i) => [a.name, i]));
+    gpu.layout(this.arenas.map((a) => a.bytes));
+    this.upload(this.arenas.map((a) => a.name));
+  }
+
+  // Copies these arenas from the engine to the GPU.
+  upload(names) {
+    for (const name of names) this.gpu.write(this.index[name], 0, this.engine.arenaBytes(this.arenas[this.index[name]]));
+  }
+
+  // Queues the next training step; returns at once.
+  step() {
+    const words = this.engine.trainRecord(this.h);
+    this.upload(["tokens", "targets"]);
+    this.gpu.run(words);
+  }
+
+  // An arena's floats on the GPU, once the steps queued before are done.
+  read(name) {
+    const a = this.arenas[this.index[name]];
+    return this.gpu.read(this.index[name], 0, a.bytes / 4);
+  }
+
+  // Brings these arenas back from the GPU into the engine's model (by
+  // default its weights and the optimizer's moments: what the CPU needs to
+  // go on training, or a checkpoint to be written).
+  async download(names = ["params", "m", "v"]) {
+    for (const name of names) {
+      const data = await this.read(name);
+      this.engine.arenaBytes(this.arenas[this.index[name]]).set(new Uint8Array(data.buffer));
+    }
   }
 }

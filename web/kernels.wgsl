@@ -72,16 +72,20 @@ fn tanh_via_exp(u: f32) -> f32 {
 }
 
 const GELU_S: f32 = 0.7978845608028654;  // sqrt(2 / pi)
+const GELU_C: f32 = 0.044715;
+const GELU_3C: f32 = 3.0 * GELU_C;
 
 fn gelu(x: f32) -> f32 {
-    return 0.5 * x * (1.0 + tanh_via_exp(GELU_S * (x + 0.044715 * x * x * x)));
+    return 0.5 * x * (1.0 + tanh_via_exp(GELU_S * (x + GELU_C * x * x * x)));
 }
 
 fn gelu_grad(x: f32) -> f32 {
-    let u = GELU_S * (x + 0.044715 * x * x * x);
+    let u = GELU_S * (x + GELU_C * x * x * x);
     let th = tanh_via_exp(u);
     let sech2 = 1.0 - th * th;
-    return 0.5 * (1.0 + th) + 0.5 * x * sech2 * GELU_S * (1.0 + 3.0 * 0.044715 * x * x);
+    // 3 * 0.044715 as C computes it, in float (a WGSL constant expression of
+    // two literals would be computed exactly, then rounded)
+    return 0.5 * (1.0 + th) + 0.5 * x * sech2 * GELU_S * (1.0 + GELU_3C * x * x);
 }
 
 // 64-bit unsigned arithmetic in pairs of words (low, high), for dropout's
@@ -232,10 +236,12 @@ fn layernorm_backward_wb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
 
 // ---- matrix products ----
 
-// out[m, n] = (accumulate ? out[m, n] : 0) + (bias ? bias[n] : 0) + sum over k
-// of A[m, k] B[k, n], through tiles of A and B in workgroup memory.
-// extra: M, N, K; A's offset, row stride, column stride; B's; out's offset
-// and row stride; bias (or NONE); accumulate (0 or 1).
+// out[m, n] = (accumulate ? out[m, n] : 0) + ((bias ? bias[n] : 0) + the sum
+// over k of A[m, k] B[k, n]), through tiles of A and B in workgroup memory;
+// with blocks, each block of that many k summed apart and added to out in
+// turn (matmul_backward's dw: GG_DW_ROWS in ops.h). extra: M, N, K; A's
+// offset, row stride, column stride; B's; out's offset and row stride;
+// bias (or NONE); accumulate (0 or 1); block (a multiple of TILE, or 0).
 var<workgroup> tile_a: array<array<f32, TILE>, TILE>;
 var<workgroup> tile_b: array<array<f32, TILE>, TILE>;
 
@@ -245,9 +251,17 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let a = extra(3u); let a_rs = extra(4u); let a_cs = extra(5u);
     let b = extra(6u); let b_rs = extra(7u); let b_cs = extra(8u);
     let c = extra(9u); let c_rs = extra(10u); let bias = extra(11u);
+    let block = select(K, extra(13u), extra(13u) != 0u);
     let m = wid.y * TILE + lid.y;
     let n = wid.x * TILE + lid.x;
+    let inside = m < M && n < N;
+    let at = c + m * c_rs + n;
+    var total = 0.0;
+    var started = extra(12u) != 0u;  // total holds out's value
+    if (started && inside) { total = mem[at]; }
+    // the bias first, then the products in order, as matmul_forward adds them
     var acc = 0.0;
+    if (bias != NONE && n < N) { acc = mem[bias + n]; }
     for (var k0 = 0u; k0 < K; k0 += TILE) {
         // this thread loads A[m, k0 + x] and B[k0 + y, n]
         let ka = k0 + lid.x;
@@ -258,14 +272,13 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let kn = min(TILE, K - k0);
         for (var k = 0u; k < kn; k++) { acc = acc + tile_a[lid.y][k] * tile_b[k][lid.x]; }
         workgroupBarrier();
+        if ((k0 + TILE) % block == 0u || k0 + TILE >= K) {  // a block's end
+            total = select(acc, total + acc, started);
+            started = true;
+            acc = 0.0;
+        }
     }
-    if (m < M && n < N) {
-        var out = acc;
-        if (bias != NONE) { out = mem[bias + n] + acc; }
-        let at = c + m * c_rs + n;
-        if (extra(12u) != 0u) { out = mem[at] + out; }
-        mem[at] = out;
-    }
+    if (inside) { mem[at] = select(acc, total, started); }
 }
 
 // out[n] += the sum of column n of x (rows, n_cols), in row order
@@ -584,24 +597,50 @@ fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     mem[arg(0u) + i] = mem[arg(1u) + i];
 }
 
-// mean(out, x, n) and norm(out, x, n): one workgroup; each thread sums its
-// stride with Kahan's compensation (the CPU sums in double), then a tree
-var<workgroup> partial: array<f32, 256>;
+// mean(out, x, n) and norm(out, x, n): one workgroup. The CPU sums in
+// double; here each sum is a pair of floats (hi + lo, about 48 bits), added
+// without loss (Knuth's two-sum), and squares are split exactly (Dekker),
+// so that the float at the end is nearly always the CPU's.
+var<workgroup> partial: array<vec2<f32>, 256>;
 
-fn reduce(lid: u32, x: u32, n: u32, squares: bool) -> f32 {
-    var sum = 0.0;
-    var lost = 0.0;
+// a + b exactly, as (sum, error)
+fn two_sum(a: f32, b: f32) -> vec2<f32> {
+    let s = a + b;
+    let bb = s - a;
+    return vec2<f32>(s, (a - (s - bb)) + (b - bb));
+}
+
+fn add_pairs(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+    let s = two_sum(a.x, b.x);
+    let lo = s.y + a.y + b.y;
+    return two_sum(s.x, lo);
+}
+
+// x split into two halves of 12 bits, whose products are exact
+fn split(x: f32) -> vec2<f32> {
+    let c = 4097.0 * x;
+    let hi = c - (c - x);
+    return vec2<f32>(hi, x - hi);
+}
+
+// a * b exactly, as (product, error)
+fn two_prod(a: f32, b: f32) -> vec2<f32> {
+    let p = a * b;
+    let x = split(a);
+    let y = split(b);
+    return vec2<f32>(p, ((x.x * y.x - p) + x.x * y.y + x.y * y.x) + x.y * y.y);
+}
+
+fn reduce(lid: u32, x: u32, n: u32, squares: bool) -> vec2<f32> {
+    var sum = vec2<f32>(0.0, 0.0);
     for (var i = lid; i < n; i += 256u) {
         let v = mem[x + i];
-        let y = select(v, v * v, squares) - lost;
-        let t = sum + y;
-        lost = (t - sum) - y;
-        sum = t;
+        sum = add_pairs(sum, select(vec2<f32>(v, 0.0), two_prod(v, v), squares));
     }
     partial[lid] = sum;
     for (var s = 128u; s > 0u; s >>= 1u) {
         workgroupBarrier();
-        if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+        if (lid < s) { partial[lid] = add_pairs(partial[lid], partial[lid + s]); }
     }
     workgroupBarrier();
     return partial[0];
@@ -610,13 +649,21 @@ fn reduce(lid: u32, x: u32, n: u32, squares: bool) -> f32 {
 @compute @workgroup_size(256)
 fn mean(@builtin(local_invocation_id) lid: vec3<u32>) {
     let sum = reduce(lid.x, arg(1u), arg(2u), false);
-    if (lid.x == 0u) { mem[arg(0u)] = sum / f32(arg(2u)); }
+    // (hi + lo) / n, with the quotient's error taken back
+    let n = f32(arg(2u));
+    let q = sum.x / n;
+    let qn = two_prod(q, n);
+    if (lid.x == 0u) { mem[arg(0u)] = q + (((sum.x - qn.x) - qn.y) + sum.y) / n; }
 }
 
 @compute @workgroup_size(256)
 fn norm(@builtin(local_invocation_id) lid: vec3<u32>) {
     let sum = reduce(lid.x, arg(1u), arg(2u), true);
-    if (lid.x == 0u) { mem[arg(0u)] = sqrt(sum); }
+    // sqrt(hi + lo) = sqrt(hi) + lo / (2 sqrt(hi)), and what hi's root
+    // misses of hi
+    let r = sqrt(sum.x);
+    let rr = two_prod(r, r);
+    if (lid.x == 0u) { mem[arg(0u)] = select(r + ((sum.x - rr.x - rr.y) + sum.y) / (2.0 * r), 0.0, r == 0.0); }
 }
 
 // clip(x, n, norm, max_norm)

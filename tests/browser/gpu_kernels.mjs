@@ -37,6 +37,8 @@ const CASES = [
   { kernel: "matmul_forward", n: { N: 1, C: 16, OC: 16 }, b: { out: 16, inp: 16, w: 256, bias: 16 }, tol: FWD, what: "one row" },
   { kernel: "matmul_backward", n: { N: 14, C: 20, OC: 37 }, b: { dinp: 280, dw: 740, dbias: 37, dout: 518, inp: 280, w: 740 }, tol: GRAD },
   { kernel: "matmul_backward", n: { N: 130, C: 67, OC: 45 }, b: { dinp: 8710, dw: 3015, dbias: null, dout: 5850, inp: 8710, w: 3015 }, tol: GRAD, what: "no bias" },
+  { kernel: "matmul_backward", n: { N: 300, C: 20, OC: 37 }, b: { dinp: 6000, dw: 740, dbias: 37, dout: 11100, inp: 6000, w: 740 },
+    tol: GRAD, what: "dw over more rows than a block" },
   { kernel: "transpose", n: { R: 13, C: 29 }, b: { out: 377, inp: 377 }, tol: EXACT },
   { kernel: "transpose_backward", n: { R: 13, C: 29 }, b: { dinp: 377, dout: 377 }, tol: FWD },
   ...[1, 7, 64].flatMap((T) => {
@@ -82,9 +84,9 @@ try {
     const { Engine } = await import("/engine-core.js");
     const { Gpu, NONE } = await import("/gpu.js");
     const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
-    const kernels = engine.kernels(), callWords = engine.callWords;
+    const table = engine.kernelTable(), { kernels, callWords } = table;
     let gpu;
-    try { gpu = await Gpu.open(kernels, callWords); } catch (e) { return { error: String(e.message || e) }; }
+    try { gpu = await Gpu.open(table); } catch (e) { return { error: String(e.message || e) }; }
     let seed = 12345;  // a small generator of its own, so that a failure repeats
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const f32bits = (x) => new Uint32Array(new Float32Array([x]).buffer)[0];
@@ -157,7 +159,7 @@ try {
       return page.evaluate(async () => {
         const { Engine } = await import("/engine-core.js");
         const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
-        return engine.kernels().map((k) => k.name);
+        return engine.kernelTable().kernels.map((k) => k.name);
       });
     })();
     const untested = all.filter((k) => !tested.has(k));
