@@ -1026,6 +1026,67 @@ static void test_record_and_replay(void) {
     gg_model_free(&m);
 }
 
+// A training step recorded without being computed (no inner table), as the
+// page has the engine record steps for the GPU: replayed on copies of the
+// arenas with each step's batch uploaded, three steps give the weights,
+// moments and loss of three steps computed; the recording model's own
+// weights do not move, and its step count and batches go on as if they had.
+static void test_steps_recorded_without_computing(void) {
+    gg_config cfg = tiny_config(GG_POS_LEARNED);
+    gg_model a, b;
+    new_model(&a, &cfg, 21);
+    new_model(&b, &cfg, 21);
+    enum { N_TOKENS = 2000 };
+    int *tokens = malloc(sizeof *tokens * N_TOKENS);
+    random_tokens(tokens, N_TOKENS, cfg.vocab);
+    gg_optim_cfg opt = gg_optim_defaults();
+    opt.dropout = 0.1f;
+    opt.total = 10;
+    opt.warmup = 2;
+    gg_trainer ta, tb;
+    gg_trainer_init(&ta, &a, tokens, N_TOKENS, 3, cfg.ctx, &opt, 5, NULL, NULL);
+    gg_trainer_init(&tb, &b, tokens, N_TOKENS, 3, cfg.ctx, &opt, 5, NULL, NULL);
+    CHECK(gg_train_prepare(&tb, NULL) == GG_OK && b.acts_mem && b.grads_mem && b.dacts_mem && b.m_mem,
+          "prepare allocates every arena of a step");
+    size_t P = sizeof(float) * b.n_params, BT = sizeof(int) * (size_t)tb.B * tb.T;
+    struct { const char *name; void *base; size_t bytes; } arenas[] = {
+        {"params", b.params_mem, P}, {"grads", b.grads_mem, P}, {"m", b.m_mem, P}, {"v", b.v_mem, P},
+        {"acts", b.acts_mem, sizeof(float) * b.n_acts}, {"dacts", b.dacts_mem, sizeof(float) * b.n_dacts},
+        {"tokens", b.tokens, BT}, {"targets", b.targets, BT},
+        {"loss", &b.loss, sizeof b.loss}, {"grad norm", &b.grad_norm, sizeof b.grad_norm},
+    };
+    enum { N_ARENAS = sizeof arenas / sizeof *arenas };
+    void *other[N_ARENAS];  // the other backend's memory
+    for (int i = 0; i < N_ARENAS; i++) other[i] = clone_bytes(arenas[i].base, arenas[i].bytes);
+    float *weights = clone_bytes(b.params_mem, P);
+    const gg_ops *cpu = b.ops;
+    int replayed = 1;
+    for (int step = 0; step < 3; step++) {
+        gg_recording rec = {0};
+        for (int i = 0; i < N_ARENAS; i++) gg_record_arena(&rec, arenas[i].name, arenas[i].base, arenas[i].bytes, NULL);
+        b.ops = gg_record_wrap(&rec, NULL);
+        int rc = gg_train_step(&tb, NULL);
+        b.ops = cpu;
+        memcpy(other[6], b.tokens, BT);  // the upload
+        memcpy(other[7], b.targets, BT);
+        replayed &= rc == GG_OK && gg_replay(&rec, &gg_ops_cpu, other, NULL) == GG_OK;
+        gg_recording_free(&rec);
+        gg_train_step(&ta, NULL);
+    }
+    CHECK(replayed && tb.step == 3 && ta.step == 3, "three steps recorded and replayed");
+    CHECK(memcmp(other[0], a.params_mem, P) == 0 && memcmp(other[2], a.m_mem, P) == 0 &&
+          memcmp(other[3], a.v_mem, P) == 0 && *(float *)other[8] == a.loss,
+          "the replayed steps are the computed steps (loss %g, %g)", *(float *)other[8], a.loss);
+    CHECK(memcmp(weights, b.params_mem, P) == 0, "the recording model's weights did not move");
+    for (int i = 0; i < N_ARENAS; i++) free(other[i]);
+    free(weights);
+    free(tokens);
+    gg_trainer_free(&ta);
+    gg_trainer_free(&tb);
+    gg_model_free(&a);
+    gg_model_free(&b);
+}
+
 static void test_profile_counts_kernels_and_changes_nothing(void) {
     gg_config cfg = {.vocab = 50, .d_model = 16, .n_layer = 3, .n_head = 2, .ctx = 12,
                      .d_ff = 40, .pos_kind = GG_POS_LEARNED};
@@ -1359,6 +1420,7 @@ int main(void) {
     RUN(test_small_kernels);
     RUN(test_the_table_is_the_whole_arithmetic);
     RUN(test_record_and_replay);
+    RUN(test_steps_recorded_without_computing);
     RUN(test_profile_counts_kernels_and_changes_nothing);
     RUN(test_training_lowers_the_loss);
     RUN(test_divergence_is_refused);
