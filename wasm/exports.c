@@ -104,6 +104,43 @@ typedef struct {
     const float *data;
 } seen_tensor;
 
+// A step recorded for another backend (web/gpu.js), as words (record.h).
+typedef struct {
+    gg_recording rec;
+    uint32_t *words;
+} recording;
+
+static void recording_free(recording *r) {
+    gg_recording_free(&r->rec);
+    free(r->words);
+    r->words = NULL;
+}
+
+// Records what step(arg) computes on model m, over n arenas, without
+// computing it; returns the calls as words (kept in r until the next
+// recording), their number in *n_calls. NULL on failure.
+static const uint32_t *record_step(recording *r, gg_model *m, void *const *bases,
+                                   const size_t *bytes, const char *const *names, int n,
+                                   int (*step)(void *arg), void *arg, size_t *n_calls) {
+    gg_recording_free(&r->rec);
+    for (int i = 0; i < n; i++)
+        if (gg_record_arena(&r->rec, names[i], bases[i], bytes[i], &last_error) < 0) return NULL;
+    const gg_ops *ops = m->ops;
+    m->ops = gg_record_wrap(&r->rec, NULL);
+    int rc = step(arg);
+    m->ops = ops;
+    if (rc) return NULL;
+    uint32_t *words = realloc(r->words, sizeof *words * GG_RECORD_CALL_WORDS * (r->rec.n_calls + 1));
+    if (!words) {
+        gg_fail(&last_error, GG_ERR_NOMEM, "out of memory for a recording");
+        return NULL;
+    }
+    r->words = words;
+    if (gg_record_words(&r->rec, words, &last_error)) return NULL;
+    *n_calls = r->rec.n_calls;
+    return words;
+}
+
 typedef struct {
     gg_model model;
     wasm_tokenizer tok;
@@ -114,9 +151,7 @@ typedef struct {
     int *tokens;
     int training;
     float *lens;  // the last gg_model_lens
-    // the last step recorded for another backend (gg_train_record)
-    gg_recording rec;
-    uint32_t *words;
+    recording rec;  // the last step recorded for another backend (gg_train_record)
 } wasm_model;
 
 wasm_model *EXPORT(gg_model_load)(const uint8_t *data, size_t n) {
@@ -135,8 +170,7 @@ void EXPORT(gg_model_free_all)(wasm_model *w) {
     if (w->training) gg_trainer_free(&w->trainer);
     free(w->tokens);
     free(w->lens);
-    gg_recording_free(&w->rec);
-    free(w->words);
+    recording_free(&w->rec);
     gg_model_free(&w->model);
     gg_tokenizer_free(&w->tok.tok);
     free(w);
@@ -317,6 +351,8 @@ int EXPORT(gg_train_arenas)(wasm_model *w, void **bases, size_t *bytes, const ch
     return train_arenas(w, bases, bytes, names) ? -1 : TRAIN_ARENAS;
 }
 
+static int train_step(void *w) { return gg_train_step(&((wasm_model *)w)->trainer, &last_error); }
+
 // Records w's next training step (batch, forward, backward, clip, AdamW)
 // without computing it, and returns its calls as words (valid until the
 // next call), their number in *n_calls; NULL on failure. The step counts
@@ -326,23 +362,7 @@ const uint32_t *EXPORT(gg_train_record)(wasm_model *w, size_t *n_calls) {
     size_t bytes[TRAIN_ARENAS];
     const char *names[TRAIN_ARENAS];
     if (train_arenas(w, bases, bytes, names)) return NULL;
-    gg_recording_free(&w->rec);
-    for (int i = 0; i < TRAIN_ARENAS; i++)
-        if (gg_record_arena(&w->rec, names[i], bases[i], bytes[i], &last_error) < 0) return NULL;
-    const gg_ops *ops = w->model.ops;
-    w->model.ops = gg_record_wrap(&w->rec, NULL);
-    int rc = gg_train_step(&w->trainer, &last_error);
-    w->model.ops = ops;
-    if (rc) return NULL;
-    uint32_t *words = realloc(w->words, sizeof *words * GG_RECORD_CALL_WORDS * (w->rec.n_calls + 1));
-    if (!words) {
-        gg_fail(&last_error, GG_ERR_NOMEM, "out of memory for a recording");
-        return NULL;
-    }
-    w->words = words;
-    if (gg_record_words(&w->rec, words, &last_error)) return NULL;
-    *n_calls = w->rec.n_calls;
-    return words;
+    return record_step(&w->rec, &w->model, bases, bytes, names, TRAIN_ARENAS, train_step, w, n_calls);
 }
 
 // ---- tensors and intermediates, read in place ----
@@ -436,6 +456,8 @@ typedef struct {
     gg_generator gen;
     gg_sampler sampler;
     float *probs;  // (V) softmax of the latest logits, at temperature 1
+    recording rec;  // the last push recorded for another backend (gg_gen_record)
+    int token;      // the token it pushes
 } wasm_generator;
 
 wasm_generator *EXPORT(gg_gen_begin)(wasm_model *w, float temperature, int top_k, float top_p,
@@ -462,6 +484,7 @@ void EXPORT(gg_gen_end)(wasm_generator *g) {
     if (!g) return;
     gg_sampler_free(&g->sampler);
     gg_generator_free(&g->gen);
+    recording_free(&g->rec);
     free(g->probs);
     free(g);
 }
@@ -477,11 +500,62 @@ int EXPORT(gg_gen_configure)(wasm_generator *g, float temperature, int top_k, fl
     return 0;
 }
 
+// The next token's probabilities, from the logits of the latest push;
+// returns the length of the text.
+int EXPORT(gg_gen_pushed)(wasm_generator *g) {
+    g->w->model.ops->softmax_forward(g->probs, g->gen.logits, 1, g->w->model.cfg.vocab);
+    return g->gen.len;
+}
+
 // Feeds one token; the next token's logits and probabilities follow.
 int EXPORT(gg_gen_push)(wasm_generator *g, int token) {
     if (gg_generator_push(&g->gen, token, &last_error)) return -1;
-    g->w->model.ops->softmax_forward(g->probs, g->gen.logits, 1, g->w->model.cfg.vocab);
-    return g->gen.len;
+    return gg_gen_pushed(g);
+}
+
+// ---- generation on another backend (web/gpu.js) ----
+//
+// As with training (gg_train_record): each push is recorded without being
+// computed, over two arenas, the weights and the inference path's buffers
+// (the KV cache among them), which the other backend holds. It computes
+// the logits; copied back into the inference arena, gg_gen_pushed and the
+// sampler take them from there.
+
+enum { GEN_ARENAS = 2 };
+
+static void gen_arenas(const wasm_generator *g, void **bases, size_t *bytes, const char **names) {
+    const gg_model *m = &g->w->model;
+    bases[0] = m->params_mem, bytes[0] = sizeof(float) * m->n_params, names[0] = "params";
+    bases[1] = g->gen.inf.mem, bytes[1] = sizeof(float) * g->gen.inf.n_mem, names[1] = "inference";
+}
+
+// Writes the place, size and name of each arena of g's pushes (room for 2
+// each); returns their number.
+int EXPORT(gg_gen_arenas)(const wasm_generator *g, void **bases, size_t *bytes, const char **names) {
+    gen_arenas(g, bases, bytes, names);
+    return GEN_ARENAS;
+}
+
+static int gen_push(void *g) {
+    wasm_generator *gen = g;
+    return gg_generator_push(&gen->gen, gen->token, &last_error);
+}
+
+// Records the push of token without computing it (the window slides as it
+// would), and returns its calls as words (valid until the next call), their
+// number in *n_calls; NULL on failure.
+const uint32_t *EXPORT(gg_gen_record)(wasm_generator *g, int token, size_t *n_calls) {
+    void *bases[GEN_ARENAS];
+    size_t bytes[GEN_ARENAS];
+    const char *names[GEN_ARENAS];
+    gen_arenas(g, bases, bytes, names);
+    g->token = token;
+    return record_step(&g->rec, &g->w->model, bases, bytes, names, GEN_ARENAS, gen_push, g, n_calls);
+}
+
+// Where the logits are in the inference arena, in bytes.
+size_t EXPORT(gg_gen_logits_offset)(const wasm_generator *g) {
+    return (size_t)((const char *)g->gen.inf.logits - (const char *)g->gen.inf.mem);
 }
 
 // Draws the next token from the latest logits (it is not fed back: push it).

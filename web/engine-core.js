@@ -201,10 +201,16 @@ export class Engine {
 
   // The arenas of model h's training, allocated now (training must have
   // begun): [{name, ptr, bytes}], in the order recorded calls number them.
-  trainArenas(h) {
-    const x = this.x, bases = x.gg_alloc(40), bytes = x.gg_alloc(40), names = x.gg_alloc(40);
-    const n = x.gg_train_arenas(h, bases, bytes, names);
-    const arenas = [];
+  trainArenas(h) { return this.arenas((b, n, s) => this.x.gg_train_arenas(h, b, n, s)); }
+
+  // The arenas of generator g's pushes: the weights and the inference path.
+  genArenas(g) { return this.arenas((b, n, s) => this.x.gg_gen_arenas(g, b, n, s)); }
+
+  // The arenas an export describes: list(bases, bytes, names) fills the
+  // three (room for 16 each) and returns their number, or -1.
+  arenas(list) {
+    const x = this.x, bases = x.gg_alloc(64), bytes = x.gg_alloc(64), names = x.gg_alloc(64);
+    const n = list(bases, bytes, names), arenas = [];
     for (let i = 0; i < n; i++)
       arenas.push({ name: this.cString(new Uint32Array(this.memory, names, n)[i]),
         ptr: new Uint32Array(this.memory, bases, n)[i], bytes: new Uint32Array(this.memory, bytes, n)[i] });
@@ -216,9 +222,23 @@ export class Engine {
   // Records model h's next training step without computing it: its calls,
   // as words (a Uint32Array) for another backend to make. The step counts
   // as done, and its batch is left in the tokens and targets arenas.
-  trainRecord(h) {
+  trainRecord(h) { return this.recorded((n) => this.x.gg_train_record(h, n)); }
+
+  // Records generator g's push of token without computing it: its calls.
+  genRecord(g, token) { return this.recorded((n) => this.x.gg_gen_record(g, token, n)); }
+
+  // After a push computed elsewhere, its logits copied into the inference
+  // arena: the next token's probabilities follow; returns the length.
+  genPushed(g) { return this.x.gg_gen_pushed(g); }
+
+  // Where generator g's logits are in its inference arena, in bytes.
+  genLogitsOffset(g) { return this.x.gg_gen_logits_offset(g); }
+
+  // The words of a recording an export makes: record(nCallsPtr) returns
+  // them, or 0.
+  recorded(record) {
     const nPtr = this.x.gg_alloc(4);
-    const p = this.x.gg_train_record(h, nPtr);
+    const p = record(nPtr);
     const n = new Uint32Array(this.memory, nPtr, 1)[0];
     this.x.gg_free(nPtr);
     if (!p) throw new Error(this.error());

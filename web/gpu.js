@@ -8,8 +8,8 @@
 // each kernel call only becomes its passes, each a dispatch.
 //
 //   const gpu = await Gpu.open(engine.kernelTable());  // or throws why not
-//   gpu.layout([paramsBytes, gradsBytes, ...]);
-//   gpu.write(0, 0, params);  gpu.run(words);  await gpu.read(3, 0, n);
+//   const arenas = gpu.arenas([paramsBytes, gradsBytes, ...]);
+//   arenas.write(0, 0, params);  gpu.run(arenas, words);  await arenas.read(3, 0, n);
 //
 // A call is callWords 32-bit words (record.h): its kernel, then
 // each argument in two words: a buffer as (arena, offset in elements) or
@@ -98,8 +98,8 @@ export class Gpu {
     this.table = table;  // { kernels: [{ name, args: [{ name, kind }] }], callWords, dwRows }
     for (const k of table.kernels) if (!PLANS[k.name]) throw new Error(`no WebGPU plan for the kernel ${k.name}`);
     if (table.dwRows % TILE) throw new Error(`gemm's blocks are whole tiles: ${table.dwRows} rows are not`);
-    this.mem = this.scratch = this.uniforms = null;
-    this.bases = [];
+    this.scratch = this.uniforms = null;
+    this.buffers = 0;  // how many times scratch or uniforms were made anew
     this.lost = device.lost;  // resolves with the reason when the device is gone
   }
 
@@ -122,47 +122,12 @@ export class Gpu {
     }));
   }
 
-  // Places arenas of these sizes (bytes) in the one storage buffer, each
-  // on a 256-byte boundary; their contents start as zeros.
-  layout(sizes) {
-    let at = 0;
-    this.bases = sizes.map((bytes) => { const base = at; at += Math.ceil(bytes / SLOT) * SLOT; return base / 4; });
-    this.sizes = sizes.slice();
-    this.mem?.destroy();
-    this.mem = this.device.createBuffer({ size: Math.max(at, SLOT),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    this.bindGroup = null;
-  }
+  // A set of arenas of these sizes (bytes) in one storage buffer.
+  arenas(sizes) { return new Arenas(this, sizes); }
 
-  // Copies data (a typed array) into arena `arena` at byte `offset`.
-  write(arena, offset, data) {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.check(arena, offset, bytes.length);
-    this.device.queue.writeBuffer(this.mem, this.bases[arena] * 4 + offset, bytes);
-  }
-
-  // n floats of arena `arena` from byte `offset`, once the GPU has done
-  // all that was run before.
-  async read(arena, offset, n) {
-    this.check(arena, offset, 4 * n);
-    const staging = this.device.createBuffer({ size: Math.max(4 * n, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = this.device.createCommandEncoder();
-    if (n) enc.copyBufferToBuffer(this.mem, this.bases[arena] * 4 + offset, staging, 0, 4 * n);
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const out = new Float32Array(staging.getMappedRange().slice(0, 4 * n));
-    staging.destroy();
-    return out;
-  }
-
-  check(arena, offset, bytes) {
-    if (!(arena >= 0 && arena < this.bases.length) || offset < 0 || offset % 4 || offset + bytes > this.sizes[arena])
-      throw new Error(`arena ${arena}: bytes ${offset}..${offset + bytes} are outside it`);
-  }
-
-  // The passes of the recorded calls in `words` (a Uint32Array), and the
-  // scratch they need.
-  plan(words) {
+  // The passes of the recorded calls in `words` (a Uint32Array) on arenas
+  // placed at `bases`, and the scratch they need.
+  plan(words, bases) {
     const { kernels, callWords } = this.table, n = words.length / callWords, passes = [];
     let scratch = 0;
     for (let c = 0; c < n; c++) {
@@ -173,8 +138,8 @@ export class Gpu {
       kernel.args.forEach(({ name, kind }, j) => {
         let lo = w[2 + 2 * j], hi = w[3 + 2 * j];
         if (kind === "R" && lo !== NONE) {
-          if (lo >= this.bases.length) throw new Error(`call ${c}, ${kernel.name}: no arena ${lo}`);
-          [lo, hi] = [this.bases[lo] + hi, 0];
+          if (lo >= bases.length) throw new Error(`call ${c}, ${kernel.name}: no arena ${lo}`);
+          [lo, hi] = [bases[lo] + hi, 0];
         }
         call[2 * j] = lo;
         call[2 * j + 1] = hi;
@@ -186,25 +151,28 @@ export class Gpu {
     return { passes, scratch };
   }
 
-  // Makes the recorded calls, in order, on the GPU. Returns at once; read()
-  // waits for them.
-  run(words) {
-    const { passes, scratch } = this.plan(words);
+  // Makes the recorded calls, in order, on the GPU, on these arenas.
+  // Returns at once; Arenas.read waits for them.
+  run(arenas, words) {
+    const { passes, scratch } = this.plan(words, arenas.bases);
     const device = this.device;
     if (!this.scratch || this.scratch.size < 4 * scratch) {
       this.scratch?.destroy();
       this.scratch = device.createBuffer({ size: Math.max(4 * scratch, SLOT), usage: GPUBufferUsage.STORAGE });
-      this.bindGroup = null;
+      this.buffers++;
     }
     if (!this.uniforms || this.uniforms.size < SLOT * passes.length) {
       this.uniforms?.destroy();
       this.uniforms = device.createBuffer({ size: SLOT * Math.max(passes.length, 64) * 2,
         usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      this.bindGroup = null;
+      this.buffers++;
     }
-    this.bindGroup ??= device.createBindGroup({ layout: this.layoutOfBindings, entries: [
-      { binding: 0, resource: { buffer: this.mem } }, { binding: 1, resource: { buffer: this.scratch } },
-      { binding: 2, resource: { buffer: this.uniforms, size: SLOT } }] });
+    if (arenas.bound !== this.buffers) {
+      arenas.bindGroup = device.createBindGroup({ layout: this.layoutOfBindings, entries: [
+        { binding: 0, resource: { buffer: arenas.buffer } }, { binding: 1, resource: { buffer: this.scratch } },
+        { binding: 2, resource: { buffer: this.uniforms, size: SLOT } }] });
+      arenas.bound = this.buffers;
+    }
     const slots = new Uint32Array(passes.length * SLOT / 4);
     passes.forEach((p, i) => {
       slots.set(p.call, i * SLOT / 4);
@@ -215,7 +183,7 @@ export class Gpu {
     const cp = enc.beginComputePass();
     passes.forEach((p, i) => {
       cp.setPipeline(this.pipelines[p.entry]);
-      cp.setBindGroup(0, this.bindGroup, [i * SLOT]);
+      cp.setBindGroup(0, arenas.bindGroup, [i * SLOT]);
       cp.dispatchWorkgroups(p.groups[0], p.groups[1]);
     });
     cp.end();
@@ -223,9 +191,52 @@ export class Gpu {
   }
 
   destroy() {
-    for (const b of [this.mem, this.scratch, this.uniforms]) b?.destroy();
+    for (const b of [this.scratch, this.uniforms]) b?.destroy();
     this.device.destroy();
   }
+}
+
+// Arenas in one storage buffer of the GPU, each on a 256-byte boundary:
+// what a recording's calls name by number. They start as zeros.
+export class Arenas {
+  constructor(gpu, sizes) {
+    let at = 0;
+    this.gpu = gpu;
+    this.bases = sizes.map((bytes) => { const base = at; at += Math.ceil(bytes / SLOT) * SLOT; return base / 4; });
+    this.sizes = sizes.slice();
+    this.buffer = gpu.device.createBuffer({ size: Math.max(at, SLOT),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.bound = -1;  // the Gpu's buffers its bind group was made with
+  }
+
+  // Copies data (a typed array) into arena i at byte `offset`.
+  write(i, offset, data) {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.check(i, offset, bytes.length);
+    this.gpu.device.queue.writeBuffer(this.buffer, this.bases[i] * 4 + offset, bytes);
+  }
+
+  // n floats of arena i from byte `offset`, once the GPU has done all that
+  // was run before.
+  async read(i, offset, n) {
+    this.check(i, offset, 4 * n);
+    const device = this.gpu.device;
+    const staging = device.createBuffer({ size: Math.max(4 * n, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder();
+    if (n) enc.copyBufferToBuffer(this.buffer, this.bases[i] * 4 + offset, staging, 0, 4 * n);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, 4 * n));
+    staging.destroy();
+    return out;
+  }
+
+  check(i, offset, bytes) {
+    if (!(i >= 0 && i < this.bases.length) || offset < 0 || offset % 4 || offset + bytes > this.sizes[i])
+      throw new Error(`arena ${i}: bytes ${offset}..${offset + bytes} are outside it`);
+  }
+
+  destroy() { this.buffer.destroy(); }
 }
 
 // A model's training on the GPU: each step, the engine records the step
@@ -240,26 +251,25 @@ export class GpuTraining {
     this.h = h;
     this.arenas = engine.trainArenas(h);
     this.index = Object.fromEntries(this.arenas.map((a, i) => [a.name, i]));
-    gpu.layout(this.arenas.map((a) => a.bytes));
+    this.memory = gpu.arenas(this.arenas.map((a) => a.bytes));
     this.upload(this.arenas.map((a) => a.name));
   }
 
   // Copies these arenas from the engine to the GPU.
   upload(names) {
-    for (const name of names) this.gpu.write(this.index[name], 0, this.engine.arenaBytes(this.arenas[this.index[name]]));
+    for (const name of names) this.memory.write(this.index[name], 0, this.engine.arenaBytes(this.arenas[this.index[name]]));
   }
 
   // Queues the next training step; returns at once.
   step() {
     const words = this.engine.trainRecord(this.h);
     this.upload(["tokens", "targets"]);
-    this.gpu.run(words);
+    this.gpu.run(this.memory, words);
   }
 
   // An arena's floats on the GPU, once the steps queued before are done.
   read(name) {
-    const a = this.arenas[this.index[name]];
-    return this.gpu.read(this.index[name], 0, a.bytes / 4);
+    return this.memory.read(this.index[name], 0, this.arenas[this.index[name]].bytes / 4);
   }
 
   // Brings these arenas back from the GPU into the engine's model (by
@@ -271,4 +281,35 @@ export class GpuTraining {
       this.engine.arenaBytes(this.arenas[this.index[name]]).set(new Uint8Array(data.buffer));
     }
   }
+}
+
+// Generation on the GPU, with its KV cache there: each push, the engine
+// records it without computing it (Engine.genRecord), and the GPU makes it.
+// The logits come back into the engine's generator, whose sampler draws
+// the next token; with `everything`, the whole inference path comes back,
+// for the figures.
+export class GpuGeneration {
+  // g: a generator of the engine's model h (Engine.genBegin)
+  constructor(gpu, engine, h, g) {
+    this.gpu = gpu;
+    this.engine = engine;
+    this.g = g;
+    this.vocab = engine.modelConfig(h).vocab;
+    this.arenas = engine.genArenas(g);  // the weights, the inference path
+    this.memory = gpu.arenas(this.arenas.map((a) => a.bytes));
+    this.arenas.forEach((a, i) => this.memory.write(i, 0, engine.arenaBytes(a)));
+  }
+
+  // Feeds a token; returns the length of the text.
+  async push(token, { everything = false } = {}) {
+    const { engine, memory } = this, inference = this.arenas[1];
+    this.gpu.run(memory, engine.genRecord(this.g, token));
+    const at = everything ? 0 : engine.genLogitsOffset(this.g);
+    const n = everything ? inference.bytes / 4 : this.vocab;
+    const data = await memory.read(1, at, n);
+    new Uint8Array(engine.memory, inference.ptr + at, 4 * n).set(new Uint8Array(data.buffer));
+    return engine.genPushed(this.g);
+  }
+
+  destroy() { this.memory.destroy(); }
 }

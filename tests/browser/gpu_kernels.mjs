@@ -121,10 +121,11 @@ try {
       });
       const want = arena.slice();
       engine.replayReference(words, [want]);
-      gpu.layout([arena.byteLength]);
-      gpu.write(0, 0, arena);
-      gpu.run(words);
-      const got = await gpu.read(0, 0, arena.length);
+      const memory = gpu.arenas([arena.byteLength]);
+      memory.write(0, 0, arena);
+      gpu.run(memory, words);
+      const got = await memory.read(0, 0, arena.length);
+      memory.destroy();
       // the worst element of each buffer, against the tolerance
       let worst = { excess: -Infinity };
       for (const [name, [n]] of Object.entries(spec))

@@ -6,13 +6,16 @@
 //   - the first step's logits agree within 1e-4 (abs + rel);
 //   - 50 steps' losses agree within 1e-3 each, and the weights at the end
 //     within 1e-3;
+//   - greedy generation on the GPU (its KV cache there, the window sliding
+//     past the context) gives the engine's 32 tokens and the command line's
+//     text, from the command line's checkpoint;
 //   - the GPU-trained weights, downloaded into a checkpoint, run in
 //     `glassgpt generate`, which gives the same greedy text as the engine
 //     in the page from the same weights.
 //
 // usage: node tests/browser/gpu_model.mjs GLASSGPT
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blankPage, launch, serve } from "./chromium.mjs";
@@ -28,6 +31,21 @@ const STEPS = 50, PROMPT = "ROMEO:", GREEDY = 32;
 
 const { server, base } = await serve(glassgpt);
 const browser = await launch();
+// The text of tokens, by the tokenizer of a checkpoint, decoded by the engine in a page.
+async function text(tokens, checkpoint) {
+  const page = await blankPage(browser, base);
+  const ckpt = Array.from(readFileSync(checkpoint));
+  const decoded = await page.evaluate(async ({ ckpt, tokens }) => {
+    const { Engine } = await import("/engine-core.js");
+    const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
+    const h = engine.loadModel(new Uint8Array(ckpt));
+    const tables = engine.tokenizerTables(engine.x.gg_model_tokenizer(h));
+    const bytes = tokens.flatMap((t) => Array.from(tables.tokenBytes.subarray(tables.tokenStart[t], tables.tokenStart[t + 1])));
+    return new TextDecoder().decode(new Uint8Array(bytes));
+  }, { ckpt, tokens });
+  await page.close();
+  return decoded;
+}
 const dir = mkdtempSync(join(tmpdir(), "glassgpt-gpu-"));
 try {
   for (const model of ["tiny", "small"]) {
@@ -35,13 +53,27 @@ try {
     page.on("console", (m) => m.type() === "error" && console.error("page:", m.text()));
     const out = await page.evaluate(async ({ model, STEPS, PROMPT, GREEDY }) => {
       const { Engine } = await import("/engine-core.js");
-      const { Gpu, GpuTraining } = await import("/gpu.js");
+      const { Gpu, GpuTraining, GpuGeneration } = await import("/gpu.js");
       const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
       let gpu;
       try { gpu = await Gpu.open(engine.kernelTable()); } catch (e) { return { error: String(e.message || e) }; }
       const ckpt = new Uint8Array(await (await fetch(`/models/${model}.ckpt`)).arrayBuffer());
       const text = new Uint8Array(await (await fetch("/data/tinyshakespeare.txt")).arrayBuffer()).subarray(0, 200000);
       const cpu = engine.loadModel(ckpt), dev = engine.loadModel(ckpt);
+      // greedy generation on the GPU, with its KV cache there, from the
+      // command line's checkpoint; past the context, the window slides
+      const prompt = Array.from(engine.encode(engine.x.gg_model_tokenizer(dev), new TextEncoder().encode(PROMPT)));
+      const g = engine.genBegin(dev, { temperature: 0 });
+      const generation = new GpuGeneration(gpu, engine, dev, g);
+      for (const t of prompt) await generation.push(t);
+      const gpuGreedy = [];
+      for (let i = 0; i < GREEDY; i++) {
+        gpuGreedy.push(engine.x.gg_gen_sample(g));
+        if (i + 1 < GREEDY) await generation.push(gpuGreedy[i]);
+      }
+      generation.destroy();
+      engine.genEnd(g);
+      const wasmGreedy = Array.from(engine.generateGreedy(cpu, prompt, GREEDY));
       const options = { batch: 4, steps: 200, seed: 7, dropout: 0.1 };
       engine.trainBegin(cpu, text, options);
       engine.trainBegin(dev, text, options);
@@ -73,15 +105,21 @@ try {
       const params = { worst: worst(await training.read("params"), floats(cpuArenas.params)) };
       const moments = { worst: worst(await training.read("v"), floats(cpuArenas.v)) };
       await training.download();
-      const prompt = Array.from(engine.encode(engine.x.gg_model_tokenizer(dev), new TextEncoder().encode(PROMPT)));
       const greedy = Array.from(engine.generateGreedy(dev, prompt, GREEDY));
       const ckptOut = Array.from(engine.serializeModel(dev));
       const name = gpu.name;
       gpu.destroy();
-      return { name, cfg, losses, logits, params, moments, greedy, ckptOut };
+      return { name, cfg, losses, logits, params, moments, greedy, ckptOut, gpuGreedy, wasmGreedy };
     }, { model, STEPS, PROMPT, GREEDY });
     if (!check(!out.error, `${model}: WebGPU started (${out.error})`)) continue;
     console.log(`${model} on ${out.name}: d ${out.cfg.dModel}, ${out.cfg.nLayer} layers, ctx ${out.cfg.ctx}`);
+    const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+    check(same(out.gpuGreedy, out.wasmGreedy), `${model}: greedy generation on the GPU gives the engine's ${GREEDY} tokens ` +
+      `(${out.gpuGreedy.join(" ")} against ${out.wasmGreedy.join(" ")})`);
+    const cliGreedy = execFileSync(glassgpt, ["generate", "-m", `models/${model}.ckpt`, "--prompt", PROMPT, "-n", String(GREEDY),
+      "--temperature", "0"]).toString();
+    check(cliGreedy.startsWith(PROMPT + await text(out.gpuGreedy, `models/${model}.ckpt`)),
+      `${model}: the command line's checkpoint on the GPU gives the command line's greedy text ${JSON.stringify(cliGreedy)}`);
     check(out.logits.worst <= 1e-4 && out.logits.n > 0, `${model}: the first step's ${out.logits.n} logits agree within 1e-4 (worst ${out.logits.worst.toExponential(2)})`);
     let worstLoss = 0;
     out.losses.forEach(([g, c], s) => {
@@ -99,16 +137,7 @@ try {
     const file = join(dir, `${model}-gpu.ckpt`);
     writeFileSync(file, Buffer.from(out.ckptOut));
     const cli = execFileSync(glassgpt, ["generate", "-m", file, "--prompt", PROMPT, "-n", String(GREEDY), "--temperature", "0"]).toString();
-    const page2 = await blankPage(browser, base);
-    const pageText = await page2.evaluate(async ({ ckpt, greedy }) => {
-      const { Engine } = await import("/engine-core.js");
-      const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
-      const h = engine.loadModel(new Uint8Array(ckpt));
-      const tok = engine.x.gg_model_tokenizer(h), tables = engine.tokenizerTables(tok);
-      const bytes = greedy.flatMap((t) => Array.from(tables.tokenBytes.subarray(tables.tokenStart[t], tables.tokenStart[t + 1])));
-      return new TextDecoder().decode(new Uint8Array(bytes));
-    }, { ckpt: out.ckptOut, greedy: out.greedy });
-    await page2.close();
+    const pageText = await text(out.greedy, file);
     check(cli.includes(pageText) && pageText.length > 0,
       `${model}: glassgpt generate on the GPU-trained checkpoint gives the page's greedy text ${JSON.stringify(pageText)} (it gave ${JSON.stringify(cli)})`);
     await page.close();
