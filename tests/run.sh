@@ -67,6 +67,8 @@ suite "every WebGPU kernel against the C reference (Chromium, SwiftShader)" \
     node tests/browser/gpu_kernels.mjs build/glassgpt
 suite "training on WebGPU against WebAssembly, tiny and small (Chromium, SwiftShader)" \
     node tests/browser/gpu_model.mjs build/glassgpt
+suite "the walkthrough on either backend: the switch, a lost GPU, no WebGPU (Chromium)" \
+    node tests/browser/gpu_page.mjs build/glassgpt
 
 # each fuzzer for a few seconds, on its seeds and what it has found before
 suite "fuzzers, a few seconds each (make fuzz runs them longer)" scripts/fuzz.sh 4

@@ -351,6 +351,20 @@ int EXPORT(gg_train_arenas)(wasm_model *w, void **bases, size_t *bytes, const ch
     return train_arenas(w, bases, bytes, names) ? -1 : TRAIN_ARENAS;
 }
 
+// Where w's training stands: out[0] the steps done, out[1] and out[2] the
+// batch generator's state (low and high words). A GPU's state that is lost
+// goes back to the last one brought home, and the trainer to this.
+void EXPORT(gg_train_position)(const wasm_model *w, uint32_t out[3]) {
+    out[0] = (uint32_t)w->trainer.step;
+    out[1] = (uint32_t)w->trainer.rng.state;
+    out[2] = (uint32_t)(w->trainer.rng.state >> 32);
+}
+
+void EXPORT(gg_train_set_position)(wasm_model *w, uint32_t step, uint32_t lo, uint32_t hi) {
+    w->trainer.step = (int)step;
+    w->trainer.rng.state = (uint64_t)hi << 32 | lo;
+}
+
 static int train_step(void *w) { return gg_train_step(&((wasm_model *)w)->trainer, &last_error); }
 
 // Records w's next training step (batch, forward, backward, clip, AdamW)

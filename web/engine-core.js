@@ -219,6 +219,18 @@ export class Engine {
     return arenas;
   }
 
+  // Where model h's training stands (steps done, the batch generator), to
+  // go back to with trainSetPosition: a Uint32Array.
+  trainPosition(h) {
+    const p = this.x.gg_alloc(12);
+    this.x.gg_train_position(h, p);
+    const at = this.take(Uint32Array, p, 3);
+    this.x.gg_free(p);
+    return at;
+  }
+
+  trainSetPosition(h, [step, lo, hi]) { this.x.gg_train_set_position(h, step, lo, hi); }
+
   // Records model h's next training step without computing it: its calls,
   // as words (a Uint32Array) for another backend to make. The step counts
   // as done, and its batch is left in the tokens and targets arenas.

@@ -4,7 +4,14 @@ const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "modu
 const pending = new Map();
 let seq = 0;
 
+// What the worker tells unasked: {event, ...}, to the listeners of event.
+const listeners = new Map();
+
 worker.onmessage = ({ data }) => {
+  if (data.event) {
+    for (const fn of listeners.get(data.event) ?? []) fn(data);
+    return;
+  }
   const p = pending.get(data.seq);
   pending.delete(data.seq);
   if (data.error) p.reject(new Error(data.error));
@@ -53,8 +60,21 @@ export const engine = {
     const bytes = corpus.slice();
     return call("trainBegin", { id, bytes: bytes.buffer, options }, [bytes.buffer]);
   },
-  // k training steps: {step, losses, ms}
+  // k training steps: {step, losses, ms, backend} (the last step done: on
+  // a GPU lost, the CPU goes on from an earlier one)
   trainRun: (id, steps) => call("trainRun", { id, steps }),
+  // The GPU: {name, software}, or {why} there is none.
+  gpu: () => call("gpu"),
+  // Moves a model's training to backend "gpu" or "cpu": {backend}.
+  useBackend: (id, backend) => call("useBackend", { id, backend }),
+  // For the tests: the GPU lost, as a device is.
+  loseGpu: () => call("loseGpu"),
+  // Calls fn with what the worker tells of event ("gpu-lost": {why}).
+  on(event, fn) {
+    if (!listeners.has(event)) listeners.set(event, new Set());
+    listeners.get(event).add(fn);
+    return () => listeners.get(event).delete(fn);
+  },
   // the mean loss on `windows` held-out windows, and its bits per byte
   validate: (id, windows) => call("validate", { id, windows }),
   // copies of parameter tensors: {name: {shape, data}}
@@ -68,7 +88,8 @@ export const engine = {
   // token and returns the next state (see Engine.genState).
   // The prompt may be token ids or a text, which the worker encodes (the
   // last ctx tokens of it are kept).
-  genBegin: (id, prompt, options) => call("genBegin", { id, options,
+  // backend "gpu" generates on the GPU (the answer's backend says where).
+  genBegin: (id, prompt, options, backend = "cpu") => call("genBegin", { id, options, backend,
     ...(typeof prompt === "string" ? { text: prompt } : { prompt: Array.from(prompt) }) }),
   genStep: (gid, token) => call("genStep", { gid, token }),
   // new temperature, top-k or seed for a generator: {state}, its text kept

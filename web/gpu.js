@@ -94,6 +94,8 @@ export class Gpu {
   constructor(adapter, device, table) {
     const info = adapter.info || {};
     this.name = [info.vendor, info.architecture || info.device, info.description].filter(Boolean).join(" ") || "WebGPU";
+    // a GPU emulated on the CPU (SwiftShader): right, but slower than the engine
+    this.software = Boolean(info.isFallbackAdapter || adapter.isFallbackAdapter) || /swiftshader/i.test(this.name);
     this.device = device;
     this.table = table;  // { kernels: [{ name, args: [{ name, kind }] }], callWords, dwRows }
     for (const k of table.kernels) if (!PLANS[k.name]) throw new Error(`no WebGPU plan for the kernel ${k.name}`);
@@ -267,10 +269,32 @@ export class GpuTraining {
     this.gpu.run(this.memory, words);
   }
 
+  // Makes k steps, queued one after another; their losses come back
+  // together, in one read at the end, so that the GPU never waits on the
+  // page between steps. Returns the losses (a Float32Array).
+  async run(k) {
+    const { device } = this.gpu, memory = this.memory, loss = this.index.loss;
+    const losses = device.createBuffer({ size: 4 * k, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    for (let i = 0; i < k; i++) {
+      this.step();
+      const enc = device.createCommandEncoder();
+      enc.copyBufferToBuffer(memory.buffer, memory.bases[loss] * 4, losses, 4 * i, 4);
+      device.queue.submit([enc.finish()]);
+    }
+    try {
+      await losses.mapAsync(GPUMapMode.READ);
+      return new Float32Array(losses.getMappedRange().slice(0));
+    } finally {
+      losses.destroy();
+    }
+  }
+
   // An arena's floats on the GPU, once the steps queued before are done.
   read(name) {
     return this.memory.read(this.index[name], 0, this.arenas[this.index[name]].bytes / 4);
   }
+
+  destroy() { this.memory.destroy(); }
 
   // Brings these arenas back from the GPU into the engine's model (by
   // default its weights and the optimizer's moments: what the CPU needs to

@@ -63,7 +63,22 @@ const page = {
   },
   snap: null,      // the current snapshot
   model: null,     // the current model: {id, name, config, loaded}
+  // Where training and generation run: "cpu", the engine in WebAssembly, or
+  // "gpu", its kernels on WebGPU (gpu.js); the GPU: {name, software}, or
+  // {why} there is none (null until the worker has looked).
+  backend: "cpu",
+  gpu: null,
+  setBackend(backend) {
+    page.backend = backend;
+    page.emit("backend", backend);
+  },
 };
+// A GPU lost (or failing) sends everything back to the CPU; the chapters say why.
+engine.on("gpu-lost", ({ why }) => {
+  page.gpu = { why };
+  page.emit("gpu-lost", why);
+  page.setBackend("cpu");
+});
 
 // ---- the chapters: numbers, map and figures from the registry ----
 
@@ -235,6 +250,13 @@ async function boot() {
   drawMap();
   followChapters();
   await engine.init();
+  // the GPU is looked for meanwhile; a real one (not a CPU emulating one)
+  // runs training and generation from then on
+  page.gpuReady = engine.gpu().then((info) => {
+    page.gpu = info;
+    if (info.name && !info.software) page.setBackend("gpu");
+    else page.emit("backend", page.backend);
+  });
   const [models, corpus] = await Promise.all([(await fetch("api/models")).json(), fetchBytes("data/tinyshakespeare.txt")]);
   page.corpus = new Uint8Array(corpus);
   const picker = document.getElementById("model-picker");

@@ -2,10 +2,61 @@
 // happens here, so the page never freezes. Requests and answers are small
 // messages; tables travel back as transferred buffers, never as JSON.
 import { Engine } from "./engine-core.js";
+import { Gpu, GpuGeneration, GpuTraining } from "./gpu.js";
 
 let engine;
-const objects = new Map();  // handle -> {kind, ptr}
+const objects = new Map();  // handle -> {kind, ptr}, and a model's or generator's GPU side
 let next = 1;
+
+// ---- the GPU: a second backend for training and generation ----
+//
+// A model trained on the GPU keeps its weights, gradients and optimizer
+// state there (gpu.js: GpuTraining). Every SYNC_MS they come home, with the
+// trainer's position, so that whatever needs the weights here (validation,
+// the chapters, a checkpoint) and a GPU that is lost have a recent state.
+
+const SYNC_MS = 2000;
+let gpu = null, gpuWhy = "", gpuTried = null;
+
+function openGpu() {
+  gpuTried ??= Gpu.open(engine.kernelTable()).then((g) => {
+    gpu = g;
+    g.lost.then((info) => gpuLost(`the GPU was lost (${info.message || info.reason})`));
+  }, (e) => { gpuWhy = String(e.message || e); });
+  return gpuTried;
+}
+
+// A lost GPU: every model on it goes back to its last state brought home,
+// and goes on on the CPU; the page hears why.
+function gpuLost(why) {
+  if (!gpu) return;
+  gpu = null;
+  gpuWhy = why;
+  for (const o of objects.values()) {
+    if (o.training) {
+      engine.trainSetPosition(o.ptr, o.synced);
+      o.training = null;
+    }
+    o.generation = null;  // its buffers were brought home after every token
+  }
+  self.postMessage({ event: "gpu-lost", why });
+}
+
+// Brings model o's weights and optimizer state home from the GPU, if they
+// changed there since.
+async function sync(o) {
+  if (!o.training || !o.dirty) return;
+  await o.training.download();
+  o.synced = engine.trainPosition(o.ptr);
+  o.dirty = false;
+  o.lastSync = performance.now();
+}
+
+function model(id) {
+  const o = objects.get(id);
+  if (o?.kind !== "model") throw new Error(`no model ${id}`);
+  return o;
+}
 
 function keep(kind, ptr) {
   const id = next++;
@@ -19,9 +70,12 @@ function tokenizerPtr(id) {
   return o.kind === "model" ? engine.modelTokenizer(o.ptr) : o.ptr;
 }
 
-function modelPtr(id) {
-  const o = objects.get(id);
-  if (o?.kind !== "model") throw new Error(`no model ${id}`);
+const modelPtr = (id) => model(id).ptr;
+
+// The model's pointer, with its state brought home from the GPU first.
+async function modelHere(id) {
+  const o = model(id);
+  await sync(o);
   return o.ptr;
 }
 
@@ -83,16 +137,61 @@ const handlers = {
     engine.trainBegin(modelPtr(id), new Uint8Array(bytes), options);
     return {};
   },
-  trainRun({ id, steps }) {
-    const t0 = performance.now();
-    const r = engine.trainRun(modelPtr(id), steps);
-    return [{ ...r, ms: performance.now() - t0 }, [r.losses.buffer]];
+  // k training steps, on the model's backend: {step, losses, ms, backend}.
+  // When the GPU is lost on the way, the CPU takes over from the model's
+  // last state brought home: the steps then end earlier than asked.
+  async trainRun({ id, steps }) {
+    const o = model(id), t0 = performance.now();
+    if (o.training) {
+      try {
+        const losses = await o.training.run(steps);
+        if (o.training) {  // not lost on the way
+          o.dirty = true;
+          if (performance.now() - o.lastSync > SYNC_MS) await sync(o);
+          const ms = performance.now() - t0, step = engine.trainPosition(o.ptr)[0];
+          return [{ step, losses, ms, backend: "gpu" }, [losses.buffer]];
+        }
+      } catch (e) {
+        gpuLost(`the GPU failed (${e.message || e})`);
+        if (o.training) throw e;
+      }
+    }
+    const r = engine.trainRun(o.ptr, steps);  // from the last state brought home, if the GPU was lost
+    return [{ ...r, ms: performance.now() - t0, backend: "cpu" }, [r.losses.buffer]];
   },
-  validate({ id, windows }) {
-    return engine.validate(modelPtr(id), windows);
+  // Where the GPU stands: {name, software} or {why} it is not there.
+  async gpu() {
+    await openGpu();
+    return gpu ? { name: gpu.name, software: gpu.software } : { why: gpuWhy };
   },
-  tensors({ id, names }) {
-    const t = engine.tensors(modelPtr(id), names);
+  // Moves model id's training to backend "gpu" or "cpu", with its
+  // weights, optimizer state and step.
+  async useBackend({ id, backend }) {
+    const o = model(id);
+    if (backend === "gpu" && !o.training) {
+      await openGpu();
+      if (!gpu) throw new Error(`no GPU: ${gpuWhy}`);
+      o.training = new GpuTraining(gpu, engine, o.ptr);
+      o.synced = engine.trainPosition(o.ptr);
+      o.dirty = false;
+      o.lastSync = performance.now();
+    } else if (backend === "cpu" && o.training) {
+      await sync(o);
+      o.training.destroy();
+      o.training = null;
+    }
+    return { backend: o.training ? "gpu" : "cpu" };
+  },
+  // For the tests: the GPU device destroyed, as a lost one would be.
+  loseGpu() {
+    gpu?.device.destroy();
+    return {};
+  },
+  async validate({ id, windows }) {
+    return engine.validate(await modelHere(id), windows);
+  },
+  async tensors({ id, names }) {
+    const t = engine.tensors(await modelHere(id), names);
     return [t, Object.values(t).map((v) => v.data.buffer)];
   },
   // Everything the chapters show of model id reading text, computed at once
@@ -101,8 +200,8 @@ const handlers = {
   // parameter and every intermediate, the logit lens, the map of its
   // embeddings, the fixed position table of its shape, the moments of the
   // rows around every layer norm, and the encoder's rounds on word.
-  snapshot({ id, text, word }) {
-    const m = modelPtr(id), tok = engine.modelTokenizer(m), config = engine.modelConfig(m);
+  async snapshot({ id, text, word }) {
+    const m = await modelHere(id), tok = engine.modelTokenizer(m), config = engine.modelConfig(m);
     const utf8 = new TextEncoder();
     const all = engine.encode(tok, utf8.encode(text));
     if (!all.length) throw new Error("the text is empty: there is nothing for the model to read");
@@ -133,28 +232,34 @@ const handlers = {
         Object.values(snap.tokenizer).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer));
     return [snap, buffers];
   },
-  pca({ id }) {
-    const p = engine.pca(modelPtr(id));
+  async pca({ id }) {
+    const p = engine.pca(await modelHere(id));
     return [p, [p.coords.buffer, p.axes.buffer]];
   },
   // generation one token at a time: begin, then step (push a token, read
   // everything, draw the next)
-  genBegin({ id, options, prompt, text }) {
-    const model = modelPtr(id);
+  // generation on the CPU, or on the GPU with backend "gpu" (its KV cache
+  // there, every buffer of the newest position brought back for the page)
+  async genBegin({ id, options, prompt, text, backend }) {
+    const model = await modelHere(id);
     if (text !== undefined) {
       const ids = engine.encode(engine.modelTokenizer(model), new TextEncoder().encode(text || "\n"));
       prompt = Array.from(ids.subarray(Math.max(0, ids.length - engine.modelConfig(model).ctx)));
     }
     const ptr = engine.genBegin(model, options);
-    const gid = keep("generator", ptr);
-    objects.get(gid).model = model;
-    for (const t of prompt) engine.genPush(ptr, t);
-    return { gid, prompt, state: engine.genState(ptr, model, true) };
+    const gid = keep("generator", ptr), o = objects.get(gid);
+    o.model = model;
+    if (backend === "gpu") {
+      await openGpu();
+      if (gpu) o.generation = new GpuGeneration(gpu, engine, model, ptr);
+    }
+    for (const [i, t] of prompt.entries()) await push(o, t, i === prompt.length - 1);
+    return { gid, prompt, state: engine.genState(ptr, model, true), backend: o.generation ? "gpu" : "cpu" };
   },
-  genStep({ gid, token }) {
+  async genStep({ gid, token }) {
     const o = generator(gid);
-    engine.genPush(o.ptr, token);
-    return { state: engine.genState(o.ptr, o.model, true) };
+    await push(o, token, true);
+    return { state: engine.genState(o.ptr, o.model, true), backend: o.generation ? "gpu" : "cpu" };
   },
   // new sampling settings, the text kept: the same position drawn again
   genConfigure({ gid, options }) {
@@ -166,12 +271,12 @@ const handlers = {
     const ys = engine.gelu(new Float32Array(xs));
     return [{ ys }, [ys.buffer]];
   },
-  generateGreedy({ id, ids, n }) {
-    const tokens = engine.generateGreedy(modelPtr(id), ids, n);
+  async generateGreedy({ id, ids, n }) {
+    const tokens = engine.generateGreedy(await modelHere(id), ids, n);
     return [{ tokens }, [tokens.buffer]];
   },
-  serialize({ id }) {
-    const bytes = engine.serializeModel(modelPtr(id));
+  async serialize({ id }) {
+    const bytes = engine.serializeModel(await modelHere(id));
     return [{ bytes }, [bytes.buffer]];
   },
   // A model's generators point into it, so they end with it.
@@ -180,22 +285,51 @@ const handlers = {
     if (o?.kind === "model") {
       for (const [gid, g] of objects)
         if (g.kind === "generator" && g.model === o.ptr) handlers.free({ id: gid });
+      o.training?.destroy();
       engine.freeModel(o.ptr);
     }
     if (o?.kind === "tokenizer") engine.freeTokenizer(o.ptr);
-    if (o?.kind === "generator") engine.genEnd(o.ptr);
+    if (o?.kind === "generator") {
+      o.generation?.destroy();
+      engine.genEnd(o.ptr);
+    }
     objects.delete(id);
     return {};
   },
 };
 
-self.onmessage = async ({ data: { seq, op, args } }) => {
-  if (seq === undefined) return handlers[op](args);  // no answer wanted
-  try {
-    const out = await handlers[op](args);
-    const [result, buffers] = Array.isArray(out) ? out : [out, []];
-    self.postMessage({ seq, result }, buffers);
-  } catch (e) {
-    self.postMessage({ seq, error: String(e.message || e) });
+// A push on the generator's backend; `last`: the position the page shows,
+// whose buffers come back from the GPU whole. A GPU that fails leaves the
+// generator on the CPU, where its last position's buffers already are.
+async function push(o, token, last) {
+  if (o.generation) {
+    try {
+      return await o.generation.push(token, { everything: last });
+    } catch (e) {
+      gpuLost(`the GPU failed (${e.message || e})`);
+      if (o.generation) throw e;
+    }
   }
+  engine.genPush(o.ptr, token);
+}
+
+// One message at a time, in order: a handler that waits on the GPU must not
+// let the next one in (a step, say, while the model moves between backends).
+// Looking for the GPU (compiling its kernels) takes a while and touches
+// nothing else: it goes on beside the queue.
+let queue = Promise.resolve();
+const BESIDE = new Set(["gpu"]);
+self.onmessage = ({ data: { seq, op, args } }) => {
+  const answer = async () => {
+    if (seq === undefined) return handlers[op](args);  // no answer wanted
+    try {
+      const out = await handlers[op](args);
+      const [result, buffers] = Array.isArray(out) ? out : [out, []];
+      self.postMessage({ seq, result }, buffers);
+    } catch (e) {
+      self.postMessage({ seq, error: String(e.message || e) });
+    }
+  };
+  if (BESIDE.has(op)) answer();
+  else queue = queue.then(answer);
 };

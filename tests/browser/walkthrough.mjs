@@ -203,7 +203,8 @@ try {
     const down = Math.floor((418 - to) / cols), right = 418 - to - down * cols;
     for (let i = 0; i < Math.abs(down); i++) await page.keyboard.press(down > 0 ? "ArrowDown" : "ArrowUp");
     for (let i = 0; i < Math.abs(right); i++) await page.keyboard.press(right > 0 ? "ArrowRight" : "ArrowLeft");
-    check((await activeId()) === 418, `${name}: the keys reach token 418`);
+    const reached = await activeId();
+    check(reached === 418, `${name}: the keys reach token 418 (from ${to}, ${down} down and ${right} across in ${cols} columns: ${reached})`);
     await page.keyboard.press("Enter");
     check((await page.textContent("#embedding-pick")).startsWith("Token 418 \u201cTo\u2423\u201d"), `${name}: a merge followed to its embedding row`);
     check(/picked token \u201cTo\u2423\u201d/.test(await page.textContent("#lens-readout")), `${name}: ... and to its probability in the lens`);

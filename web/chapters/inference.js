@@ -4,6 +4,7 @@
 // position, its attention over the cache and the cache itself.
 import { html, render } from "../vendor/lit-html.js";
 import { barChart, chip, fixed, linkChips, matrixView, plural, sized } from "../draw.js";
+import { backendName, backendPicker, gpuLine } from "./backend.js";
 import { dims } from "./input.js";
 
 const percent = (p) => `${(100 * p).toFixed(p < 0.001 ? 3 : 1)}%`;
@@ -12,6 +13,7 @@ export async function inference(fig, snap, scope) {
   const { page } = scope, { engine } = page, { ctx, nLayer, nHead, dModel: d, dFF } = snap.config;
   const text = snap.tokenLabel;
   let gid = null, state = null, timer = null, written = [], picked = null, prompt = "ROMEO:", barsWidth = 0;
+  let where = "cpu", lost = "";  // the backend generating, and why the GPU went, if it did
   const options = () => ({ temperature: page.state.temperature, topK: page.state.topK, topP: 1, seed: page.state.seed });
   scope.add(() => { clearInterval(timer); if (gid) engine.free(gid); });
 
@@ -20,22 +22,27 @@ export async function inference(fig, snap, scope) {
     timer = null;
     draw();
   }
+  let begun = 0;  // texts started, for the tests to wait on
   async function begin() {
     stop();
     if (gid) engine.free(gid);
     gid = null;
-    const r = await engine.genBegin(snap.id, prompt, options());
+    state = null;  // no step until the new text has begun
+    const r = await engine.genBegin(snap.id, prompt, options(), page.backend);
     if (scope.signal.aborted) return engine.free(r.gid);
     gid = r.gid;
+    where = r.backend;
+    begun++;
     written = r.prompt.map((id) => ({ id, prompt: true }));
     state = r.state;
     draw();
   }
   async function advance() {
-    if (!state) return;
+    if (!state || !gid) return;
     const token = state.sampled;
     const r = await engine.genStep(gid, token);
     if (scope.signal.aborted) return;
+    where = r.backend;
     written.push({ id: token });
     state = r.state;
     draw();
@@ -102,11 +109,14 @@ export async function inference(fig, snap, scope) {
         <label>Top-k <input type="number" id="infer-topk" min="0" max=${snap.config.vocab} .value=${String(page.state.topK)}
           aria-label="Top-k (0: off)" @change=${(e) => configure({ topK: Math.max(0, Number(e.target.value) | 0) })}></label>
         <label>Seed <input type="number" id="infer-seed" min="0" .value=${String(page.state.seed)} aria-label="Seed"
-          @change=${(e) => configure({ seed: Math.max(0, Number(e.target.value) | 0) })}></label></div>
+          @change=${(e) => configure({ seed: Math.max(0, Number(e.target.value) | 0) })}></label>
+        ${backendPicker(page, "infer-backend", where)}</div>
+      <p class="stats" id="infer-backend-line">Generating on <b id="infer-runs-on">${backendName(where)}</b>, with the same
+        sampler on either. ${gpuLine(page, lost)}</p>
       <div class="controls"><button id="infer-restart" @click=${begin}>Start over</button>
         <button id="infer-step" @click=${() => { stop(); advance(); }}>Step</button>
         <button id="infer-auto" aria-pressed=${timer ? "true" : "false"} @click=${auto}>${timer ? "Pause" : "Autoplay"}</button></div>
-      <div class="chips" id="infer-text" aria-live="polite">${written.map((w, i) =>
+      <div class="chips" id="infer-text" aria-live="polite" data-begun=${begun}>${written.map((w, i) =>
         chip(w.id, text(w.id), { cls: `${w.prompt ? "prompt" : ""} ${i < gone ? "dropped" : ""}` }))}</div>
       <p class="stats" id="infer-work">Context: ${n} of ${ctx} tokens${gone ? html`. When it is full, the window keeps
         its newest half: the first ${plural(gone, "token")} (faded) are out of it` : ""}. With the KV cache the model has computed
@@ -135,6 +145,10 @@ export async function inference(fig, snap, scope) {
     draw();
   }
   scope.on("pick", (id) => { picked = id; draw(); });
+  // another backend: the text starts again there
+  scope.on("backend", (b) => { if (b !== where) begin(); else draw(); });
+  // the worker has moved the generator to the CPU already, its text kept
+  scope.on("gpu-lost", (why) => { where = "cpu"; lost = `${why}: generation goes on on the CPU.`; draw(); });
   await begin();
   linkChips(fig.querySelector("#infer-text"), scope);
   const probs = fig.querySelector("#infer-probs");

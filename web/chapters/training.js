@@ -5,6 +5,7 @@
 // chapter opens it up.
 import { html, render } from "../vendor/lit-html.js";
 import { embeddingMap, lineChart, matrixView, sized, tokenLabeller } from "../draw.js";
+import { backendName, backendPicker, gpuLine } from "./backend.js";
 import { onItsSide } from "./input.js";
 
 // The presets small enough to train in a page; their sizes, and every other
@@ -22,10 +23,15 @@ export async function training(fig, _snap, scope) {
   const defaults = await engine.trainingDefaults(PRESETS), presets = defaults.presets;
   const { batch: BATCH, steps: STEPS, seed: SEED, evalEvery: EVAL_EVERY, evalWindows: EVAL_WINDOWS } = defaults;
   let preset = "tiny", pos = "learned", lr = presets.tiny.lr;
-  let model = null, running = false, trainPts = [], valPts = [], rate = 0, bpb = NaN, generation = 0, chartWidth = 0;
-  let recent = [];     // the last few runs of steps, [tokens, ms], for a steady tokens/s
+  let model = null, running = false, trainPts = [], valPts = [], bpb = NaN, generation = 0, chartWidth = 0;
+  // where the model trains now, and each backend's tokens/s over its last
+  // few runs of steps ([tokens, ms] each), steady enough to read
+  let backend = "cpu", lost = "";
+  const recent = { cpu: [], gpu: [] }, rate = { cpu: 0, gpu: 0 };
   const history = [];  // earlier runs' validation curves: {name, points}
   const config = () => ({ ...presets[preset].config, vocab: V, pos });
+  const rateOf = (b) => (rate[b] ? html`; <span id="train-rate-${b}">${Math.round(rate[b]).toLocaleString("en")}</span>
+    tokens/s on ${b === "cpu" ? "the CPU" : "the GPU"}` : "");
 
   function draw() {
     const last = trainPts.at(-1), val = valPts.at(-1);
@@ -38,13 +44,16 @@ export async function training(fig, _snap, scope) {
         <label>Positions <select id="train-pos" aria-label="Position embedding" @change=${(e) => { pos = e.target.value; reset(true); }}>
           ${["learned", "sinusoidal"].map((p) => html`<option value=${p} ?selected=${p === pos}>${p}</option>`)}</select></label>
         <label>Learning rate <input type="number" id="train-lr" step="0.0005" min="0.00001" max="1" .value=${String(lr)}
-          aria-label="Learning rate" @change=${(e) => { lr = Number(e.target.value); reset(true); }}></label></div>
+          aria-label="Learning rate" @change=${(e) => { lr = Number(e.target.value); reset(true); }}></label>
+        ${backendPicker(page, "train-backend", backend)}</div>
+      <p class="stats" id="train-backend-line">Training runs on <b id="train-runs-on">${backendName(backend)}</b>${rateOf("cpu")}${rateOf("gpu")}.
+        ${gpuLine(page, lost)}</p>
       <div class="stats-row" id="train-stats" aria-live="polite">
         <span>step <b id="train-step-count">${last ? last[0] : 0}</b> of ${STEPS}</span>
         <span>loss <b id="train-loss">${last ? last[1].toFixed(4) : "\u2013"}</b></span>
         <span>validation <b id="train-val">${val ? val[1].toFixed(4) : "\u2013"}</b></span>
         <span>bits per byte <b>${Number.isFinite(bpb) ? bpb.toFixed(3) : "\u2013"}</b></span>
-        <span><b id="train-rate" data-rate=${rate}>${rate ? Math.round(rate).toLocaleString("en") : "\u2013"}</b> tokens/s</span></div>
+        <span><b id="train-rate" data-rate=${rate[backend]}>${rate[backend] ? Math.round(rate[backend]).toLocaleString("en") : "\u2013"}</b> tokens/s</span></div>
       <div id="train-chart">${chartWidth ? lineChart({ width: chartWidth,
         series: [...history.map((h) => ({ name: h.name, cls: "past", points: h.points })),
           { name: "training loss", cls: "train", points: trainPts }, { name: "validation loss", cls: "val", points: valPts }],
@@ -97,6 +106,7 @@ export async function training(fig, _snap, scope) {
     const old = model;
     const fresh = await engine.createModel(base.id, config(), SEED);
     await engine.trainBegin(fresh.id, page.corpus, { batch: BATCH, lr, steps: STEPS, seed: SEED });
+    backend = await move(fresh.id, page.backend);
     if (mine !== generation) return engine.free(fresh.id);
     if (old && valPts.length > 1) {
       history.push({ name: `${old.name}: validation`, points: valPts });
@@ -107,8 +117,7 @@ export async function training(fig, _snap, scope) {
     else if (old) old.loaded = true;  // the page frees it once it shows another
     trainPts = [];
     valPts = [];
-    rate = 0;
-    recent = [];
+    for (const b of ["cpu", "gpu"]) rate[b] = 0, recent[b] = [];
     await validate(0);
     draw();
     await drawWeights();
@@ -117,16 +126,40 @@ export async function training(fig, _snap, scope) {
 
   // Runs a few steps: about 40 ms of work, so that the page keeps drawing.
   async function advance(steps) {
-    const r = await engine.trainRun(model.id, steps);
-    r.losses.forEach((loss, i) => trainPts.push([r.step - steps + i + 1, loss]));
+    const r = await engine.trainRun(model.id, steps), k = r.losses.length, first = r.step - k;
+    // a GPU lost on the way: the CPU went on from an earlier step
+    while (trainPts.length && trainPts.at(-1)[0] > first) trainPts.pop();
+    r.losses.forEach((loss, i) => trainPts.push([first + i + 1, loss]));
     // tokens/s over the last RATE_RUNS runs: the worker's own time for the
-    // steps, steady enough to read while it changes
-    recent = [...recent.slice(1 - RATE_RUNS), [steps * BATCH * model.config.ctx, r.ms]];
-    const ms = recent.reduce((n, [, m]) => n + m, 0);
-    if (ms > 0) rate = (1000 * recent.reduce((n, [t]) => n + t, 0)) / ms;
-    if (r.step % EVAL_EVERY < steps || r.step === STEPS) await validate(r.step);
+    // steps, on the backend they ran on
+    backend = r.backend;
+    const runs = recent[backend] = [...recent[backend].slice(1 - RATE_RUNS), [k * BATCH * model.config.ctx, r.ms]];
+    const ms = runs.reduce((n, [, m]) => n + m, 0);
+    if (ms > 0) rate[backend] = (1000 * runs.reduce((n, [t]) => n + t, 0)) / ms;
+    if (r.step % EVAL_EVERY < k || r.step === STEPS) await validate(r.step);
     return r.step;
   }
+
+  // Moves model id's training to backend b, if it can go there; returns
+  // where it is.
+  async function move(id, b) {
+    if (b === "gpu" && !page.gpu?.name) return "cpu";
+    try {
+      return (await engine.useBackend(id, b)).backend;
+    } catch (e) {
+      lost = e.message;
+      return "cpu";
+    }
+  }
+  scope.on("backend", async (b) => {
+    if (model && b !== backend) backend = await move(model.id, b);
+    draw();
+  });
+  scope.on("gpu-lost", (why) => {
+    backend = "cpu";
+    lost = `${why}: training goes on on the CPU, from the last state it brought home (step ${trainPts.at(-1)?.[0] ?? 0} or a little before).`;
+    draw();
+  });
 
   let lastWeights = 0, lastDraw = 0;
   async function loop() {
