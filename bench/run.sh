@@ -79,6 +79,10 @@ echo "== the walkthrough page in Chromium"
 node bench/page_bench.mjs build/glassgpt
 echo
 
+echo "== the engine on WebGPU against WebAssembly, in Chromium"
+node bench/gpu_bench.mjs build/glassgpt
+echo
+
 echo "== sentencepiece (BPE, vocab 768, no splitting), the tool a user might pick instead"
 if ! command -v spm_train > /dev/null; then
     echo "not installed (apt-get install sentencepiece); skipped"

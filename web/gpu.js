@@ -29,25 +29,27 @@ const pass = (entry, threads, extra = []) => {
 };
 // out (M, N) (+)= A (M, K) B (K, N) (+ bias): [buffer, row stride, column
 // stride] for A and B, [buffer, row stride] for out; the sum over K in
-// blocks of `block` (0: one block)
-const gemm = (M, N, K, [a, a_rs, a_cs], [b, b_rs, b_cs], [c, c_rs], bias, accumulate, block = 0) =>
-  ({ entry: "gemm", extra: [M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, block],
-     groups: [Math.ceil(N / TILE), Math.ceil(M / TILE)] });
+// blocks of `block` (0: one block); `direct`: a thread per output, with no
+// workgroup memory (for a GPU emulated on the CPU)
+const gemm = (M, N, K, [a, a_rs, a_cs], [b, b_rs, b_cs], [c, c_rs], bias, accumulate, { block = 0, direct }) => {
+  const extra = [M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, block];
+  return direct ? pass("gemm_direct", Math.ceil(M / 4) * Math.ceil(N / 4), extra) : { entry: "gemm", extra, groups: [Math.ceil(N / TILE), Math.ceil(M / TILE)] };
+};
 const one = (entry) => ({ entry, extra: [], groups: [1, 1] });
 
 // Each kernel's passes, from its arguments by name (as ops.h names them;
-// buffers already offsets into the one storage buffer) and the engine's
-// numbers (Engine.kernelTable).
+// buffers already offsets into the one storage buffer) and the options:
+// the engine's dwRows (Engine.kernelTable), and direct for gemm_direct.
 const PLANS = {
   encoder_forward: (a) => [pass("encoder_forward", a.N * a.C)],
   encoder_backward: (a) => [pass("encoder_backward_wte", a.C),
     ...(a.dwpe === NONE ? [] : [pass("encoder_backward_wpe", a.T * a.C)])],
   layernorm_forward: (a) => [pass("layernorm_forward", a.N)],
   layernorm_backward: (a) => [pass("layernorm_backward_inp", a.N), pass("layernorm_backward_wb", a.C)],
-  matmul_forward: (a) => [gemm(a.N, a.OC, a.C, [a.inp, a.C, 1], [a.w, a.OC, 1], [a.out, a.OC], a.bias, 0)],
-  matmul_backward: (a, { dwRows }) => [
-    gemm(a.N, a.C, a.OC, [a.dout, a.OC, 1], [a.w, 1, a.OC], [a.dinp, a.C], NONE, 1),  // dout @ w^T
-    gemm(a.C, a.OC, a.N, [a.inp, 1, a.C], [a.dout, a.OC, 1], [a.dw, a.OC], NONE, 1, dwRows),  // inp^T @ dout
+  matmul_forward: (a, o) => [gemm(a.N, a.OC, a.C, [a.inp, a.C, 1], [a.w, a.OC, 1], [a.out, a.OC], a.bias, 0, o)],
+  matmul_backward: (a, o) => [
+    gemm(a.N, a.C, a.OC, [a.dout, a.OC, 1], [a.w, 1, a.OC], [a.dinp, a.C], NONE, 1, o),  // dout @ w^T
+    gemm(a.C, a.OC, a.N, [a.inp, 1, a.C], [a.dout, a.OC, 1], [a.dw, a.OC], NONE, 1, { ...o, block: o.dwRows }),  // inp^T @ dout
     ...(a.dbias === NONE ? [] : [pass("column_sums", a.OC, [a.N, a.OC, a.dout, a.dbias])])],
   transpose: (a) => [pass("transpose_forward", a.R * a.C)],
   transpose_backward: (a) => [pass("transpose_backward", a.R * a.C)],
@@ -94,15 +96,22 @@ export class Gpu {
   constructor(adapter, device, table) {
     const info = adapter.info || {};
     this.name = [info.vendor, info.architecture || info.device, info.description].filter(Boolean).join(" ") || "WebGPU";
-    // a GPU emulated on the CPU (SwiftShader): right, but slower than the engine
+    // a GPU emulated on the CPU (SwiftShader): right, but slower than the
+    // engine; its products go without workgroup memory, whose barriers it
+    // pays dearly for
     this.software = Boolean(info.isFallbackAdapter || adapter.isFallbackAdapter) || /swiftshader/i.test(this.name);
+    this.options = { dwRows: table.dwRows, direct: this.software };
     this.device = device;
     this.table = table;  // { kernels: [{ name, args: [{ name, kind }] }], callWords, dwRows }
     for (const k of table.kernels) if (!PLANS[k.name]) throw new Error(`no WebGPU plan for the kernel ${k.name}`);
     if (table.dwRows % TILE) throw new Error(`gemm's blocks are whole tiles: ${table.dwRows} rows are not`);
     this.scratch = this.uniforms = null;
     this.buffers = 0;  // how many times scratch or uniforms were made anew
-    this.lost = device.lost;  // resolves with the reason when the device is gone
+    // resolves, with why, when the device is gone or a kernel fails
+    this.lost = new Promise((resolve) => {
+      device.lost.then((info) => resolve(`the GPU was lost (${info.message || info.reason})`));
+      device.addEventListener("uncapturederror", (e) => resolve(`a GPU error (${e.error.message})`));
+    });
   }
 
   async compile(code) {
@@ -148,7 +157,7 @@ export class Gpu {
         named[name] = lo;
       });
       scratch = Math.max(scratch, SCRATCH[kernel.name]?.(named) ?? 0);
-      for (const p of PLANS[kernel.name](named, this.table)) passes.push({ ...p, call });
+      for (const p of PLANS[kernel.name](named, this.options)) passes.push({ ...p, call });
     }
     return { passes, scratch };
   }

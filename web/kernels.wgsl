@@ -281,6 +281,59 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (inside) { mem[at] = select(acc, total, started); }
 }
 
+// gemm, the same sums in the same order, with no workgroup memory: a
+// thread per 4 x 4 outputs, reading A and B where they are. For a GPU
+// emulated on the CPU, where a workgroup barrier costs a switch of every
+// thread. Rows and columns past the end read the first ones again, and are
+// not written.
+@compute @workgroup_size(WG)
+fn gemm_direct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let id = thread(gid, groups);
+    let M = extra(0u); let N = extra(1u); let K = extra(2u);
+    let quads = (N + 3u) / 4u;
+    if (id >= ((M + 3u) / 4u) * quads) { return; }
+    let m0 = (id / quads) * 4u; let n0 = (id % quads) * 4u;
+    let a_cs = extra(5u); let b_rs = extra(7u);
+    let bias = extra(11u);
+    let block = select(K, extra(13u), extra(13u) != 0u);
+    var a4: vec4<u32>;
+    var b4: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+        a4[j] = extra(3u) + select(m0, m0 + j, m0 + j < M) * extra(4u);
+        b4[j] = extra(6u) + select(n0, n0 + j, n0 + j < N) * extra(8u);
+    }
+    var total: mat4x4<f32>;  // total[r]: row m0 + r
+    var acc: mat4x4<f32>;
+    var started = extra(12u) != 0u;
+    var first = vec4<f32>(0.0);
+    if (bias != NONE) { for (var j = 0u; j < 4u && n0 + j < N; j++) { first[j] = mem[bias + n0 + j]; } }
+    for (var r = 0u; r < 4u; r++) {
+        acc[r] = first;
+        if (started && m0 + r < M) {
+            for (var j = 0u; j < 4u && n0 + j < N; j++) { total[r][j] = mem[extra(9u) + (m0 + r) * extra(10u) + n0 + j]; }
+        }
+    }
+    for (var k0 = 0u; k0 < K; k0 += block) {
+        let k1 = min(K, k0 + block);
+        for (var k = k0; k < k1; k++) {
+            let row = k * b_rs;
+            let bk = vec4<f32>(mem[b4.x + row], mem[b4.y + row], mem[b4.z + row], mem[b4.w + row]);
+            let col = k * a_cs;
+            acc[0] = acc[0] + mem[a4.x + col] * bk;
+            acc[1] = acc[1] + mem[a4.y + col] * bk;
+            acc[2] = acc[2] + mem[a4.z + col] * bk;
+            acc[3] = acc[3] + mem[a4.w + col] * bk;
+        }
+        for (var r = 0u; r < 4u; r++) { total[r] = select(acc[r], total[r] + acc[r], started); }
+        started = true;
+        acc = mat4x4<f32>();
+    }
+    if (!started) { total = acc; }
+    for (var r = 0u; r < 4u && m0 + r < M; r++) {
+        for (var j = 0u; j < 4u && n0 + j < N; j++) { mem[extra(9u) + (m0 + r) * extra(10u) + n0 + j] = total[r][j]; }
+    }
+}
+
 // out[n] += the sum of column n of x (rows, n_cols), in row order
 // (matmul_backward's bias). extra: rows, columns, x, out.
 @compute @workgroup_size(WG)

@@ -21,7 +21,7 @@ let gpu = null, gpuWhy = "", gpuTried = null;
 function openGpu() {
   gpuTried ??= Gpu.open(engine.kernelTable()).then((g) => {
     gpu = g;
-    g.lost.then((info) => gpuLost(`the GPU was lost (${info.message || info.reason})`));
+    g.lost.then(gpuLost);
   }, (e) => { gpuWhy = String(e.message || e); });
   return gpuTried;
 }
@@ -30,8 +30,10 @@ function openGpu() {
 // and goes on on the CPU; the page hears why.
 function gpuLost(why) {
   if (!gpu) return;
+  const lost = gpu;
   gpu = null;
   gpuWhy = why;
+  lost.device.destroy();  // a device that failed is given up too
   for (const o of objects.values()) {
     if (o.training) {
       engine.trainSetPosition(o.ptr, o.synced);

@@ -6,7 +6,9 @@
 // the whole arena compared after, with an absolute plus relative tolerance
 // (1e-5 forward, 1e-4 for gradients; exact where nothing is summed). The
 // sizes are odd on purpose: T = 1, 7 and 64, widths that are no multiple
-// of a tile, and a pass too large for one row of workgroups.
+// of a tile, and a pass too large for one row of workgroups. The matrix
+// products are checked both ways gpu.js makes them: tiled through
+// workgroup memory, and direct.
 //
 // usage: node tests/browser/gpu_kernels.mjs GLASSGPT
 import { blankPage, launch, serve } from "./chromium.mjs";
@@ -91,7 +93,12 @@ try {
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const f32bits = (x) => new Uint32Array(new Float32Array([x]).buffer)[0];
     const results = [];
-    for (const c of CASES) {
+    // the products both ways: tiled through workgroup memory, and direct
+    // (as on a GPU emulated on the CPU)
+    const runs = [...CASES.map((c) => ({ ...c, direct: false })),
+      ...CASES.filter((c) => c.kernel.startsWith("matmul")).map((c) => ({ ...c, direct: true }))];
+    for (const c of runs) {
+      gpu.options.direct = c.direct;
       const k = kernels.findIndex((kk) => kk.name === c.kernel);
       const sig = kernels[k];
       // the arena: each buffer in signature order, then the call's words
@@ -136,7 +143,8 @@ try {
         }
       const changed = Object.keys(spec).some((name) =>
         want.subarray(at[name], at[name] + spec[name][0]).some((v, i) => !Object.is(v, arena[at[name] + i])));
-      results.push({ kernel: c.kernel, what: c.what, worst, changed: changed !== Boolean(c.unchanged) });
+      results.push({ kernel: c.kernel, what: [c.what, c.direct && "direct"].filter(Boolean).join(", "), worst,
+        changed: changed !== Boolean(c.unchanged) });
     }
     const name = gpu.name;
     gpu.destroy();

@@ -30,9 +30,20 @@ async function open(browser, base) {
   await page.waitForSelector("#train-backend");
   return { page, errors };
 }
+// page.waitForFunction, and on a timeout the page's two lines on where the
+// model runs, in the error
+async function waitFor(page, fn, arg, timeout = 60000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout });
+  } catch (e) {
+    const line = (id) => page.$eval(id, (el) => el.textContent.replace(/\s+/g, " ").trim()).catch(() => "none");
+    throw new Error(`${e.message.split("\n")[0]} (${String(fn).slice(0, 90)}, ${arg}); training: ${await line("#train-backend-line")}; ` +
+      `inference: ${await line("#infer-backend-line")}`);
+  }
+}
 const stepCount = (page) => page.$eval("#train-step-count", (e) => Number(e.textContent));
 const waitSteps = (page, n, timeout = 120000) =>
-  page.waitForFunction((n) => Number(document.querySelector("#train-step-count").textContent) >= n, n, { timeout });
+  waitFor(page, (n) => Number(document.querySelector("#train-step-count").textContent) >= n, n, timeout);
 
 const { server, base } = await serve(glassgpt);
 try {
@@ -49,14 +60,14 @@ try {
 
     // train on the GPU, move to the CPU mid-run, and back
     await page.selectOption("#train-backend", "gpu");
-    await page.waitForFunction(() => /GPU/.test(document.querySelector("#train-runs-on").textContent));
+    await waitFor(page, () => /GPU/.test(document.querySelector("#train-runs-on").textContent));
     await page.click("#train-start");
     await waitSteps(page, 40);
     const onGpu = await page.$eval("#train-backend-line", (e) => e.textContent);
     check(/runs on the GPU/.test(onGpu) && /tokens\/s on the GPU/.test(onGpu), `training runs on the GPU, with its tokens/s: ${onGpu.trim()}`);
     const before = await stepCount(page), lossBefore = await page.$eval("#train-loss", (e) => Number(e.textContent));
     await page.selectOption("#train-backend", "cpu");
-    await page.waitForFunction(() => /CPU/.test(document.querySelector("#train-runs-on").textContent));
+    await waitFor(page, () => /CPU/.test(document.querySelector("#train-runs-on").textContent));
     await waitSteps(page, before + 40);
     const onCpu = await page.$eval("#train-backend-line", (e) => e.textContent);
     check(/runs on the CPU/.test(onCpu) && /tokens\/s on the CPU/.test(onCpu) && /tokens\/s on the GPU/.test(onCpu),
@@ -64,21 +75,24 @@ try {
     const lossAfter = await page.$eval("#train-loss", (e) => Number(e.textContent));
     check(lossAfter < lossBefore + 0.1 && lossAfter < Math.log(768) - 0.3,
       `the model moved with its weights and optimizer state: the loss goes on from ${lossBefore} (now ${lossAfter})`);
-    await page.click("#train-start");  // pause
+    // pause: the chapters above open the model; wait for them
+    const shown = await page.evaluate(() => document.body.dataset.shown);
+    await page.click("#train-start");
+    await waitFor(page, (s) => document.body.dataset.shown !== s, shown);
 
     // the same greedy text on both backends, in the inference chapter
     const text = async (backend) => {
       await page.evaluate((b) => window.glassgpt.page.setBackend(b), backend);
-      await page.waitForFunction((b) => document.querySelector("#infer-runs-on")?.textContent.includes(b === "gpu" ? "GPU" : "CPU"),
-        backend, { timeout: 60000 });
+      await waitFor(page, (b) => document.querySelector("#infer-runs-on")?.textContent.includes(b === "gpu" ? "GPU" : "CPU"),
+        backend);
       await page.$eval("#infer-temperature", (e) => { e.value = "0"; e.dispatchEvent(new Event("input")); });
-      const begun = await page.$eval("#infer-text", (e) => Number(e.dataset.begun));
+      const begun = await page.$eval("#inference-figure", (e) => Number(e.dataset.begun));
       await page.click("#infer-restart");
-      await page.waitForFunction((n) => Number(document.querySelector("#infer-text").dataset.begun) > n, begun);
+      await waitFor(page, (n) => Number(document.querySelector("#inference-figure").dataset.begun) > n, begun);
       const start = await page.$$eval("#infer-text .chip", (c) => c.length);
       for (let i = 0; i < 12; i++) {
         await page.click("#infer-step");
-        await page.waitForFunction((n) => document.querySelectorAll("#infer-text .chip").length >= n, start + i + 1);
+        await waitFor(page, (n) => document.querySelectorAll("#infer-text .chip").length >= n, start + i + 1);
       }
       return page.$$eval("#infer-text .chip", (c) => c.map((e) => e.textContent).join("|"));
     };
@@ -87,7 +101,7 @@ try {
 
     // a GPU lost mid-training: the CPU goes on
     await page.evaluate(() => window.glassgpt.page.setBackend("gpu"));
-    await page.waitForFunction(() => /GPU/.test(document.querySelector("#train-runs-on").textContent));
+    await waitFor(page, () => /GPU/.test(document.querySelector("#train-runs-on").textContent));
     await page.click("#train-start");
     const at = await stepCount(page);
     await waitSteps(page, at + 20);

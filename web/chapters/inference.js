@@ -15,14 +15,13 @@ export async function inference(fig, snap, scope) {
   let gid = null, state = null, timer = null, written = [], picked = null, prompt = "ROMEO:", barsWidth = 0;
   let where = "cpu", lost = "";  // the backend generating, and why the GPU went, if it did
   const options = () => ({ temperature: page.state.temperature, topK: page.state.topK, topP: 1, seed: page.state.seed });
-  scope.add(() => { clearInterval(timer); if (gid) engine.free(gid); });
+  scope.add(() => { clearInterval(timer); if (gid) engine.free(gid); gid = null; });
 
   function stop() {
     clearInterval(timer);
     timer = null;
     draw();
   }
-  let begun = 0;  // texts started, for the tests to wait on
   async function begin() {
     stop();
     if (gid) engine.free(gid);
@@ -32,7 +31,7 @@ export async function inference(fig, snap, scope) {
     if (scope.signal.aborted) return engine.free(r.gid);
     gid = r.gid;
     where = r.backend;
-    begun++;
+    fig.dataset.begun = Number(fig.dataset.begun ?? 0) + 1;  // texts started here, for the tests to wait on
     written = r.prompt.map((id) => ({ id, prompt: true }));
     state = r.state;
     draw();
@@ -116,7 +115,7 @@ export async function inference(fig, snap, scope) {
       <div class="controls"><button id="infer-restart" @click=${begin}>Start over</button>
         <button id="infer-step" @click=${() => { stop(); advance(); }}>Step</button>
         <button id="infer-auto" aria-pressed=${timer ? "true" : "false"} @click=${auto}>${timer ? "Pause" : "Autoplay"}</button></div>
-      <div class="chips" id="infer-text" aria-live="polite" data-begun=${begun}>${written.map((w, i) =>
+      <div class="chips" id="infer-text" aria-live="polite">${written.map((w, i) =>
         chip(w.id, text(w.id), { cls: `${w.prompt ? "prompt" : ""} ${i < gone ? "dropped" : ""}` }))}</div>
       <p class="stats" id="infer-work">Context: ${n} of ${ctx} tokens${gone ? html`. When it is full, the window keeps
         its newest half: the first ${plural(gone, "token")} (faded) are out of it` : ""}. With the KV cache the model has computed
