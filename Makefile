@@ -113,6 +113,11 @@ build/web/glassgpt.wasm: wasm/exports.c $(LIB_SRC) $(HEADERS)
 	@mkdir -p build/web
 	$(WASM_CC) $(WASM_FLAGS) wasm/exports.c $(LIB_SRC) -lm -o $@
 
+# The tests' build: the page's, and the reference kernels to hold the GPU's to.
+build/web/glassgpt-test.wasm: wasm/exports.c wasm/test_exports.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p build/web
+	$(WASM_CC) $(WASM_FLAGS) wasm/exports.c wasm/test_exports.c $(LIB_SRC) -lm -o $@
+
 # The npm packages, from the committed lock file: lit-html for the page, and
 # the test tools (playwright-core, Hugging Face's tokenizers).
 node_modules/.package-lock.json: package.json package-lock.json
@@ -142,7 +147,7 @@ build/dump_acts: tests/dump_acts.c build/libglassgpt.a $(HEADERS)
 
 test: setup corpus all $(TESTS:%=build/%) $(TESTS:%=build/asan/%) build/asan/glassgpt build/dump_acts \
       node_modules/.package-lock.json models/tiny.ckpt models/small.ckpt $(FUZZ_BINS) \
-      build/fuzz/seeds/.done build/glassgpt-mpi
+      build/fuzz/seeds/.done build/glassgpt-mpi build/web/glassgpt-test.wasm
 	@GLASSGPT_CORPUS=$(CORPUS_FILE) tests/run.sh
 
 # ---- fuzzers ----

@@ -3,8 +3,9 @@
 // several loads in Debian's chromium); and with the small preset, training
 // in the page at half the native single-thread speed or better, generation
 // at 100 tokens/s or more, and no main-thread task over 50 ms meanwhile, nor
-// at a pause, when every chapter opens the trained model; and the time from a
-// model switch to every chapter drawn.
+// at a pause, when every chapter opens the trained model; the time from a
+// model switch to every chapter drawn; and training on the GPU, where the
+// page has one, with no main-thread task over 50 ms meanwhile.
 //
 // usage: node bench/page_bench.mjs GLASSGPT
 import { spawnSync } from "node:child_process";
@@ -25,6 +26,7 @@ const { server, base } = await serve(glassgpt);
 const browser = await launch();
 const paint = [], ready = [], bpe = [];
 let genRate = 0, longTasks = [], pauseTasks = [], switchMs = [], switchTasks = [];
+let gpuName = "", gpuRate = 0, gpuTasks = [];
 const trainPairs = [];  // [the page's tokens/s, native's on one thread]
 function nativeSmall() {
   const out = spawnSync("build/bench_model", ["1", "small"], { env: { ...process.env, OMP_NUM_THREADS: "1" } });
@@ -105,6 +107,19 @@ try {
     for (let i = 0; i < 62; i++) ({ state } = await engine.genStep(gid, state.sampled));
     return 62000 / (performance.now() - t0);
   });
+  // training on the GPU, where the page has one: the main thread meanwhile
+  gpuName = await page.evaluate(async () => { await window.glassgpt.page.gpuReady; return window.glassgpt.page.gpu?.name ?? ""; });
+  if (gpuName) {
+    await page.selectOption("#train-backend", "gpu");
+    await page.waitForFunction(() => /GPU/.test(document.querySelector("#train-runs-on").textContent));
+    const from = await page.evaluate(() => performance.now());
+    await page.click("#train-start");
+    await page.waitForTimeout(6000);
+    const to = await page.evaluate(() => performance.now());
+    gpuRate = Number(await page.getAttribute("#train-rate", "data-rate"));
+    await page.click("#train-start");
+    gpuTasks = (await page.evaluate(() => window.longTasks)).filter(([at]) => at >= from && at < to).map(([, ms]) => ms);
+  }
   await page.close();
 } finally {
   await browser.close();
@@ -130,3 +145,8 @@ console.log(`  and at the pauses, where every chapter opens the trained model: $
 console.log(`a model switch to every chapter drawn (tiny and small, the median of ${switchMs.length}): ` +
   `${median(switchMs).toFixed(0)} ms; tasks over 50 ms meanwhile: ${switchTasks.length}` +
   (switchTasks.length ? ` (longest ${Math.max(...switchTasks).toFixed(0)} ms)` : ""));
+if (gpuName)
+  console.log(`training small in the page on the GPU (${gpuName}): ${gpuRate.toFixed(0)} tokens/s; main-thread tasks over 50 ms ` +
+    `meanwhile: ${gpuTasks.length}` + (gpuTasks.length ? ` (longest ${Math.max(...gpuTasks).toFixed(0)} ms)` : "") +
+    ` (goal: none: ${verdict(gpuTasks.length === 0)})`);
+else console.log("training in the page on the GPU: no WebGPU adapter here");

@@ -20,7 +20,7 @@
 
 #define EXPORT(name) __attribute__((export_name(#name))) name
 
-static gg_error last_error;
+gg_error last_error;  // the tests' build has exports of its own (test_exports.c)
 
 const char *EXPORT(gg_last_error)(void) { return last_error.msg; }
 
@@ -629,13 +629,6 @@ void EXPORT(gg_row_moments)(const float *x, int n, float *out) { row_moments(x, 
 // the last: how another backend (web/gpu.js) reads the calls.
 const char *EXPORT(gg_kernel)(int k) { return gg_kernel_signature(k); }
 
-// Makes n_calls calls given as words on the reference kernels (the
-// definition), with bases[i], of bytes[i] bytes, standing for arena i: the
-// numbers another backend's kernels are held to. Returns 0, or -1.
-int EXPORT(gg_replay_reference)(const uint32_t *words, size_t n_calls, void *const *bases,
-                                const size_t *bytes, int n_arenas) {
-    return gg_replay_words(words, n_calls, &gg_ops_ref, bases, bytes, n_arenas, &last_error) ? -1 : 0;
-}
 
 // The words of one call.
 int EXPORT(gg_record_call_words)(void) { return GG_RECORD_CALL_WORDS; }

@@ -420,7 +420,8 @@ export class Engine {
 
   // Makes recorded calls (a Uint32Array of words, record.h) on the
   // reference kernels, with arena i standing in arenas[i], a typed array
-  // that receives the results.
+  // that receives the results. Only in the tests' build of the engine
+  // (glassgpt-test.wasm): the page never runs the reference kernels.
   replayReference(words, arenas) {
     const x = this.x, n = arenas.length;
     const at = arenas.map((a) => this.put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));

@@ -88,6 +88,18 @@ fn gelu_grad(x: f32) -> f32 {
     return 0.5 * (1.0 + th) + 0.5 * x * sech2 * GELU_S * (1.0 + GELU_3C * x * x);
 }
 
+// softmax_row: out[0 .. n-1] = the softmax of x[0 .. n-1], max-subtracted,
+// the exponentials first, then their sum in order (out may be x)
+fn softmax_row(out: u32, x: u32, n: u32) {
+    var maxval = LOWEST;
+    for (var i = 0u; i < n; i++) { maxval = max(maxval, mem[x + i]); }
+    for (var i = 0u; i < n; i++) { mem[out + i] = expf(mem[x + i] - maxval); }
+    var sum = 0.0;
+    for (var i = 0u; i < n; i++) { sum = sum + mem[out + i]; }
+    let inv = 1.0 / sum;
+    for (var i = 0u; i < n; i++) { mem[out + i] = mem[out + i] * inv; }
+}
+
 // 64-bit unsigned arithmetic in pairs of words (low, high), for dropout's
 // splitmix64 (rng.h): WGSL has no 64-bit integers.
 fn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
@@ -369,6 +381,15 @@ fn transpose_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
 
 // ---- attention ----
 
+// Thread id's row of attention, id = (b NH + h) T + t: its batch, head and
+// position, the head's size and the scores' scale.
+struct HeadRow { b: u32, h: u32, t: u32, hs: u32, scale: f32 }
+
+fn head_row(id: u32, T: u32, C: u32, NH: u32) -> HeadRow {
+    let hs = C / NH;
+    return HeadRow(id / (T * NH), (id / T) % NH, id % T, hs, 1.0 / sqrt(f32(hs)));
+}
+
 // attention_forward(out, scores, att, qkv, B, T, C, NH): a thread per query
 // row of a head, as attention_row does it. Without scores, att holds them
 // on the way.
@@ -377,27 +398,19 @@ fn attention_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     let id = thread(gid, groups);
     let B = arg(4u); let T = arg(5u); let C = arg(6u); let NH = arg(7u);
     if (id >= B * NH * T) { return; }
-    let t = id % T; let h = (id / T) % NH; let b = id / (T * NH);
-    let hs = C / NH;
-    let scale = 1.0 / sqrt(f32(hs));
+    let r = head_row(id, T, C, NH);
+    let t = r.t; let h = r.h; let b = r.b; let hs = r.hs; let scale = r.scale;
     let base = arg(3u) + b * T * 3u * C;
     let q = base + t * 3u * C + h * hs;
     let att = arg(2u) + id * T;
     let score = select(att, arg(1u) + id * T, arg(1u) != NONE);
-    var maxval = LOWEST;
     for (var t2 = 0u; t2 <= t; t2++) {
         let k = base + t2 * 3u * C + C + h * hs;
         var dot = 0.0;
         for (var i = 0u; i < hs; i++) { dot = dot + mem[q + i] * mem[k + i]; }
-        let s = dot * scale;
-        mem[score + t2] = s;
-        maxval = max(maxval, s);
+        mem[score + t2] = dot * scale;
     }
-    for (var t2 = 0u; t2 <= t; t2++) { mem[att + t2] = expf(mem[score + t2] - maxval); }
-    var sum = 0.0;
-    for (var t2 = 0u; t2 <= t; t2++) { sum = sum + mem[att + t2]; }
-    let inv = 1.0 / sum;
-    for (var t2 = 0u; t2 <= t; t2++) { mem[att + t2] = mem[att + t2] * inv; }
+    softmax_row(att, score, t + 1u);
     for (var t2 = t + 1u; t2 < T; t2++) { mem[att + t2] = 0.0; }
     let out = arg(0u) + (b * T + t) * C + h * hs;
     for (var i = 0u; i < hs; i++) { mem[out + i] = 0.0; }
@@ -433,9 +446,8 @@ fn attention_backward_query(@builtin(global_invocation_id) gid: vec3<u32>, @buil
     let id = thread(gid, groups);
     let B = arg(4u); let T = arg(5u); let C = arg(6u); let NH = arg(7u);
     if (id >= B * NH * T) { return; }
-    let t = id % T; let h = (id / T) % NH; let b = id / (T * NH);
-    let hs = C / NH;
-    let scale = 1.0 / sqrt(f32(hs));
+    let r = head_row(id, T, C, NH);
+    let t = r.t; let h = r.h; let b = r.b; let hs = r.hs; let scale = r.scale;
     let base = arg(2u) + b * T * 3u * C;
     let dout = arg(1u) + (b * T + t) * C + h * hs;
     let att = arg(3u) + id * T;
@@ -464,9 +476,8 @@ fn attention_backward_key(@builtin(global_invocation_id) gid: vec3<u32>, @builti
     let id = thread(gid, groups);
     let B = arg(4u); let T = arg(5u); let C = arg(6u); let NH = arg(7u);
     if (id >= B * NH * T) { return; }
-    let t2 = id % T; let h = (id / T) % NH; let b = id / (T * NH);
-    let hs = C / NH;
-    let scale = 1.0 / sqrt(f32(hs));
+    let r = head_row(id, T, C, NH);  // its t is the key's position
+    let t2 = r.t; let h = r.h; let b = r.b; let hs = r.hs; let scale = r.scale;
     let base = arg(2u) + b * T * 3u * C;
     let dbase = arg(0u) + b * T * 3u * C;
     let dk = dbase + t2 * 3u * C + C + h * hs;
@@ -507,15 +518,7 @@ fn attention_decode_softmax(@builtin(global_invocation_id) gid: vec3<u32>, @buil
     let h = thread(gid, groups);
     let len = arg(6u); let NH = arg(8u);
     if (h >= NH) { return; }
-    let att = arg(2u) + h * len;
-    let score = select(arg(2u), arg(1u), arg(1u) != NONE) + h * len;
-    var maxval = LOWEST;
-    for (var t2 = 0u; t2 < len; t2++) { maxval = max(maxval, mem[score + t2]); }
-    for (var t2 = 0u; t2 < len; t2++) { mem[att + t2] = expf(mem[score + t2] - maxval); }
-    var sum = 0.0;
-    for (var t2 = 0u; t2 < len; t2++) { sum = sum + mem[att + t2]; }
-    let inv = 1.0 / sum;
-    for (var t2 = 0u; t2 < len; t2++) { mem[att + t2] = mem[att + t2] * inv; }
+    softmax_row(arg(2u) + h * len, select(arg(2u), arg(1u), arg(1u) != NONE) + h * len, len);
 }
 
 // third pass: a thread per output element, att @ v
@@ -574,14 +577,7 @@ fn softmax_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let n = thread(gid, groups);
     let N = arg(2u); let V = arg(3u);
     if (n >= N) { return; }
-    let probs = arg(0u) + n * V; let logits = arg(1u) + n * V;
-    var maxval = LOWEST;
-    for (var i = 0u; i < V; i++) { maxval = max(maxval, mem[logits + i]); }
-    for (var i = 0u; i < V; i++) { mem[probs + i] = expf(mem[logits + i] - maxval); }
-    var sum = 0.0;
-    for (var i = 0u; i < V; i++) { sum = sum + mem[probs + i]; }
-    let inv = 1.0 / sum;
-    for (var i = 0u; i < V; i++) { mem[probs + i] = mem[probs + i] * inv; }
+    softmax_row(arg(0u) + n * V, arg(1u) + n * V, V);
 }
 
 // crossentropy_forward(losses, probs, targets, N, V)

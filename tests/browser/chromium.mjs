@@ -38,3 +38,21 @@ export async function blankPage(browser, base) {
   await page.goto(`${base}blank.html`);
   return page;
 }
+
+// A suite's checks: check(ok, what) counts ok and reports what failed
+// (and returns ok); end() prints the closing line and exits, non-zero on a
+// failure.
+export function tally() {
+  let passed = 0, failed = 0;
+  return {
+    check(ok, what) {
+      if (ok) passed++;
+      else { failed++; console.error("FAIL:", what); }
+      return ok;
+    },
+    end() {
+      console.log(`${passed} passed, ${failed} failed`);
+      process.exit(failed ? 1 : 0);
+    },
+  };
+}

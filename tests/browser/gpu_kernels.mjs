@@ -11,14 +11,11 @@
 // workgroup memory, and direct.
 //
 // usage: node tests/browser/gpu_kernels.mjs GLASSGPT
-import { blankPage, launch, serve } from "./chromium.mjs";
+import { readFileSync } from "node:fs";
+import { blankPage, launch, serve, tally } from "./chromium.mjs";
 
 const glassgpt = process.argv[2] || "build/glassgpt";
-let passed = 0, failed = 0;
-function check(ok, what) {
-  if (ok) passed++;
-  else { failed++; console.error("FAIL:", what); }
-}
+const { check, end } = tally();
 
 const FWD = 1e-5, GRAD = 1e-4, EXACT = 0;
 // A case: the kernel, its numbers by name, its buffers by name (a length;
@@ -82,10 +79,13 @@ const browser = await launch();
 try {
   const page = await blankPage(browser, base);
   page.on("console", (m) => m.type() === "error" && console.error("page:", m.text()));
+  // the tests' build of the engine, which has the reference kernels
+  await page.route(`${base}glassgpt-test.wasm`, (route) =>
+    route.fulfill({ contentType: "application/wasm", body: readFileSync("build/web/glassgpt-test.wasm") }));
   const out = await page.evaluate(async (CASES) => {
     const { Engine } = await import("/engine-core.js");
     const { Gpu, NONE } = await import("/gpu.js");
-    const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
+    const engine = await Engine.load(await (await fetch("/glassgpt-test.wasm")).arrayBuffer());
     const table = engine.kernelTable(), { kernels, callWords } = table;
     let gpu;
     try { gpu = await Gpu.open(table); } catch (e) { return { error: String(e.message || e) }; }
@@ -178,5 +178,4 @@ try {
   await browser.close();
   server.kill("SIGINT");
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+end();

@@ -18,15 +18,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { blankPage, launch, serve } from "./chromium.mjs";
+import { blankPage, launch, serve, tally } from "./chromium.mjs";
 
 const glassgpt = process.argv[2] || "build/glassgpt";
-let passed = 0, failed = 0;
-function check(ok, what) {
-  if (ok) passed++;
-  else { failed++; console.error("FAIL:", what); }
-  return ok;
-}
+const { check, end } = tally();
 const STEPS = 50, PROMPT = "ROMEO:", GREEDY = 32;
 
 const { server, base } = await serve(glassgpt);
@@ -147,5 +142,4 @@ try {
   server.kill("SIGINT");
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+end();

@@ -8,15 +8,10 @@
 // trains on the CPU.
 //
 // usage: node tests/browser/gpu_page.mjs GLASSGPT
-import { FLAGS, launch, serve } from "./chromium.mjs";
+import { FLAGS, launch, serve, tally } from "./chromium.mjs";
 
 const glassgpt = process.argv[2] || "build/glassgpt";
-let passed = 0, failed = 0;
-function check(ok, what) {
-  if (ok) passed++;
-  else { failed++; console.error("FAIL:", what); }
-  return ok;
-}
+const { check, end } = tally();
 
 // The page at the training chapter, ready, with the GPU looked for.
 async function open(browser, base) {
@@ -137,5 +132,4 @@ try {
 } finally {
   server.kill("SIGINT");
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+end();
