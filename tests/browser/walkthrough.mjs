@@ -203,6 +203,10 @@ try {
     const down = Math.floor((418 - to) / cols), right = 418 - to - down * cols;
     for (let i = 0; i < Math.abs(down); i++) await page.keyboard.press(down > 0 ? "ArrowDown" : "ArrowUp");
     for (let i = 0; i < Math.abs(right); i++) await page.keyboard.press(right > 0 ? "ArrowRight" : "ArrowLeft");
+    // a few frames later, with the pointer still resting over the grid as it
+    // scrolled: the keyboard's cursor stays where the keys left it
+    for (let i = 0; i < 3; i++) await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+    await page.waitForTimeout(100);
     const reached = await activeId();
     check(reached === 418, `${name}: the keys reach token 418 (from ${to}, ${down} down and ${right} across in ${cols} columns: ${reached})`);
     await page.keyboard.press("Enter");

@@ -108,8 +108,14 @@ export async function bpe(fig, _snap, scope) {
       `. Merge ${r + 1} joined `, el("code", {}, text(l)), ` (${l}) and `, el("code", {}, text(rt)),
       ` (${rt}), seen ${t.counts[r].toLocaleString("en")} times.`);
   }
-  grid.addEventListener("mouseover", (e) => {
-    const id = Number(e.target.dataset?.id);
+  // The cell under the pointer, when the pointer moves: not when the grid
+  // scrolls under a pointer at rest (as the arrow keys scroll it), which
+  // would take the keyboard's cursor away.
+  let pointer = "";
+  grid.addEventListener("pointermove", (e) => {
+    const at = `${e.clientX},${e.clientY}`, id = Number(e.target.dataset?.id);
+    if (at === pointer) return;
+    pointer = at;
     if (Number.isInteger(id) && e.target.classList.contains("cell")) describe(id);
   });
   // a token picked here is followed into the model's chapters
