@@ -12,6 +12,7 @@ import { onItsSide } from "./input.js";
 // default, are the command line's (src/model.c, src/train.h).
 const PRESETS = ["tiny", "small"];
 const RATE_RUNS = 16;  // runs of steps that the tokens/s figure averages
+const RUN_MS = 40, MAX_CHUNK = 50;  // the work of a run of steps, and its most steps
 
 export async function training(fig, _snap, scope) {
   const { page } = scope, { engine } = page;
@@ -124,9 +125,12 @@ export async function training(fig, _snap, scope) {
     if (announce) page.show(model);
   }
 
-  // Runs a few steps: about 40 ms of work, so that the page keeps drawing.
+  // Runs a few steps: about RUN_MS of work, so that the page keeps drawing
+  // (and a GPU waits for the page once a run, not once a step).
+  let chunk = 1;
   async function advance(steps) {
     const r = await engine.trainRun(model.id, steps), k = r.losses.length, first = r.step - k;
+    if (k) chunk = Math.max(1, Math.min(MAX_CHUNK, Math.round((RUN_MS * k) / Math.max(r.ms, 1))));
     // a GPU lost on the way: the CPU went on from an earlier step
     while (trainPts.length && trainPts.at(-1)[0] > first) trainPts.pop();
     r.losses.forEach((loss, i) => trainPts.push([first + i + 1, loss]));
@@ -163,7 +167,6 @@ export async function training(fig, _snap, scope) {
 
   let lastWeights = 0, lastDraw = 0;
   async function loop() {
-    const chunk = preset === "tiny" ? 20 : 2;
     while (running && !scope.signal.aborted) {
       const step = await advance(Math.min(chunk, STEPS - (trainPts.at(-1)?.[0] ?? 0)));
       // the chart 5 times a second: smooth to the eye, and the main thread
