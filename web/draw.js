@@ -507,8 +507,11 @@ export function lineChart({ width, series, refs = [], xLabel = "step", yLabel = 
 // under the first (before and after a change).
 export function barChart({ width, rows, format = String, pair, labelWidth = 96 }) {
   const W = Math.max(200, width), valueW = 64, rowH = pair ? 34 : 24;
-  const max = Math.max(1e-12, ...rows.flatMap((r) => (pair ? [r.value, r.value2] : [r.value])));
-  const len = (v) => Math.max(1, ((W - labelWidth - valueW) * v) / max);
+  // a value that is not a number (a model whose training diverged) draws
+  // as the shortest bar, and says what it is
+  const finite = (v) => (Number.isFinite(v) ? v : 0);
+  const max = Math.max(1e-12, ...rows.flatMap((r) => (pair ? [r.value, r.value2] : [r.value])).map(finite));
+  const len = (v) => Math.max(1, ((W - labelWidth - valueW) * finite(v)) / max);
   return svg`<svg viewBox="0 0 ${W} ${rows.length * rowH}" width=${W} height=${rows.length * rowH} class="bars"
     data-values=${JSON.stringify(rows.map((r) => [r.key ?? r.label, r.value, ...(pair ? [r.value2] : [])]))}
     role="img" aria-label=${rows.map((r) => `${r.label}: ${format(r.value)}${pair ? `, ${pair[1]} ${format(r.value2)}` : ""}`).join("; ")}>

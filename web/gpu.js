@@ -308,11 +308,14 @@ export class GpuTraining {
   // Brings these arenas back from the GPU into the engine's model (by
   // default its weights and the optimizer's moments: what the CPU needs to
   // go on training, or a checkpoint to be written).
+  // Returns false, and brings nothing, when a number there is not finite:
+  // training has diverged, and a GPU may not say so in its loss (WGSL lets
+  // a GPU assume that there are no NaNs, and its min and max drop them).
   async download(names = ["params", "m", "v"]) {
-    for (const name of names) {
-      const data = await this.read(name);
-      this.engine.arenaBytes(this.arenas[this.index[name]]).set(new Uint8Array(data.buffer));
-    }
+    const data = await Promise.all(names.map((name) => this.read(name)));
+    if (data.some((d) => d.some((x) => !Number.isFinite(x)))) return false;
+    names.forEach((name, i) => this.engine.arenaBytes(this.arenas[this.index[name]]).set(new Uint8Array(data[i].buffer)));
+    return true;
   }
 }
 

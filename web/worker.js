@@ -45,13 +45,26 @@ function gpuLost(why) {
 }
 
 // Brings model o's weights and optimizer state home from the GPU, if they
-// changed there since.
+// changed there since. Weights that are no longer finite stay there: the
+// GPU goes back to the last state brought home, and the next trainRun says
+// that training diverged.
 async function sync(o) {
   if (!o.training || !o.dirty) return;
-  await o.training.download();
-  o.synced = engine.trainPosition(o.ptr);
+  const at = engine.trainPosition(o.ptr)[0];
+  if (await o.training.download()) o.synced = engine.trainPosition(o.ptr);
+  else backToSynced(o, `the weights are not finite by step ${at}: training has diverged (try a lower learning ` +
+    `rate); the model is back at step ${o.synced[0]}, its last state brought home from the GPU`);
   o.dirty = false;
   o.lastSync = performance.now();
+}
+
+// The GPU's model back to its last state brought home (the engine's), and
+// why, for the next trainRun to say.
+function backToSynced(o, why) {
+  engine.trainSetPosition(o.ptr, o.synced);
+  o.training.upload(o.training.arenas.map((a) => a.name));
+  o.dirty = false;
+  o.diverged = why;
 }
 
 function model(id) {
@@ -144,18 +157,29 @@ const handlers = {
   // last state brought home: the steps then end earlier than asked.
   async trainRun({ id, steps }) {
     const o = model(id), t0 = performance.now();
+    if (o.diverged) {
+      const why = o.diverged;
+      o.diverged = "";
+      throw new Error(why);
+    }
     if (o.training) {
+      let losses = null;
       try {
-        const losses = await o.training.run(steps);
-        if (o.training) {  // not lost on the way
-          o.dirty = true;
-          if (performance.now() - o.lastSync > SYNC_MS) await sync(o);
-          const ms = performance.now() - t0, step = engine.trainPosition(o.ptr)[0];
-          return [{ step, losses, ms, backend: "gpu" }, [losses.buffer]];
-        }
+        losses = await o.training.run(steps);
       } catch (e) {
         gpuLost(`the GPU failed (${e.message || e})`);
         if (o.training) throw e;
+      }
+      if (losses && o.training) {  // not lost on the way
+        const at = engine.trainPosition(o.ptr)[0] - losses.length, bad = losses.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) {  // as the engine says it, and back to the last good state
+          backToSynced(o, "");
+          throw new Error(`the loss is ${losses[bad]} at step ${at + bad + 1}: training has diverged (try a lower ` +
+            `learning rate); the model is back at step ${o.synced[0]}, its last state brought home from the GPU`);
+        }
+        o.dirty = true;
+        if (performance.now() - o.lastSync > SYNC_MS) await sync(o);
+        return [{ step: at + losses.length, losses, ms: performance.now() - t0, backend: "gpu" }, [losses.buffer]];
       }
     }
     const r = engine.trainRun(o.ptr, steps);  // from the last state brought home, if the GPU was lost

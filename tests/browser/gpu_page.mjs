@@ -3,6 +3,7 @@
 // reader move it, mid-training, between the CPU (WebAssembly) and the GPU
 // (WebGPU on SwiftShader here), with its step and optimizer state; each
 // backend's tokens/s is shown. Generation on the GPU gives the CPU's text.
+// Training that diverges stops and says so, on either backend.
 // A GPU lost mid-training sends training on, on the CPU, from its last
 // state brought home; a browser with no WebGPU says so in one line and
 // trains on the CPU.
@@ -35,6 +36,17 @@ async function waitFor(page, fn, arg, timeout = 60000) {
     throw new Error(`${e.message.split("\n")[0]} (${String(fn).slice(0, 90)}, ${arg}); training: ${await line("#train-backend-line")}; ` +
       `inference: ${await line("#infer-backend-line")}`);
   }
+}
+// A learning rate of 1e30 makes training diverge: it must stop, and say so.
+async function diverges(page, what) {
+  await page.fill("#train-lr", "1e30");
+  await page.dispatchEvent("#train-lr", "change");
+  await waitFor(page, () => document.querySelector("#train-step-count").textContent === "0");
+  await page.click("#train-start");
+  await waitFor(page, () => document.querySelector("#train-problem"));
+  const problem = await page.$eval("#train-problem", (e) => e.textContent);
+  check(/training has diverged/.test(problem) && (await page.textContent("#train-start")) === "Start",
+    `${what}: training that diverges stops, and says so: ${problem}`);
 }
 const stepCount = (page) => page.$eval("#train-step-count", (e) => Number(e.textContent));
 const waitSteps = (page, n, timeout = 120000) =>
@@ -94,6 +106,15 @@ try {
     const gpuText = await text("gpu"), cpuText = await text("cpu");
     check(gpuText === cpuText && gpuText.length > 0, `greedy text on the GPU is the CPU's: ${gpuText} / ${cpuText}`);
 
+    // training that diverges on the GPU stops and says so, though a GPU's
+    // loss may hide the NaNs (WGSL lets it drop them)
+    await page.evaluate(() => window.glassgpt.page.setBackend("gpu"));
+    const lr = await page.$eval("#train-lr", (e) => e.value);
+    await diverges(page, "on the GPU");
+    await page.fill("#train-lr", lr);
+    await page.dispatchEvent("#train-lr", "change");
+    await waitFor(page, () => document.querySelector("#train-step-count").textContent === "0");
+
     // a GPU lost mid-training: the CPU goes on
     await page.evaluate(() => window.glassgpt.page.setBackend("gpu"));
     await waitFor(page, () => /GPU/.test(document.querySelector("#train-runs-on").textContent));
@@ -125,6 +146,7 @@ try {
     await waitSteps(page, 20);
     await page.click("#train-start");
     check(/runs on the CPU/.test(await page.$eval("#train-backend-line", (e) => e.textContent)), "training runs on the CPU");
+    await diverges(page, "on the CPU");
     check(errors.length === 0, `no errors on the page: ${errors.join("; ")}`);
   } finally {
     await plain.close();

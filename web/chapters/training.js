@@ -27,7 +27,7 @@ export async function training(fig, _snap, scope) {
   let model = null, running = false, trainPts = [], valPts = [], bpb = NaN, generation = 0, chartWidth = 0;
   // where the model trains now, and each backend's tokens/s over its last
   // few runs of steps ([tokens, ms] each), steady enough to read
-  let backend = "cpu", lost = "";
+  let backend = "cpu", lost = "", problem = "";
   const recent = { cpu: [], gpu: [] }, rate = { cpu: 0, gpu: 0 };
   const history = [];  // earlier runs' validation curves: {name, points}
   const config = () => ({ ...presets[preset].config, vocab: V, pos });
@@ -49,6 +49,7 @@ export async function training(fig, _snap, scope) {
         ${backendPicker(page, "train-backend", backend)}</div>
       <p class="stats" id="train-backend-line">Training runs on <b id="train-runs-on">${backendName(backend)}</b>${rateOf("cpu")}${rateOf("gpu")}.
         ${gpuLine(page, lost)}</p>
+      ${problem ? html`<p class="note error" id="train-problem" role="alert">${problem}</p>` : ""}
       <div class="stats-row" id="train-stats" aria-live="polite">
         <span>step <b id="train-step-count">${last ? last[0] : 0}</b> of ${STEPS}</span>
         <span>loss <b id="train-loss">${last ? last[1].toFixed(4) : "\u2013"}</b></span>
@@ -168,7 +169,8 @@ export async function training(fig, _snap, scope) {
   let lastWeights = 0, lastDraw = 0;
   async function loop() {
     while (running && !scope.signal.aborted) {
-      const step = await advance(Math.min(chunk, STEPS - (trainPts.at(-1)?.[0] ?? 0)));
+      const step = await advanceOrStop(Math.min(chunk, STEPS - (trainPts.at(-1)?.[0] ?? 0)));
+      if (step === null) break;
       // the chart 5 times a second: smooth to the eye, and the main thread
       // leaves the cores to the worker
       if (performance.now() - lastDraw > 200 || step >= STEPS) {
@@ -198,9 +200,21 @@ export async function training(fig, _snap, scope) {
     draw();
     loop();
   }
+  // A step that fails (training that diverges, say) stops training, and
+  // the chapter says why.
+  async function advanceOrStop(steps) {
+    try {
+      problem = "";
+      return await advance(steps);
+    } catch (e) {
+      problem = e.message;
+      pause();
+      return null;
+    }
+  }
   async function stepOnce() {
     if (running) return;
-    await advance(1);
+    if (await advanceOrStop(1) === null) return;
     draw();
     await drawWeights();
     page.show(model);
