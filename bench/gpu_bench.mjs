@@ -15,7 +15,7 @@ try {
   const out = await page.evaluate(async () => {
     const { Engine } = await import("/engine-core.js");
     const { Gpu, GpuGeneration, GpuTraining } = await import("/gpu.js");
-    const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
+    const engine = await Engine.fetch("/glassgpt.wasm");
     let gpu;
     try { gpu = await Gpu.open(engine.kernelTable()); } catch (e) { return { error: String(e.message || e) }; }
     const tokenizer = engine.loadModel(new Uint8Array(await (await fetch("/models/tiny.ckpt")).arrayBuffer()));

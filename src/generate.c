@@ -38,6 +38,11 @@ int gg_infer_init(gg_infer *inf, const gg_model *m, gg_error *err) {
     return GG_OK;
 }
 
+void gg_infer_arenas(gg_infer *inf, gg_arena out[2]) {
+    out[0] = (gg_arena){"params", inf->model->params_mem, sizeof(float) * inf->model->n_params};
+    out[1] = (gg_arena){"inference", inf->mem, sizeof(float) * inf->n_mem};
+}
+
 void gg_infer_free(gg_infer *inf) {
     gg_big_free(inf->mem);
     memset(inf, 0, sizeof *inf);

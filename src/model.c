@@ -375,6 +375,17 @@ static int alloc_dacts(gg_model *m, gg_error *err) {
     return GG_OK;
 }
 
+void gg_model_arenas(gg_model *m, gg_arena out[GG_MODEL_ARENAS]) {
+    size_t P = sizeof(float) * m->n_params, BT = sizeof(int) * (size_t)m->B * m->T;
+    const gg_arena arenas[GG_MODEL_ARENAS] = {
+        {"params", m->params_mem, P}, {"grads", m->grads_mem, P}, {"m", m->m_mem, P}, {"v", m->v_mem, P},
+        {"acts", m->acts_mem, sizeof(float) * m->n_acts}, {"dacts", m->dacts_mem, sizeof(float) * m->n_dacts},
+        {"tokens", m->tokens, BT}, {"targets", m->targets, BT},
+        {"loss", &m->loss, sizeof m->loss}, {"grad_norm", &m->grad_norm, sizeof m->grad_norm},
+    };
+    memcpy(out, arenas, sizeof arenas);
+}
+
 int gg_model_alloc(gg_model *m, int B, int T, gg_error *err) {
     int rc = alloc_acts(m, B, T, err);
     if (!rc) rc = alloc_grads(m, err);

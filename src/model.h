@@ -188,4 +188,18 @@ int gg_model_backward(gg_model *m, gg_error *err);
 // so that a recording of the step (record.h) can name them beforehand.
 int gg_model_alloc(gg_model *m, int B, int T, gg_error *err);
 
+// A buffer of the model's that kernels read and write: what a recording of
+// a step (record.h) names its arguments by, and another backend holds.
+typedef struct {
+    const char *name;
+    void *base;
+    size_t bytes;
+} gg_arena;
+
+enum { GG_MODEL_ARENAS = 10 };
+// The arenas a training step touches, in this order: params, grads, m, v,
+// acts, dacts, tokens, targets, loss, grad_norm (allocated: gg_model_alloc
+// and gg_optim_alloc, or gg_train_prepare).
+void gg_model_arenas(gg_model *m, gg_arena out[GG_MODEL_ARENAS]);
+
 #endif

@@ -67,10 +67,15 @@ int gg_record_arena(gg_recording *r, const char *name, const void *base, size_t 
                     gg_error *err) {
     if (r->n_arenas == GG_RECORD_MAX_ARENAS)
         return gg_fail(err, GG_ERR_ARG, "more than %d arenas to record", GG_RECORD_MAX_ARENAS);
-    r->arenas[r->n_arenas].name = name;
-    r->arenas[r->n_arenas].base = base;
-    r->arenas[r->n_arenas].bytes = bytes;
+    r->arenas[r->n_arenas] = (gg_arena){name, (void *)base, bytes};
     return r->n_arenas++;
+}
+
+int gg_record_arenas(gg_recording *r, const gg_arena *arenas, int n, gg_error *err) {
+    for (int i = 0; i < n; i++)
+        if (gg_record_arena(r, arenas[i].name, arenas[i].base, arenas[i].bytes, err) < 0)
+            return GG_ERR_ARG;
+    return GG_OK;
 }
 
 // Where p lies: an arena and an offset (arena -1 for NULL). A pointer in no
@@ -78,9 +83,10 @@ int gg_record_arena(gg_recording *r, const char *name, const void *base, size_t 
 static gg_record_ref ref(const void *p) {
     if (!p) return (gg_record_ref){-1, 0};
     const char *c = p;
-    for (int i = 0; i < rec->n_arenas; i++)
-        if (c >= rec->arenas[i].base && c < rec->arenas[i].base + rec->arenas[i].bytes)
-            return (gg_record_ref){i, (size_t)(c - rec->arenas[i].base)};
+    for (int i = 0; i < rec->n_arenas; i++) {
+        const char *base = rec->arenas[i].base;
+        if (c >= base && c < base + rec->arenas[i].bytes) return (gg_record_ref){i, (size_t)(c - base)};
+    }
     if (!rec->failure) {
         snprintf(why, sizeof why, "call %zu, %s, was given a buffer in none of the arenas",
                  rec->n_calls - 1, kernel_names[noting]);

@@ -9,7 +9,9 @@
 // the model: record a step once, upload the arenas, replay.
 //
 //   gg_recording rec = {0};
-//   gg_record_arena(&rec, "params", m.params_mem, bytes);   ... every arena
+//   gg_arena arenas[GG_MODEL_ARENAS];
+//   gg_model_arenas(&m, arenas);
+//   gg_record_arenas(&rec, arenas, GG_MODEL_ARENAS, &err);
 //   m.ops = gg_record_wrap(&rec, m.ops);
 //   ... a training step ...
 //   gg_replay(&rec, other_ops, bases, &err);   // bases[i]: arena i's copy
@@ -24,6 +26,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "model.h"
 #include "ops.h"
 
 enum {
@@ -51,11 +54,7 @@ typedef struct {
 } gg_record_call;
 
 typedef struct {
-    struct {
-        const char *name;
-        const char *base;
-        size_t bytes;
-    } arenas[GG_RECORD_MAX_ARENAS];
+    gg_arena arenas[GG_RECORD_MAX_ARENAS];
     int n_arenas;
     gg_record_call *calls;
     size_t n_calls, cap;
@@ -67,6 +66,8 @@ typedef struct {
 // point into. Its index is its order of registration.
 int gg_record_arena(gg_recording *r, const char *name, const void *base, size_t bytes,
                     gg_error *err);
+// The same for n arenas, in order (gg_model_arenas, gg_infer_arenas).
+int gg_record_arenas(gg_recording *r, const gg_arena *arenas, int n, gg_error *err);
 // Starts recording r (its calls so far are kept) and returns the table that
 // records; every call goes on to inner. With inner NULL the calls are only
 // noted, not made: a step recorded for another backend to compute, while

@@ -915,13 +915,9 @@ static void test_record_and_replay(void) {
     gg_adamw_step(&m, &opt, 1e-3f, 1, NULL);
 
     size_t P = sizeof(float) * m.n_params;
-    struct { const char *name; void *base; size_t bytes; } arenas[] = {
-        {"params", m.params_mem, P}, {"grads", m.grads_mem, P}, {"m", m.m_mem, P}, {"v", m.v_mem, P},
-        {"acts", m.acts_mem, sizeof(float) * m.n_acts}, {"dacts", m.dacts_mem, sizeof(float) * m.n_dacts},
-        {"tokens", m.tokens, sizeof x}, {"targets", m.targets, sizeof y},
-        {"loss", &m.loss, sizeof m.loss}, {"grad norm", &m.grad_norm, sizeof m.grad_norm},
-    };
-    enum { N_ARENAS = sizeof arenas / sizeof *arenas };
+    enum { N_ARENAS = GG_MODEL_ARENAS };
+    gg_arena arenas[N_ARENAS];
+    gg_model_arenas(&m, arenas);
     gg_recording rec = {0};
     void *before[N_ARENAS], *again[N_ARENAS];
     size_t sizes[N_ARENAS];
@@ -994,9 +990,10 @@ static void test_record_and_replay(void) {
     gg_infer_forward(&inf, x[0], 0, NULL);
     gg_infer_forward(&inf, x[1], 1, NULL);
     gg_recording dec = {0};
-    gg_record_arena(&dec, "params", m.params_mem, P, NULL);
-    gg_record_arena(&dec, "inference", inf.mem, sizeof(float) * inf.n_mem, NULL);
-    void *dbefore[2] = {clone_bytes(m.params_mem, P), clone_bytes(inf.mem, sizeof(float) * inf.n_mem)};
+    gg_arena darenas[2];
+    gg_infer_arenas(&inf, darenas);
+    gg_record_arenas(&dec, darenas, 2, NULL);
+    void *dbefore[2] = {clone_bytes(darenas[0].base, darenas[0].bytes), clone_bytes(darenas[1].base, darenas[1].bytes)};
     m.ops = gg_record_wrap(&dec, cpu);
     gg_infer_forward(&inf, x[2], 2, NULL);
     m.ops = cpu;
@@ -1049,13 +1046,9 @@ static void test_steps_recorded_without_computing(void) {
     CHECK(gg_train_prepare(&tb, NULL) == GG_OK && b.acts_mem && b.grads_mem && b.dacts_mem && b.m_mem,
           "prepare allocates every arena of a step");
     size_t P = sizeof(float) * b.n_params, BT = sizeof(int) * (size_t)tb.B * tb.T;
-    struct { const char *name; void *base; size_t bytes; } arenas[] = {
-        {"params", b.params_mem, P}, {"grads", b.grads_mem, P}, {"m", b.m_mem, P}, {"v", b.v_mem, P},
-        {"acts", b.acts_mem, sizeof(float) * b.n_acts}, {"dacts", b.dacts_mem, sizeof(float) * b.n_dacts},
-        {"tokens", b.tokens, BT}, {"targets", b.targets, BT},
-        {"loss", &b.loss, sizeof b.loss}, {"grad norm", &b.grad_norm, sizeof b.grad_norm},
-    };
-    enum { N_ARENAS = sizeof arenas / sizeof *arenas };
+    enum { N_ARENAS = GG_MODEL_ARENAS };
+    gg_arena arenas[N_ARENAS];
+    gg_model_arenas(&b, arenas);
     void *other[N_ARENAS];  // the other backend's memory
     for (int i = 0; i < N_ARENAS; i++) other[i] = clone_bytes(arenas[i].base, arenas[i].bytes);
     float *weights = clone_bytes(b.params_mem, P);
@@ -1063,7 +1056,7 @@ static void test_steps_recorded_without_computing(void) {
     int replayed = 1;
     for (int step = 0; step < 3; step++) {
         gg_recording rec = {0};
-        for (int i = 0; i < N_ARENAS; i++) gg_record_arena(&rec, arenas[i].name, arenas[i].base, arenas[i].bytes, NULL);
+        gg_record_arenas(&rec, arenas, N_ARENAS, NULL);
         b.ops = gg_record_wrap(&rec, NULL);
         int rc = gg_train_step(&tb, NULL);
         b.ops = cpu;

@@ -119,12 +119,10 @@ static void recording_free(recording *r) {
 // Records what step(arg) computes on model m, over n arenas, without
 // computing it; returns the calls as words (kept in r until the next
 // recording), their number in *n_calls. NULL on failure.
-static const uint32_t *record_step(recording *r, gg_model *m, void *const *bases,
-                                   const size_t *bytes, const char *const *names, int n,
+static const uint32_t *record_step(recording *r, gg_model *m, const gg_arena *arenas, int n,
                                    int (*step)(void *arg), void *arg, size_t *n_calls) {
     gg_recording_free(&r->rec);
-    for (int i = 0; i < n; i++)
-        if (gg_record_arena(&r->rec, names[i], bases[i], bytes[i], &last_error) < 0) return NULL;
+    if (gg_record_arenas(&r->rec, arenas, n, &last_error)) return NULL;
     const gg_ops *ops = m->ops;
     m->ops = gg_record_wrap(&r->rec, NULL);
     int rc = step(arg);
@@ -152,6 +150,7 @@ typedef struct {
     int training;
     float *lens;  // the last gg_model_lens
     recording rec;  // the last step recorded for another backend (gg_train_record)
+    gg_arena arenas[GG_MODEL_ARENAS];  // the arenas of its training (gg_train_arenas)
 } wasm_model;
 
 wasm_model *EXPORT(gg_model_load)(const uint8_t *data, size_t n) {
@@ -318,37 +317,23 @@ float EXPORT(gg_train_bits_per_byte)(const wasm_model *w, float loss) {
 // The engine keeps the step count and the batch generator, and leaves each
 // step's batch in the tokens and targets arenas, to be uploaded.
 
-enum { TRAIN_ARENAS = 10 };
-
-// The arenas of w's training, allocated now if they were not, in the order
-// the recorded calls number them.
-static int train_arenas(wasm_model *w, void **bases, size_t *bytes, const char **names) {
-    if (!w->training) return gg_fail(&last_error, GG_ERR_ARG, "training has not begun");
-    if (gg_train_prepare(&w->trainer, &last_error)) return -1;
-    gg_model *m = &w->model;
-    size_t P = sizeof(float) * m->n_params, BT = sizeof(int) * (size_t)m->B * m->T;
-    const struct {
-        const char *name;
-        void *base;
-        size_t bytes;
-    } arenas[TRAIN_ARENAS] = {
-        {"params", m->params_mem, P}, {"grads", m->grads_mem, P}, {"m", m->m_mem, P}, {"v", m->v_mem, P},
-        {"acts", m->acts_mem, sizeof(float) * m->n_acts}, {"dacts", m->dacts_mem, sizeof(float) * m->n_dacts},
-        {"tokens", m->tokens, BT}, {"targets", m->targets, BT},
-        {"loss", &m->loss, sizeof m->loss}, {"grad_norm", &m->grad_norm, sizeof m->grad_norm},
-    };
-    for (int i = 0; i < TRAIN_ARENAS; i++) {
-        bases[i] = arenas[i].base;
-        bytes[i] = arenas[i].bytes;
-        names[i] = arenas[i].name;
+// The arenas of w's training (gg_model_arenas), allocated now if they were
+// not, in the order the recorded calls number them; NULL on failure.
+static const gg_arena *train_arenas(wasm_model *w) {
+    if (!w->training) {
+        gg_fail(&last_error, GG_ERR_ARG, "training has not begun");
+        return NULL;
     }
-    return 0;
+    if (gg_train_prepare(&w->trainer, &last_error)) return NULL;
+    gg_model_arenas(&w->model, w->arenas);
+    return w->arenas;
 }
 
-// Writes the place, size and name of each arena of w's training (room for
-// 10 each); returns their number, or -1.
-int EXPORT(gg_train_arenas)(wasm_model *w, void **bases, size_t *bytes, const char **names) {
-    return train_arenas(w, bases, bytes, names) ? -1 : TRAIN_ARENAS;
+// The arenas of w's training: GG_MODEL_ARENAS of {name, base, bytes}, their
+// number in *n; NULL on failure.
+const gg_arena *EXPORT(gg_train_arenas)(wasm_model *w, int *n) {
+    *n = GG_MODEL_ARENAS;
+    return train_arenas(w);
 }
 
 // Where w's training stands: out[0] the steps done, out[1] and out[2] the
@@ -372,11 +357,9 @@ static int train_step(void *w) { return gg_train_step(&((wasm_model *)w)->traine
 // next call), their number in *n_calls; NULL on failure. The step counts
 // as done: the other backend must make it.
 const uint32_t *EXPORT(gg_train_record)(wasm_model *w, size_t *n_calls) {
-    void *bases[TRAIN_ARENAS];
-    size_t bytes[TRAIN_ARENAS];
-    const char *names[TRAIN_ARENAS];
-    if (train_arenas(w, bases, bytes, names)) return NULL;
-    return record_step(&w->rec, &w->model, bases, bytes, names, TRAIN_ARENAS, train_step, w, n_calls);
+    const gg_arena *arenas = train_arenas(w);
+    if (!arenas) return NULL;
+    return record_step(&w->rec, &w->model, arenas, GG_MODEL_ARENAS, train_step, w, n_calls);
 }
 
 // ---- tensors and intermediates, read in place ----
@@ -472,6 +455,7 @@ typedef struct {
     float *probs;  // (V) softmax of the latest logits, at temperature 1
     recording rec;  // the last push recorded for another backend (gg_gen_record)
     int token;      // the token it pushes
+    gg_arena arenas[2];  // the arenas of its pushes (gg_infer_arenas)
 } wasm_generator;
 
 wasm_generator *EXPORT(gg_gen_begin)(wasm_model *w, float temperature, int top_k, float top_p,
@@ -535,19 +519,12 @@ int EXPORT(gg_gen_push)(wasm_generator *g, int token) {
 // the logits; copied back into the inference arena, gg_gen_pushed and the
 // sampler take them from there.
 
-enum { GEN_ARENAS = 2 };
-
-static void gen_arenas(const wasm_generator *g, void **bases, size_t *bytes, const char **names) {
-    const gg_model *m = &g->w->model;
-    bases[0] = m->params_mem, bytes[0] = sizeof(float) * m->n_params, names[0] = "params";
-    bases[1] = g->gen.inf.mem, bytes[1] = sizeof(float) * g->gen.inf.n_mem, names[1] = "inference";
-}
-
-// Writes the place, size and name of each arena of g's pushes (room for 2
-// each); returns their number.
-int EXPORT(gg_gen_arenas)(const wasm_generator *g, void **bases, size_t *bytes, const char **names) {
-    gen_arenas(g, bases, bytes, names);
-    return GEN_ARENAS;
+// The arenas of g's pushes: 2 of {name, base, bytes}, the weights and the
+// inference path, their number in *n.
+const gg_arena *EXPORT(gg_gen_arenas)(wasm_generator *g, int *n) {
+    gg_infer_arenas(&g->gen.inf, g->arenas);
+    *n = 2;
+    return g->arenas;
 }
 
 static int gen_push(void *g) {
@@ -559,12 +536,9 @@ static int gen_push(void *g) {
 // would), and returns its calls as words (valid until the next call), their
 // number in *n_calls; NULL on failure.
 const uint32_t *EXPORT(gg_gen_record)(wasm_generator *g, int token, size_t *n_calls) {
-    void *bases[GEN_ARENAS];
-    size_t bytes[GEN_ARENAS];
-    const char *names[GEN_ARENAS];
-    gen_arenas(g, bases, bytes, names);
+    gg_infer_arenas(&g->gen.inf, g->arenas);
     g->token = token;
-    return record_step(&g->rec, &g->w->model, bases, bytes, names, GEN_ARENAS, gen_push, g, n_calls);
+    return record_step(&g->rec, &g->w->model, g->arenas, 2, gen_push, g, n_calls);
 }
 
 // Where the logits are in the inference arena, in bytes.

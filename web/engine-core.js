@@ -14,6 +14,13 @@ export class Engine {
     return new Engine(instance.exports);
   }
 
+  // The engine at url (glassgpt.wasm), fetched and loaded.
+  static async fetch(url) {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`${url}: ${r.status} ${r.statusText}`);
+    return Engine.load(await r.arrayBuffer());
+  }
+
   constructor(exports) {
     this.x = exports;
   }
@@ -201,22 +208,19 @@ export class Engine {
 
   // The arenas of model h's training, allocated now (training must have
   // begun): [{name, ptr, bytes}], in the order recorded calls number them.
-  trainArenas(h) { return this.arenas((b, n, s) => this.x.gg_train_arenas(h, b, n, s)); }
+  trainArenas(h) { return this.arenas((n) => this.x.gg_train_arenas(h, n)); }
 
   // The arenas of generator g's pushes: the weights and the inference path.
-  genArenas(g) { return this.arenas((b, n, s) => this.x.gg_gen_arenas(g, b, n, s)); }
+  genArenas(g) { return this.arenas((n) => this.x.gg_gen_arenas(g, n)); }
 
-  // The arenas an export describes: list(bases, bytes, names) fills the
-  // three (room for 16 each) and returns their number, or -1.
+  // The arenas an export lists: list(nPtr) returns a table of gg_arena
+  // ({name, base, bytes}, 3 words each) and writes their number, or 0.
   arenas(list) {
-    const x = this.x, bases = x.gg_alloc(64), bytes = x.gg_alloc(64), names = x.gg_alloc(64);
-    const n = list(bases, bytes, names), arenas = [];
-    for (let i = 0; i < n; i++)
-      arenas.push({ name: this.cString(new Uint32Array(this.memory, names, n)[i]),
-        ptr: new Uint32Array(this.memory, bases, n)[i], bytes: new Uint32Array(this.memory, bytes, n)[i] });
-    for (const p of [bases, bytes, names]) x.gg_free(p);
-    if (n < 0) throw new Error(this.error());
-    return arenas;
+    const nPtr = this.x.gg_alloc(4), p = list(nPtr), n = new Int32Array(this.memory, nPtr, 1)[0];
+    this.x.gg_free(nPtr);
+    if (!p) throw new Error(this.error());
+    const t = new Uint32Array(this.memory, p, 3 * n);
+    return Array.from({ length: n }, (_, i) => ({ name: this.cString(t[3 * i]), ptr: t[3 * i + 1], bytes: t[3 * i + 2] }));
   }
 
   // Where model h's training stands (steps done, the batch generator), to

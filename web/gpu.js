@@ -255,6 +255,10 @@ export class Arenas {
 // (B x T tokens and targets, the only upload of a step), and the GPU makes
 // the calls. Weights, gradients and the optimizer's moments stay on the
 // GPU until download() brings them back into the engine's model.
+// What a model's training keeps from step to step: the rest a step writes
+// before it reads.
+export const STATE = ["params", "m", "v"];
+
 export class GpuTraining {
   constructor(gpu, engine, h) {
     this.gpu = gpu;
@@ -305,13 +309,13 @@ export class GpuTraining {
 
   destroy() { this.memory.destroy(); }
 
-  // Brings these arenas back from the GPU into the engine's model (by
-  // default its weights and the optimizer's moments: what the CPU needs to
-  // go on training, or a checkpoint to be written).
+  // Brings these arenas back from the GPU into the engine's model (its
+  // weights and the optimizer's moments: what the CPU needs to go on
+  // training, or a checkpoint to be written).
   // Returns false, and brings nothing, when a number there is not finite:
   // training has diverged, and a GPU may not say so in its loss (WGSL lets
   // a GPU assume that there are no NaNs, and its min and max drop them).
-  async download(names = ["params", "m", "v"]) {
+  async download(names = STATE) {
     const data = await Promise.all(names.map((name) => this.read(name)));
     if (data.some((d) => d.some((x) => !Number.isFinite(x)))) return false;
     names.forEach((name, i) => this.engine.arenaBytes(this.arenas[this.index[name]]).set(new Uint8Array(data[i].buffer)));

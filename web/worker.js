@@ -2,7 +2,7 @@
 // happens here, so the page never freezes. Requests and answers are small
 // messages; tables travel back as transferred buffers, never as JSON.
 import { Engine } from "./engine-core.js";
-import { Gpu, GpuGeneration, GpuTraining } from "./gpu.js";
+import { Gpu, GpuGeneration, GpuTraining, STATE } from "./gpu.js";
 
 let engine;
 const objects = new Map();  // handle -> {kind, ptr}, and a model's or generator's GPU side
@@ -62,7 +62,7 @@ async function sync(o) {
 // why, for the next trainRun to say.
 function backToSynced(o, why) {
   engine.trainSetPosition(o.ptr, o.synced);
-  o.training.upload(o.training.arenas.map((a) => a.name));
+  o.training.upload(STATE);
   o.dirty = false;
   o.diverged = why;
 }
@@ -105,8 +105,7 @@ const transfer = (tables) =>
 
 const handlers = {
   async init({ wasmUrl }) {
-    const bytes = await (await fetch(wasmUrl)).arrayBuffer();
-    engine = await Engine.load(bytes);
+    engine = await Engine.fetch(wasmUrl);
     // A browser runs new WebAssembly with a quick compiler first and swaps
     // in well-optimised code once a function has proved hot. A small
     // training run now makes the trainer hot before the reader's does.

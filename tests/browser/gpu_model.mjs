@@ -15,7 +15,7 @@
 //
 // usage: node tests/browser/gpu_model.mjs GLASSGPT
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blankPage, launch, serve, tally } from "./chromium.mjs";
@@ -26,21 +26,6 @@ const STEPS = 50, PROMPT = "ROMEO:", GREEDY = 32;
 
 const { server, base } = await serve(glassgpt);
 const browser = await launch();
-// The text of tokens, by the tokenizer of a checkpoint, decoded by the engine in a page.
-async function text(tokens, checkpoint) {
-  const page = await blankPage(browser, base);
-  const ckpt = Array.from(readFileSync(checkpoint));
-  const decoded = await page.evaluate(async ({ ckpt, tokens }) => {
-    const { Engine } = await import("/engine-core.js");
-    const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
-    const h = engine.loadModel(new Uint8Array(ckpt));
-    const tables = engine.tokenizerTables(engine.x.gg_model_tokenizer(h));
-    const bytes = tokens.flatMap((t) => Array.from(tables.tokenBytes.subarray(tables.tokenStart[t], tables.tokenStart[t + 1])));
-    return new TextDecoder().decode(new Uint8Array(bytes));
-  }, { ckpt, tokens });
-  await page.close();
-  return decoded;
-}
 const dir = mkdtempSync(join(tmpdir(), "glassgpt-gpu-"));
 try {
   for (const model of ["tiny", "small"]) {
@@ -49,12 +34,15 @@ try {
     const out = await page.evaluate(async ({ model, STEPS, PROMPT, GREEDY }) => {
       const { Engine } = await import("/engine-core.js");
       const { Gpu, GpuTraining, GpuGeneration } = await import("/gpu.js");
-      const engine = await Engine.load(await (await fetch("/glassgpt.wasm")).arrayBuffer());
+      const { tokenBytes } = await import("/draw.js");
+      const engine = await Engine.fetch("/glassgpt.wasm");
       let gpu;
       try { gpu = await Gpu.open(engine.kernelTable()); } catch (e) { return { error: String(e.message || e) }; }
       const ckpt = new Uint8Array(await (await fetch(`/models/${model}.ckpt`)).arrayBuffer());
       const text = new Uint8Array(await (await fetch("/data/tinyshakespeare.txt")).arrayBuffer()).subarray(0, 200000);
       const cpu = engine.loadModel(ckpt), dev = engine.loadModel(ckpt);
+      const tables = engine.tokenizerTables(engine.x.gg_model_tokenizer(dev));
+      const decode = (ids) => new TextDecoder().decode(new Uint8Array(ids.flatMap((t) => [...tokenBytes(tables, t)])));
       // greedy generation on the GPU, with its KV cache there, from the
       // command line's checkpoint; past the context, the window slides
       const prompt = Array.from(engine.encode(engine.x.gg_model_tokenizer(dev), new TextEncoder().encode(PROMPT)));
@@ -104,7 +92,8 @@ try {
       const ckptOut = Array.from(engine.serializeModel(dev));
       const name = gpu.name;
       gpu.destroy();
-      return { name, cfg, losses, logits, params, moments, greedy, ckptOut, gpuGreedy, wasmGreedy };
+      return { name, cfg, losses, logits, params, moments, greedy, ckptOut, gpuGreedy, wasmGreedy,
+        gpuText: decode(gpuGreedy), trainedText: decode(greedy) };
     }, { model, STEPS, PROMPT, GREEDY });
     if (!check(!out.error, `${model}: WebGPU started (${out.error})`)) continue;
     console.log(`${model} on ${out.name}: d ${out.cfg.dModel}, ${out.cfg.nLayer} layers, ctx ${out.cfg.ctx}`);
@@ -113,7 +102,7 @@ try {
       `(${out.gpuGreedy.join(" ")} against ${out.wasmGreedy.join(" ")})`);
     const cliGreedy = execFileSync(glassgpt, ["generate", "-m", `models/${model}.ckpt`, "--prompt", PROMPT, "-n", String(GREEDY),
       "--temperature", "0"]).toString();
-    check(cliGreedy.startsWith(PROMPT + await text(out.gpuGreedy, `models/${model}.ckpt`)),
+    check(cliGreedy.startsWith(PROMPT + out.gpuText),
       `${model}: the command line's checkpoint on the GPU gives the command line's greedy text ${JSON.stringify(cliGreedy)}`);
     check(out.logits.worst <= 1e-4 && out.logits.n > 0, `${model}: the first step's ${out.logits.n} logits agree within 1e-4 (worst ${out.logits.worst.toExponential(2)})`);
     let worstLoss = 0;
@@ -132,7 +121,7 @@ try {
     const file = join(dir, `${model}-gpu.ckpt`);
     writeFileSync(file, Buffer.from(out.ckptOut));
     const cli = execFileSync(glassgpt, ["generate", "-m", file, "--prompt", PROMPT, "-n", String(GREEDY), "--temperature", "0"]).toString();
-    const pageText = await text(out.greedy, file);
+    const pageText = out.trainedText;
     check(cli.includes(pageText) && pageText.length > 0,
       `${model}: glassgpt generate on the GPU-trained checkpoint gives the page's greedy text ${JSON.stringify(pageText)} (it gave ${JSON.stringify(cli)})`);
     await page.close();

@@ -13,18 +13,14 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, serve } from "./chromium.mjs";
+import { launch, serve, tally } from "./chromium.mjs";
 
 const glassgpt = process.argv[2] || "build/glassgpt";
 const ARTIFACTS = "test-artifacts";
 const CHAPTERS = ["overview", "bpe", "tokenize", "embedding", "position", "embedded", "qkv", "attention",
   "projection", "ffn", "layernorm", "lens", "training", "inference", "takehome"];
 
-let passed = 0, failed = 0;
-function check(ok, what) {
-  if (ok) passed++;
-  else { failed++; console.error("FAIL:", what); }
-}
+const { check, end } = tally();
 
 const nativeEncode = (text) =>
   execFileSync(glassgpt, ["bpe", "encode", "-t", "models/tokenizer.bpe"], { input: text }).toString().trim();
@@ -592,5 +588,4 @@ try {
   }
 }
 writeFileSync(`${ARTIFACTS}/README.txt`, "Screenshots of the walkthrough, written by tests/browser/walkthrough.mjs.\n");
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+end();
