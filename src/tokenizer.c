@@ -285,36 +285,55 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
 
 // Encodes a short segment of 1 <= n <= SHORT_SEGMENT bytes into ids by
 // merging the leftmost pair of lowest rank until none is left, as minbpe
-// does; returns the number of ids. The sequence stays packed in one array,
-// each entry holding its token and the rank of the pair it starts:
-// e[i] = rank of (tok i, tok i + 1) << 16 | tok i, with rank 0xffff for no
-// merge. The smallest entry is then the merge to make (equal ranks mean equal
-// pairs, and the strict < keeps the leftmost), and a merge shifts the tail
-// left by one.
+// does; returns the number of ids. The tokens stay where their first byte
+// was, in a small linked list, and each position holds the key of the pair
+// it starts: rank << 8 | position (NO_RANK when it starts none, DEAD_KEY once
+// merged away). The smallest key is the merge to make, the leftmost of its
+// rank, and it is found without a branch, over every key in groups of
+// KEY_GROUP that the compiler turns into vector minimums. (A search that
+// branched on each new minimum mispredicted several times a merge; that
+// and shifting the tail of a packed array were most of encoding's time.)
+enum { KEY_GROUP = 8 };
+#define DEAD_KEY UINT32_MAX
+
+static inline __attribute__((always_inline))
+uint32_t pair_key_at(const gg_tokenizer *t, uint32_t left, uint32_t right, uint32_t pos) {
+    return ((uint32_t)rank_of(t, left, right) & NO_RANK) << 8 | pos;
+}
+
 static size_t encode_short(const gg_tokenizer *t, const uint8_t *text, size_t n, uint32_t *ids) {
-    uint32_t e[SHORT_SEGMENT];
-    for (size_t i = 0; i + 1 < n; i++)
-        e[i] = (uint32_t)t->byte_rank[text[i] << 8 | text[i + 1]] << 16 | text[i];
-    e[n - 1] = NO_RANK << 16 | text[n - 1];
-    size_t len = n;
-    for (;;) {
-        uint32_t best = NONE;
-        size_t at = 0;
-        for (size_t i = 0; i + 1 < len; i++)
-            if (e[i] < best) best = e[i], at = i;  // a branch: new minima are rare
-        uint32_t r = best >> 16;
-        if (r == NO_RANK) break;
-        uint32_t z = GG_BPE_BYTES + r;
-        len--;
-        for (size_t i = at + 1; i < len; i++) e[i] = e[i + 1];
-        uint32_t right = at + 1 < len ? (uint32_t)rank_of(t, z, e[at + 1] & 0xffff) : NO_RANK;
-        e[at] = (right & NO_RANK) << 16 | z;
-        if (at > 0) {
-            uint32_t h = e[at - 1] & 0xffff;
-            e[at - 1] = ((uint32_t)rank_of(t, h, z) & NO_RANK) << 16 | h;
-        }
+    uint32_t key[SHORT_SEGMENT];
+    uint16_t tok[SHORT_SEGMENT];
+    uint8_t prev[SHORT_SEGMENT], next[SHORT_SEGMENT];  // 0xff: none
+    size_t width = (n + KEY_GROUP - 1) / KEY_GROUP * KEY_GROUP;
+    for (size_t i = 0; i < n; i++) {
+        tok[i] = text[i];
+        prev[i] = (uint8_t)(i - 1);
+        next[i] = i + 1 < n ? (uint8_t)(i + 1) : 0xff;
+        uint32_t r = i + 1 < n ? t->byte_rank[text[i] << 8 | text[i + 1]] : NO_RANK;
+        key[i] = r << 8 | (uint32_t)i;
     }
-    for (size_t i = 0; i < len; i++) ids[i] = e[i] & 0xffff;
+    for (size_t i = n; i < width; i++) key[i] = DEAD_KEY;
+    for (;;) {
+        uint32_t best = DEAD_KEY;
+        for (size_t g = 0; g < width; g += KEY_GROUP)
+            for (size_t i = g; i < g + KEY_GROUP; i++) best = key[i] < best ? key[i] : best;
+        if (best >> 8 >= NO_RANK) break;
+        uint32_t a = best & 0xff, s = next[a], y = next[s], x = prev[a];
+        uint32_t z = GG_BPE_BYTES + (best >> 8);
+        tok[a] = (uint16_t)z;
+        key[s] = DEAD_KEY;
+        next[a] = (uint8_t)y;
+        if (y != 0xff) {
+            prev[y] = (uint8_t)a;
+            key[a] = pair_key_at(t, z, tok[y], a);
+        } else {
+            key[a] = NO_RANK << 8 | a;
+        }
+        if (x != 0xff) key[x] = pair_key_at(t, tok[x], z, x);
+    }
+    size_t len = 0;
+    for (uint32_t q = 0; q != 0xff; q = next[q]) ids[len++] = tok[q];
     return len;
 }
 
