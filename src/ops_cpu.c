@@ -295,11 +295,11 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
     }
 }
 
-// o[o0 .. o0 + nv LANES) of one row = x @ w + bias, nv a constant (inlined):
-// its sums in nv vector registers while w streams past.
+// o[o0 .. o0 + nv LANES) of one row = x @ w + bias, nv a constant (inlined)
+// of at most 8: its sums in nv vector registers while w streams past.
 GG_ALWAYS_INLINE void matmul_row_band(float *o, const float *x, const float *w, const float *bias,
                                       int C, int OC, int o0, int nv) {
-    vf acc[ROW_VECS], wv;
+    vf acc[8], wv;
     for (int k = 0; k < nv; k++) {
         if (bias) vf_get(&acc[k], bias + o0 + k * LANES, LANES);
         else acc[k] = (vf){0};
@@ -315,6 +315,24 @@ GG_ALWAYS_INLINE void matmul_row_band(float *o, const float *x, const float *w, 
     for (int k = 0; k < nv; k++) vf_put(o + o0 + k * LANES, &acc[k], LANES);
 }
 
+// Vectors v0 .. v1 of one row's outputs, in bands of ROW_VECS vectors, then
+// of 4, 2 and 1.
+static void matmul_row_vecs(float *o, const float *x, const float *w, const float *bias, int C,
+                            int OC, int v0, int v1) {
+    int v = v0;
+    for (; v + ROW_VECS <= v1; v += ROW_VECS)
+        matmul_row_band(o, x, w, bias, C, OC, v * LANES, ROW_VECS);
+    if (ROW_VECS > 4 && v + 4 <= v1) {
+        matmul_row_band(o, x, w, bias, C, OC, v * LANES, 4);
+        v += 4;
+    }
+    if (ROW_VECS > 2 && v + 2 <= v1) {
+        matmul_row_band(o, x, w, bias, C, OC, v * LANES, 2);
+        v += 2;
+    }
+    for (; v < v1; v++) matmul_row_band(o, x, w, bias, C, OC, v * LANES, 1);
+}
+
 // out (N,OC) = (or +=) inp (N,C) @ w (C,OC) + bias, tile by tile.
 static void matmul_tiles(float *out, const float *inp, const float *w, const float *bias, int N,
                          int C, int OC, int accumulate) {
@@ -323,18 +341,21 @@ static void matmul_tiles(float *out, const float *inp, const float *w, const flo
         // in registers while w streams past, ROW_VECS vectors wide where it
         // fits, so that enough sums are in flight to keep the adders busy.
         // Each sum still runs over i in order.
-        // The bands are shared out among the threads for a weight larger than
-        // about 128 KiB: then the cost is reading w, and two cores read twice
-        // as fast as one.
-        int wide = OC / (ROW_VECS * LANES), narrow = (OC - wide * ROW_VECS * LANES) / LANES;
-        int o_tail = wide * ROW_VECS * LANES + narrow * LANES;
+        // For a weight larger than about 128 KiB, each thread takes an equal
+        // share of the columns: then the cost is reading w, and each core
+        // reads its own share every time, which its own cache can keep
+        // from one token to the next.
+        int vecs = OC / LANES, o_tail = vecs * LANES;
+        int parts = worth_threads((size_t)C * OC * 8) ? gg_threads() : 1;
         for (int n = 0; n < N; n++) {
             const float *x = inp + (size_t)n * C;
             float *o = out + (size_t)n * OC;
-            PARALLEL_FOR((size_t)C * OC * 8)
-            for (int k = 0; k < wide + narrow; k++) {
-                if (k < wide) matmul_row_band(o, x, w, bias, C, OC, k * ROW_VECS * LANES, ROW_VECS);
-                else matmul_row_band(o, x, w, bias, C, OC, o_tail - (wide + narrow - k) * LANES, 1);
+            if (parts == 1) {  // no OpenMP: even a region on one thread costs more
+                matmul_row_vecs(o, x, w, bias, C, OC, 0, vecs);
+            } else {
+                PARALLEL_FOR((size_t)C * OC * 8)
+                for (int p = 0; p < parts; p++)
+                    matmul_row_vecs(o, x, w, bias, C, OC, vecs * p / parts, vecs * (p + 1) / parts);
             }
             if (o_tail < OC) matmul_tile(out, inp, w, bias, C, OC, n, 1, o_tail, OC - o_tail, 0);
         }
@@ -578,37 +599,56 @@ static void attention_forward(float *out, float *scores, float *att, const float
 }
 
 // One query against a cache: attention_row's arithmetic for t = len - 1,
-// head by head, the keys transposed into scratch so that the scores run
+// for head h, the keys transposed into scratch so that the scores run
 // across keys in lanes. (In generation, a score's chain of hs additions
 // would otherwise be most of a token's time.)
-GG_ALWAYS_INLINE void attention_decode_hs(float *out, float *scores, float *att, const float *q,
-                                          const float *k, const float *v, int len, int C, int NH,
-                                          int hs) {
-    int ch = head_chunk(hs), lp = padded(len);
-    float scale = 1.0f / sqrtf((float)hs), *kT = ch ? scratch((size_t)(hs + 1) * lp) : NULL;
-    if (!kT) {
-        attention_decode_heads(out, scores, att, q, k, v, len, C, NH);
+GG_ALWAYS_INLINE void attention_decode_head(float *out, float *scores, float *att, const float *q,
+                                            const float *k, const float *v, int len, int C,
+                                            int hs, int ch, int h) {
+    int lp = padded(len);
+    float scale = 1.0f / sqrtf((float)hs), *kT = scratch((size_t)(hs + 1) * lp);
+    float *s = scores + (size_t)h * len, *a = att + (size_t)h * len;
+    if (!kT) {  // no scratch: the head as the reference computes it
+        attention_row(out + h * hs, s, a, q + h * hs, k + h * hs, v + h * hs, C, len - 1, len, hs,
+                      scale);
         return;
     }
     float *row = kT + (size_t)hs * lp;
-    for (int h = 0; h < NH; h++) {
-        float *s = scores + (size_t)h * len, *a = att + (size_t)h * len;
-        head_transpose(kT, k + h * hs, C, len, hs);
-        block_dots(row, q + h * hs, 0, kT, lp, 1, lp, hs);
-        for (int t2 = 0; t2 < lp; t2++) row[t2] *= scale;
-        memcpy(s, row, sizeof *s * (size_t)len);
-        for (int t2 = len; t2 < lp; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
-        float maxval = max_of(row, lp), sum = 0.0f;
-        for (int t2 = 0; t2 < lp; t2++) row[t2] = gg_expf(row[t2] - maxval);
-        for (int t2 = 0; t2 < len; t2++) sum += row[t2];
-        float inv = 1.0f / sum;
-        for (int t2 = 0; t2 < len; t2++) a[t2] = row[t2] * inv;
-        for (int i0 = 0; i0 < hs; i0 += ch) {
-            vf o[ROWS] = {{0}};
-            rows_times_keys(o, a, len, v + h * hs, C, len - 1, 1, i0, ch);
-            vf_put(out + h * hs + i0, &o[0], ch);
-        }
+    head_transpose(kT, k + h * hs, C, len, hs);
+    block_dots(row, q + h * hs, 0, kT, lp, 1, lp, hs);
+    for (int t2 = 0; t2 < lp; t2++) row[t2] *= scale;
+    memcpy(s, row, sizeof *s * (size_t)len);
+    for (int t2 = len; t2 < lp; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
+    float maxval = max_of(row, lp), sum = 0.0f;
+    for (int t2 = 0; t2 < lp; t2++) row[t2] = gg_expf(row[t2] - maxval);
+    for (int t2 = 0; t2 < len; t2++) sum += row[t2];
+    float inv = 1.0f / sum;
+    for (int t2 = 0; t2 < len; t2++) a[t2] = row[t2] * inv;
+    for (int i0 = 0; i0 < hs; i0 += ch) {
+        vf o[ROWS] = {{0}};
+        rows_times_keys(o, a, len, v + h * hs, C, len - 1, 1, i0, ch);
+        vf_put(out + h * hs + i0, &o[0], ch);
     }
+}
+
+// Every head; they are shared out among the threads once the cache is long
+// enough (from about 32 positions of `base`), and each thread has its own
+// scratch. Below that, OpenMP is not even entered.
+GG_ALWAYS_INLINE void attention_decode_hs(float *out, float *scores, float *att, const float *q,
+                                          const float *k, const float *v, int len, int C, int NH,
+                                          int hs) {
+    int ch = head_chunk(hs);
+    if (!ch) {  // a head size the blocks do not take
+        attention_decode_heads(out, scores, att, q, k, v, len, C, NH);
+        return;
+    }
+    size_t work = (size_t)len * C * 64;
+    if (!worth_threads(work)) {
+        for (int h = 0; h < NH; h++) attention_decode_head(out, scores, att, q, k, v, len, C, hs, ch, h);
+        return;
+    }
+    PARALLEL_FOR(work)
+    for (int h = 0; h < NH; h++) attention_decode_head(out, scores, att, q, k, v, len, C, hs, ch, h);
 }
 
 static void attention_decode(float *out, float *scores, float *att, const float *q,

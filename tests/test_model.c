@@ -115,8 +115,10 @@ static void test_cpu_kernels_match_reference(void) {
     CHECK(memcmp(o1, o2, sizeof *o1 * N * OC) == 0, "matmul_forward differs from the reference");
     // a row or two, as generation runs them: bands of outputs, wide and
     // narrow, and a tail; with a weight large enough, on two threads
+    // (300 columns: bands of 8, 8 and 2 vectors and a tail; 460 on two
+    // threads: 8, 4 and 2 on each)
     for (int rows = 1; rows <= 3; rows++) {
-        int wide = 300, c = rows < 3 ? C : 160;
+        int wide = rows < 3 ? 300 : 460, c = rows < 3 ? C : 160;
         float *x2 = randn((size_t)2 * c, 1), *w2 = randn((size_t)c * wide, 1), *b2 = randn(wide, 1);
         float *r1 = zeros((size_t)2 * wide), *r2 = zeros((size_t)2 * wide);
         long before = gg_threaded_loops();
@@ -269,6 +271,7 @@ static void test_attention_matches_reference(void) {
         {1, 40, 40, 1}, // hs 40: five chunks of 8
         {3, 64, 64, 4}, // blocks that divide T
         {1, 1, 16, 1},  // one position
+        {1, 90, 128, 8}, // base's heads: a long cache shares them out among threads
     };
     for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
         int B = shapes[k].B, T = shapes[k].T, C = shapes[k].C, NH = shapes[k].NH;
@@ -295,6 +298,7 @@ static void test_attention_matches_reference(void) {
             memcpy(vc + (size_t)t * C, qkv + (size_t)t * 3 * C + 2 * C, sizeof(float) * C);
         }
         for (int i = 0; i < 2; i++) od[i] = zeros(C), sd[i] = zeros((size_t)NH * T), ad[i] = zeros((size_t)NH * T);
+        long before = gg_threaded_loops();
         for (int len = 1; len <= T; len += len < 20 ? 1 : 7) {
             const float *qt = qkv + (size_t)(len - 1) * 3 * C;
             gg_ops_ref.attention_decode(od[0], sd[0], ad[0], qt, kc, vc, len, C, NH);
@@ -306,6 +310,11 @@ static void test_attention_matches_reference(void) {
             CHECK(memcmp(od[1], o[0] + (size_t)(len - 1) * C, sizeof(float) * C) == 0,
                   "attention_decode differs from the row of attention_forward, shape %zu, length %d", k, len);
         }
+#ifdef _OPENMP
+        CHECK(C < 128 || gg_threads() < 2 || gg_threaded_loops() > before,
+              "attention_decode of %d heads never ran on two threads", NH);
+#endif
+        (void)before;
         free(kc), free(vc);
         for (int i = 0; i < 2; i++) free(od[i]), free(sd[i]), free(ad[i]);
         gg_ops_ref.attention_backward(dq[0], dout, qkv, a[0], B, T, C, NH);
