@@ -75,20 +75,23 @@ enum { TILE_N = 4, TILE_O = 8, ROW_VECS = 2 };
 enum { TILE_N = 4, TILE_O = 64, ROW_VECS = 8 };
 #endif
 
-// A growing scratch buffer per thread, for transposed weights and blocks.
+// Growing scratch buffers per thread, for transposed weights and blocks:
+// slot 0 for the kernels, slot 1 for the products they call (a weight
+// transposed in slot 0 is multiplied by blocks transposed in slot 1).
 // NULL when memory is short; the callers then take a slower path that needs
 // none.
-static float *scratch(size_t n) {
-    static _Thread_local float *buf;
-    static _Thread_local size_t cap;
-    if (n > cap) {
-        float *b = realloc(buf, sizeof *b * n);
+static float *scratch_slot(int slot, size_t n) {
+    static _Thread_local float *buf[2];
+    static _Thread_local size_t cap[2];
+    if (n > cap[slot]) {
+        float *b = realloc(buf[slot], sizeof *b * n);
         if (!b) return NULL;
-        buf = b;
-        cap = n;
+        buf[slot] = b;
+        cap[slot] = n;
     }
-    return buf;
+    return buf[slot];
 }
+static float *scratch(size_t n) { return scratch_slot(0, n); }
 
 // LANES floats in registers: GCC's and clang's vector extension, whose
 // arithmetic is the scalar arithmetic lane by lane (WebAssembly's 128-bit
@@ -107,8 +110,8 @@ GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) { memcpy(p, v, sizeof
 // xt (C, LANES) = rows x[0 .. LANES-1] (C apart) transposed, so that the
 // rows' sums along C run side by side, a row in each lane.
 static void rows_to_lanes(float *xt, const float *x, int C) {
-    for (int r = 0; r < LANES; r++)
-        for (int i = 0; i < C; i++) xt[(size_t)i * LANES + r] = x[(size_t)r * C + i];
+    for (int i = 0; i < C; i++)
+        for (int r = 0; r < LANES; r++) xt[(size_t)i * LANES + r] = x[(size_t)r * C + i];
 }
 
 static void encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
@@ -333,6 +336,27 @@ static void matmul_row_vecs(float *o, const float *x, const float *w, const floa
     for (; v < v1; v++) matmul_row_band(o, x, w, bias, C, OC, v * LANES, 1);
 }
 
+// A product with few outputs per row (OC under TILE_O), for LANES rows from
+// n0, their inputs transposed into xt (C x LANES) so that the rows run in
+// vector lanes: acc[j] holds column o0 + j of every row, and each takes
+// its sum over i in order, as in the reference. nj, the columns at once, is
+// a constant (inlined) of at most 8.
+GG_ALWAYS_INLINE void matmul_lanes(float *out, const float *xt, const float *w, const float *bias,
+                                   int C, int OC, int n0, int o0, int nj, int accumulate) {
+    vf acc[8], x;
+    for (int j = 0; j < nj; j++) acc[j] = (vf){0} + (bias && !accumulate ? bias[o0 + j] : 0.0f);
+    for (int i = 0; i < C; i++) {
+        vf_get(&x, xt + (size_t)i * LANES, LANES);
+        const float *wr = w + (size_t)i * OC + o0;
+        for (int j = 0; j < nj; j++) acc[j] += x * wr[j];
+    }
+    for (int j = 0; j < nj; j++)
+        for (int r = 0; r < LANES; r++) {
+            float *o = out + (size_t)(n0 + r) * OC + o0 + j;
+            *o = accumulate ? *o + acc[j][r] : acc[j][r];
+        }
+}
+
 // out (N,OC) = (or +=) inp (N,C) @ w (C,OC) + bias, tile by tile.
 static void matmul_tiles(float *out, const float *inp, const float *w, const float *bias, int N,
                          int C, int OC, int accumulate) {
@@ -358,6 +382,27 @@ static void matmul_tiles(float *out, const float *inp, const float *w, const flo
                     matmul_row_vecs(o, x, w, bias, C, OC, vecs * p / parts, vecs * (p + 1) / parts);
             }
             if (o_tail < OC) matmul_tile(out, inp, w, bias, C, OC, n, 1, o_tail, OC - o_tail, 0);
+        }
+        return;
+    }
+    if (OC < TILE_O && N >= LANES) {
+        // Few columns: a tile of TILE_N rows would hold too few sums to keep
+        // the adders busy, so LANES rows run side by side instead.
+        int blocks = N / LANES;
+        PARALLEL_FOR((size_t)N * C * OC)
+        for (int k = 0; k < blocks + (N % LANES ? 1 : 0); k++) {
+            int n0 = k * LANES;
+            float *xt = k < blocks ? scratch_slot(1, (size_t)C * LANES) : NULL;
+            if (!xt) {  // the rows past the last block, or no scratch: tiles
+                for (int t = n0; t < (k < blocks ? n0 + LANES : N); t += TILE_N)
+                    matmul_tile(out, inp, w, bias, C, OC, t, N - t < TILE_N ? N - t : TILE_N, 0,
+                                OC, accumulate);
+                continue;
+            }
+            rows_to_lanes(xt, inp + (size_t)n0 * C, C);
+            int o0 = 0;
+            for (; o0 + 8 <= OC; o0 += 8) matmul_lanes(out, xt, w, bias, C, OC, n0, o0, 8, accumulate);
+            if (o0 < OC) matmul_lanes(out, xt, w, bias, C, OC, n0, o0, OC - o0, accumulate);
         }
         return;
     }
@@ -468,9 +513,9 @@ static int padded(int n) { return (n + LANES - 1) / LANES * LANES; }
 // then ROWS rows of Tp, where Tp = padded(T).
 static float *head_scratch(int T, int hs) { return scratch((size_t)(hs + ROWS) * padded(T)); }
 
-// The head dimensions in chunks of registers: 16 or 8 at a time. Other
-// head sizes take the reference's rows.
-static int head_chunk(int hs) { return hs % 16 == 0 ? 16 : hs % 8 == 0 ? 8 : 0; }
+// The head dimensions in chunks of registers: a head of up to 16 at once,
+// a larger one 16 or 8 at a time. Other head sizes take the reference's rows.
+static int head_chunk(int hs) { return hs <= LANES ? hs : hs % 16 == 0 ? 16 : hs % 8 == 0 ? 8 : 0; }
 
 // xT (hs, Tp) = the head's slice of x (T rows, stride apart), then zeros
 GG_ALWAYS_INLINE void head_transpose(float *xT, const float *x, int stride, int T, int hs) {
@@ -592,6 +637,7 @@ attention_forward_hs(float *out, float *scores, float *att, const float *qkv, in
 static void attention_forward(float *out, float *scores, float *att, const float *qkv,
                               int B, int T, int C, int NH) {
     switch (C / NH) {
+    case 4: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 4); break;
     case 8: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 8); break;
     case 16: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 16); break;
     default: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, C / NH); break;
@@ -654,6 +700,7 @@ GG_ALWAYS_INLINE void attention_decode_hs(float *out, float *scores, float *att,
 static void attention_decode(float *out, float *scores, float *att, const float *q,
                              const float *k, const float *v, int len, int C, int NH) {
     switch (C / NH) {
+    case 4: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 4); break;
     case 8: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 8); break;
     case 16: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 16); break;
     default: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, C / NH); break;
@@ -765,6 +812,7 @@ attention_backward_hs(float *dqkv, const float *dout, const float *qkv, const fl
 static void attention_backward(float *dqkv, const float *dout, const float *qkv,
                                const float *att, int B, int T, int C, int NH) {
     switch (C / NH) {
+    case 4: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 4); break;
     case 8: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 8); break;
     case 16: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 16); break;
     default: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, C / NH); break;
@@ -802,9 +850,32 @@ static void residual_backward(float *da, float *db, const float *dout, int N) {
     }
 }
 
+// softmax_row's arithmetic, ROWS rows at a time: each row's denominator is
+// a chain of V additions in order, and the rows' chains run side by side
+// instead of one after another.
 static void softmax_forward(float *probs, const float *logits, int N, int V) {
+    int blocks = (N + ROWS - 1) / ROWS;
     PARALLEL_FOR((size_t)N * V * 8)
-    for (int n = 0; n < N; n++) softmax_row(probs + (size_t)n * V, logits + (size_t)n * V, V);
+    for (int k = 0; k < blocks; k++) {
+        int n0 = k * ROWS, nr = N - n0 < ROWS ? N - n0 : ROWS;
+        float *p = probs + (size_t)n0 * V;
+        if (nr < ROWS) {
+            for (int r = 0; r < nr; r++) softmax_row(p + (size_t)r * V, logits + (size_t)(n0 + r) * V, V);
+            continue;
+        }
+        for (int r = 0; r < ROWS; r++) {
+            const float *x = logits + (size_t)(n0 + r) * V;
+            float maxval = max_of(x, V), *pr = p + (size_t)r * V;
+            for (int i = 0; i < V; i++) pr[i] = gg_expf(x[i] - maxval);
+        }
+        float sum[ROWS] = {0};
+        for (int i = 0; i < V; i++)
+            for (int r = 0; r < ROWS; r++) sum[r] += p[(size_t)r * V + i];
+        for (int r = 0; r < ROWS; r++) {
+            float inv = 1.0f / sum[r], *pr = p + (size_t)r * V;
+            for (int i = 0; i < V; i++) pr[i] *= inv;
+        }
+    }
 }
 
 static void crossentropy_forward(float *losses, const float *probs, const int *targets,
@@ -841,7 +912,18 @@ static void adamw_update(float *p, const float *g, float *m, float *v, size_t n,
 }
 
 // the arithmetic around the kernels, as every table does it (ops_rows.h)
-static void zero(float *x, size_t n) { floats_zero(x, n); }
+// A large buffer (a batch's gradient of the logits is megabytes) is zeroed
+// in spans, one per thread.
+static void zero(float *x, size_t n) {
+    enum { SPAN = 1 << 16 };
+    if (!worth_threads(n / 2)) {
+        floats_zero(x, n);
+        return;
+    }
+    size_t spans = (n + SPAN - 1) / SPAN;
+    PARALLEL_FOR(n / 2)
+    for (size_t k = 0; k < spans; k++) floats_zero(x + k * SPAN, n - k * SPAN < SPAN ? n - k * SPAN : SPAN);
+}
 static void copy(float *dst, const float *src, size_t n) { floats_copy(dst, src, n); }
 static void mean(float *out, const float *x, size_t n) { floats_mean(out, x, n); }
 static void norm(float *out, const float *x, size_t n) { floats_norm(out, x, n); }

@@ -140,6 +140,33 @@ static void test_cpu_kernels_match_reference(void) {
     CHECK(memcmp(di1, di2, sizeof *di1 * N * C) == 0, "matmul dinp");
     CHECK(memcmp(dw1, dw2, sizeof *dw1 * C * OC) == 0, "matmul dw");
     CHECK(memcmp(db1, db2, sizeof *db1 * OC) == 0, "matmul dbias");
+    // few columns (under a tile's 64), as in narrow models: the rows run in
+    // lanes, 16 at a time, then a tail of rows; forward with a bias, and
+    // dinp (whose product has C columns) added onto what it held
+    for (int narrow = 8; narrow <= 21; narrow += 13) {
+        int NR = 37, CR = 29;
+        float *x4 = randn((size_t)NR * CR, 1), *w4 = randn((size_t)CR * narrow, 1), *b4 = randn(narrow, 1);
+        float *f1 = zeros((size_t)NR * narrow), *f2 = zeros((size_t)NR * narrow);
+        r->matmul_forward(f1, x4, w4, b4, NR, CR, narrow);
+        o->matmul_forward(f2, x4, w4, b4, NR, CR, narrow);
+        CHECK(memcmp(f1, f2, sizeof *f1 * NR * narrow) == 0, "matmul_forward of %d rows into %d columns",
+              NR, narrow);
+        float *d4 = randn((size_t)NR * narrow, 1), *g1 = randn((size_t)NR * CR, 1);
+        float *g2 = copy(g1, (size_t)NR * CR), *w1 = zeros((size_t)CR * narrow), *w2 = zeros((size_t)CR * narrow);
+        r->matmul_backward(g1, w1, NULL, d4, x4, w4, NR, CR, narrow);
+        o->matmul_backward(g2, w2, NULL, d4, x4, w4, NR, CR, narrow);
+        CHECK(memcmp(g1, g2, sizeof *g1 * NR * CR) == 0 && memcmp(w1, w2, sizeof *w1 * CR * narrow) == 0,
+              "matmul_backward of %d rows from %d columns", NR, narrow);
+        // and dinp of a product into 8 columns: a narrow product itself
+        float *d5 = randn((size_t)NR * CR, 1), *g3 = randn((size_t)NR * 8, 1), *g4 = copy(g3, (size_t)NR * 8);
+        float *w5 = randn((size_t)8 * CR, 1), *w6 = zeros((size_t)8 * CR), *w7 = zeros((size_t)8 * CR);
+        r->matmul_backward(g3, w6, NULL, d5, f1, w5, NR, 8, CR);
+        o->matmul_backward(g4, w7, NULL, d5, f1, w5, NR, 8, CR);
+        CHECK(memcmp(g3, g4, sizeof *g3 * NR * 8) == 0 && memcmp(w6, w7, sizeof *w6 * 8 * CR) == 0,
+              "matmul_backward of %d rows of 8 into %d columns", NR, CR);
+        free(x4), free(w4), free(b4), free(f1), free(f2), free(d4), free(g1), free(g2), free(w1), free(w2);
+        free(d5), free(g3), free(g4), free(w5), free(w6), free(w7);
+    }
     {  // dw over more rows than a block: the blocks' sums added in the same order
         int NB = 2 * GG_DW_ROWS + 37;
         float *x3 = randn((size_t)NB * C, 1), *d3 = randn((size_t)NB * OC, 1);
@@ -264,7 +291,8 @@ static void test_attention_matches_reference(void) {
     const struct {
         int B, T, C, NH;
     } shapes[] = {
-        {2, 5, 9, 3},   // hs 3: the reference's rows
+        {2, 5, 9, 3},   // hs 3: a head in one chunk
+        {2, 9, 40, 2},  // hs 20: the reference's rows
         {2, 37, 32, 2}, // hs 16, a block cut short, keys past a multiple of 16
         {1, 21, 24, 3}, // hs 8
         {1, 19, 48, 1}, // hs 48: three chunks of 16
