@@ -599,49 +599,58 @@ GG_ALWAYS_INLINE void attention_rows(float *out, int out_stride, float *scores, 
     }
 }
 
-// The body of attention_forward, inlined for each head size it is called
-// with: a constant hs lets the loops over a head unroll into whole vectors.
-GG_ALWAYS_INLINE void
-attention_forward_hs(float *out, float *scores, float *att, const float *qkv, int B, int T, int C,
-                     int NH, int hs) {
+// One (batch, head) of attention_forward, inlined for each head size it is
+// called with: a constant hs lets the loops over a head unroll into whole
+// vectors.
+GG_ALWAYS_INLINE void attention_forward_head(float *out, float *scores, float *att,
+                                             const float *qkv, int T, int C, int NH, int b, int h,
+                                             int hs) {
     float scale = 1.0f / sqrtf((float)hs);
     int ch = head_chunk(hs);
-    PARALLEL_FOR2((size_t)B * T * T * C)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++) {
-            const float *base = qkv + (size_t)b * T * 3 * C;
-            const float *q = base + h * hs, *k = base + C + h * hs, *v = base + 2 * C + h * hs;
-            size_t head = ((size_t)b * NH + h) * T * T;
-            float *o = out + (size_t)b * T * C + h * hs, *kT = ch ? head_scratch(T, hs) : NULL;
-            float *s = scores ? scores + head : NULL;
-            if (!kT) {  // the reference's rows need no scratch
-                float row_scores[GG_MAX_CTX];
-                for (int t = 0; t < T; t++)
-                    attention_row(o + (size_t)t * C, s ? s + (size_t)t * T : row_scores,
-                                  att + head + (size_t)t * T, q + (size_t)t * 3 * C, k, v, 3 * C,
-                                  t, T, hs, scale);
-                continue;
-            }
-            head_transpose(kT, k, 3 * C, T, hs);
-            float *rows = kT + (size_t)hs * padded(T);
-            int t0 = 0;
-            for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
-                attention_rows(o, C, s, att + head, q, kT, rows, v, 3 * C, t0, ROWS, T, hs, ch,
-                               scale);
-            if (t0 < T)
-                attention_rows(o, C, s, att + head, q, kT, rows, v, 3 * C, t0, T - t0, T, hs, ch,
-                               scale);
-        }
+    const float *base = qkv + (size_t)b * T * 3 * C;
+    const float *q = base + h * hs, *k = base + C + h * hs, *v = base + 2 * C + h * hs;
+    size_t head = ((size_t)b * NH + h) * T * T;
+    float *o = out + (size_t)b * T * C + h * hs, *kT = ch ? head_scratch(T, hs) : NULL;
+    float *s = scores ? scores + head : NULL;
+    if (!kT) {  // the reference's rows need no scratch
+        float row_scores[GG_MAX_CTX];
+        for (int t = 0; t < T; t++)
+            attention_row(o + (size_t)t * C, s ? s + (size_t)t * T : row_scores,
+                          att + head + (size_t)t * T, q + (size_t)t * 3 * C, k, v, 3 * C, t, T, hs,
+                          scale);
+        return;
+    }
+    head_transpose(kT, k, 3 * C, T, hs);
+    float *rows = kT + (size_t)hs * padded(T);
+    int t0 = 0;
+    for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
+        attention_rows(o, C, s, att + head, q, kT, rows, v, 3 * C, t0, ROWS, T, hs, ch, scale);
+    if (t0 < T)
+        attention_rows(o, C, s, att + head, q, kT, rows, v, 3 * C, t0, T - t0, T, hs, ch, scale);
 }
+
+// The head sizes that get code of their own, as literals inside the
+// parallel loops: OpenMP moves a loop's body into a function of its own
+// before anything is inlined, and a head size known only outside it would
+// reach it as a variable (every chunk of a head then a call to memcpy).
+#define FOR_HEAD_SIZE(hs, call)                   \
+    switch (hs) {                                 \
+    case 4: call(4); break;                       \
+    case 8: call(8); break;                       \
+    case 16: call(16); break;                     \
+    default: call(hs); break;                     \
+    }
 
 static void attention_forward(float *out, float *scores, float *att, const float *qkv,
                               int B, int T, int C, int NH) {
-    switch (C / NH) {
-    case 4: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 4); break;
-    case 8: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 8); break;
-    case 16: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, 16); break;
-    default: attention_forward_hs(out, scores, att, qkv, B, T, C, NH, C / NH); break;
-    }
+    int hs = C / NH;
+    PARALLEL_FOR2((size_t)B * T * T * C)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+#define HEAD(n) attention_forward_head(out, scores, att, qkv, T, C, NH, b, h, n)
+            FOR_HEAD_SIZE(hs, HEAD)
+#undef HEAD
+        }
 }
 
 // One query against a cache: attention_row's arithmetic for t = len - 1,
@@ -680,31 +689,22 @@ GG_ALWAYS_INLINE void attention_decode_head(float *out, float *scores, float *at
 // Every head; they are shared out among the threads once the cache is long
 // enough (from about 32 positions of `base`), and each thread has its own
 // scratch. Below that, OpenMP is not even entered.
-GG_ALWAYS_INLINE void attention_decode_hs(float *out, float *scores, float *att, const float *q,
-                                          const float *k, const float *v, int len, int C, int NH,
-                                          int hs) {
-    int ch = head_chunk(hs);
-    if (!ch) {  // a head size the blocks do not take
+static void attention_decode(float *out, float *scores, float *att, const float *q,
+                             const float *k, const float *v, int len, int C, int NH) {
+    int hs = C / NH;
+    if (!head_chunk(hs)) {  // a head size the blocks do not take
         attention_decode_heads(out, scores, att, q, k, v, len, C, NH);
         return;
     }
+#define HEAD(n) attention_decode_head(out, scores, att, q, k, v, len, C, n, head_chunk(n), h)
     size_t work = (size_t)len * C * 64;
     if (!worth_threads(work)) {
-        for (int h = 0; h < NH; h++) attention_decode_head(out, scores, att, q, k, v, len, C, hs, ch, h);
+        for (int h = 0; h < NH; h++) FOR_HEAD_SIZE(hs, HEAD)
         return;
     }
     PARALLEL_FOR(work)
-    for (int h = 0; h < NH; h++) attention_decode_head(out, scores, att, q, k, v, len, C, hs, ch, h);
-}
-
-static void attention_decode(float *out, float *scores, float *att, const float *q,
-                             const float *k, const float *v, int len, int C, int NH) {
-    switch (C / NH) {
-    case 4: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 4); break;
-    case 8: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 8); break;
-    case 16: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, 16); break;
-    default: attention_decode_hs(out, scores, att, q, k, v, len, C, NH, C / NH); break;
-    }
+    for (int h = 0; h < NH; h++) FOR_HEAD_SIZE(hs, HEAD)
+#undef HEAD
 }
 
 static void attention_scores(float *scores, const float *qkv, int B, int T, int C, int NH) {
@@ -774,49 +774,47 @@ GG_ALWAYS_INLINE void attention_rows_backward(float *dq, float *dk, float *dv, f
 
 // A (batch, head) owns its slice of dqkv; queries run in order within it.
 // Inlined for each head size, as the forward pass is.
-GG_ALWAYS_INLINE void
-attention_backward_hs(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
-                      int T, int C, int NH, int hs) {
+GG_ALWAYS_INLINE void attention_backward_head(float *dqkv, const float *dout, const float *qkv,
+                                              const float *att, int T, int C, int NH, int b, int h,
+                                              int hs) {
     float scale = 1.0f / sqrtf((float)hs);
     int ch = head_chunk(hs);
-    PARALLEL_FOR2((size_t)B * T * T * C * 2)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++) {
-            const float *base = qkv + (size_t)b * T * 3 * C;
-            const float *q = base + h * hs, *k = base + C + h * hs, *v = base + 2 * C + h * hs;
-            float *dbase = dqkv + (size_t)b * T * 3 * C;
-            float *dq = dbase + h * hs, *dk = dbase + C + h * hs, *dv = dbase + 2 * C + h * hs;
-            const float *d = dout + (size_t)b * T * C + h * hs;
-            const float *a = att + ((size_t)b * NH + h) * T * T;
-            float *vT = ch ? head_scratch(T, hs) : NULL;
-            if (!vT) {  // the reference's rows need no scratch
-                float datt[GG_MAX_CTX];
-                for (int t = 0; t < T; t++)
-                    attention_row_backward(dq + (size_t)t * 3 * C, dk, dv, datt, d + (size_t)t * C,
-                                           q + (size_t)t * 3 * C, k, v, a + (size_t)t * T, 3 * C,
-                                           t, hs, scale);
-                continue;
-            }
-            head_transpose(vT, v, 3 * C, T, hs);
-            float *ds = vT + (size_t)hs * padded(T);
-            int t0 = 0;
-            for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
-                attention_rows_backward(dq, dk, dv, ds, d, C, q, k, vT, a, 3 * C, t0, ROWS, T, hs,
-                                        ch, scale);
-            if (t0 < T)
-                attention_rows_backward(dq, dk, dv, ds, d, C, q, k, vT, a, 3 * C, t0, T - t0, T,
-                                        hs, ch, scale);
-        }
+    const float *base = qkv + (size_t)b * T * 3 * C;
+    const float *q = base + h * hs, *k = base + C + h * hs, *v = base + 2 * C + h * hs;
+    float *dbase = dqkv + (size_t)b * T * 3 * C;
+    float *dq = dbase + h * hs, *dk = dbase + C + h * hs, *dv = dbase + 2 * C + h * hs;
+    const float *d = dout + (size_t)b * T * C + h * hs;
+    const float *a = att + ((size_t)b * NH + h) * T * T;
+    float *vT = ch ? head_scratch(T, hs) : NULL;
+    if (!vT) {  // the reference's rows need no scratch
+        float datt[GG_MAX_CTX];
+        for (int t = 0; t < T; t++)
+            attention_row_backward(dq + (size_t)t * 3 * C, dk, dv, datt, d + (size_t)t * C,
+                                   q + (size_t)t * 3 * C, k, v, a + (size_t)t * T, 3 * C, t, hs,
+                                   scale);
+        return;
+    }
+    head_transpose(vT, v, 3 * C, T, hs);
+    float *ds = vT + (size_t)hs * padded(T);
+    int t0 = 0;
+    for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
+        attention_rows_backward(dq, dk, dv, ds, d, C, q, k, vT, a, 3 * C, t0, ROWS, T, hs, ch,
+                                scale);
+    if (t0 < T)
+        attention_rows_backward(dq, dk, dv, ds, d, C, q, k, vT, a, 3 * C, t0, T - t0, T, hs, ch,
+                                scale);
 }
 
 static void attention_backward(float *dqkv, const float *dout, const float *qkv,
                                const float *att, int B, int T, int C, int NH) {
-    switch (C / NH) {
-    case 4: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 4); break;
-    case 8: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 8); break;
-    case 16: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, 16); break;
-    default: attention_backward_hs(dqkv, dout, qkv, att, B, T, C, NH, C / NH); break;
-    }
+    int hs = C / NH;
+    PARALLEL_FOR2((size_t)B * T * T * C * 2)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+#define HEAD(n) attention_backward_head(dqkv, dout, qkv, att, T, C, NH, b, h, n)
+            FOR_HEAD_SIZE(hs, HEAD)
+#undef HEAD
+        }
 }
 
 static void gelu_forward(float *out, const float *inp, int N) {
