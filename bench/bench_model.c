@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -105,9 +106,10 @@ int main(int argc, char **argv) {
 #ifdef _OPENMP
     threads = omp_get_max_threads();
 #endif
+    double l3 = 0.0;
     if (!only) {
         double fused = gg_peak_gflops(1, 1.0), apart = gg_peak_gflops(0, 1.0);
-        double l3 = l3_gbytes_per_s();
+        l3 = l3_gbytes_per_s();
         printf("peak of one core: %.1f GFLOP/s with fused multiply-adds, %.1f with multiply and "
                "add apart (x%d threads: %.1f and %.1f); last-level cache reads: %.1f GB/s\n\n",
                fused, apart, threads, fused * threads, apart * threads, l3);
@@ -157,6 +159,18 @@ int main(int argc, char **argv) {
         }
         printf("%-6s %9zu %4dx%-3d %12.0f %9.1f   %14.0f %14.0f\n", gg_preset_names[p], m.n_params,
                B, T, tok_s, gflops, gen[1], gen[0]);
+        // A token with the cache reads every weight once (the tied head
+        // twice: it keeps a transposed copy). Weights larger than a core's
+        // own L2 (sysconf's figure) come, at least in part, from the
+        // last-level cache: at most so many times a second on every core.
+        double bytes = sizeof(float) * (double)(m.n_params + (size_t)cfg.vocab * cfg.d_model);
+        long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        if (l3 > 0.0 && l2 > 0 && bytes > (double)l2) {
+            double bound = l3 * 1e9 * threads / bytes;
+            printf("       generation with the cache: %.0f%% of %.0f tokens/s, the bound of reading "
+                   "%.1f MB of weights a token from the last-level cache on %d cores\n",
+                   100.0 * gen[1] / bound, bound, bytes / 1e6, threads);
+        }
         printf("GG_BENCH %s train_tok_s=%.0f gen_kv_tok_s=%.0f gen_nokv_tok_s=%.0f gflops=%.1f\n",
                gg_preset_names[p], tok_s, gen[1], gen[0], gflops);
         gg_model_free(&m);
