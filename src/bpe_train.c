@@ -281,13 +281,12 @@ static int start(trainer *tr, const uint8_t *text, size_t n, int vocab) {
         uint32_t p = i + 1 < n ? byte_pair[text[i] << 8 | text[i + 1]] : NONE;
         tr->seq[i] = (node){text[i], i > 0 ? (uint32_t)(i - 1) : NONE,
                             i + 1 < n ? (uint32_t)(i + 1) : NONE, p};
-        if (p != NONE) {
-            tr->arena[tr->pairs[p].pos + tr->pairs[p].len++] = (uint32_t)i;
-            tr->count[p]++;
-        }
+        if (p != NONE) tr->arena[tr->pairs[p].pos + tr->pairs[p].len++] = (uint32_t)i;
     }
-    for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
+    for (uint32_t p = 0; ok && p < tr->n_pairs; p++) {
+        tr->count[p] = tr->pairs[p].len;  // every position holds its pair yet
         ok = heap_push(tr, (heap_entry){tr->count[p], tr->arena[tr->pairs[p].pos], p});
+    }
     free(byte_pair);
     return ok;
 }
