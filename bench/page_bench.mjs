@@ -1,7 +1,7 @@
 // The page's budgets: its own files under 500 KB, the first render on
 // localhost under 1 s, 512 BPE merges in the browser under 0.5 s (medians of
 // several loads in Debian's chromium); and with the small preset, training
-// in the page at half the native single-thread speed or better, generation
+// in the page at 70% of the native single-thread speed or better, generation
 // at 100 tokens/s or more, and no main-thread task over 50 ms meanwhile, nor
 // at a pause, when every chapter opens the trained model; the time from a
 // model switch to every chapter drawn; and training on the GPU, where the
@@ -134,7 +134,7 @@ console.log(`512 BPE merges on tinyshakespeare in the browser: ${median(bpe)} ms
 const [pageRate, nativeRate] = trainPairs.slice().sort((a, b) => a[0] / a[1] - b[0] / b[1])[1];
 console.log(`training small in the page: ${pageRate.toFixed(0)} tokens/s; native on one thread: ${nativeRate} ` +
   `(${(100 * pageRate / nativeRate).toFixed(0)}%, the median of 3 pairs: ` +
-  `${trainPairs.map(([p, n]) => `${(100 * p / n).toFixed(0)}%`).join(", ")}; goal >= 50%: ${verdict(pageRate >= nativeRate / 2)})`);
+  `${trainPairs.map(([p, n]) => `${(100 * p / n).toFixed(0)}%`).join(", ")}; goal >= 70%: ${verdict(pageRate >= 0.7 * nativeRate)})`);
 console.log(`generation with the KV cache, small, in the page (every layer's state copied out): ${genRate.toFixed(0)} tokens/s ` +
   `(goal >= 100: ${verdict(genRate >= 100)})`);
 const longest = longTasks.length ? Math.max(...longTasks) : 0;

@@ -633,9 +633,17 @@ GG_ALWAYS_INLINE void attention_forward_head(float *out, float *scores, float *a
 // parallel loops: OpenMP moves a loop's body into a function of its own
 // before anything is inlined, and a head size known only outside it would
 // reach it as a variable (every chunk of a head then a call to memcpy).
+// Each size adds some 25 KB of code to each attention kernel, so the
+// browser's build, whose files have a budget, leaves out size 4 (`tiny`'s
+// heads, which take the general code there).
+#ifdef __wasm__
+#define CASE_HEAD_SIZE_4(call)
+#else
+#define CASE_HEAD_SIZE_4(call) case 4: call(4); break;
+#endif
 #define FOR_HEAD_SIZE(hs, call)                   \
     switch (hs) {                                 \
-    case 4: call(4); break;                       \
+    CASE_HEAD_SIZE_4(call)                        \
     case 8: call(8); break;                       \
     case 16: call(16); break;                     \
     default: call(hs); break;                     \
@@ -697,12 +705,14 @@ static void attention_decode(float *out, float *scores, float *att, const float 
         return;
     }
 #define HEAD(n) attention_decode_head(out, scores, att, q, k, v, len, C, n, head_chunk(n), h)
+#ifdef _OPENMP
     size_t work = (size_t)len * C * 64;
-    if (!worth_threads(work)) {
+    if (worth_threads(work)) {
+        PARALLEL_FOR(work)
         for (int h = 0; h < NH; h++) FOR_HEAD_SIZE(hs, HEAD)
         return;
     }
-    PARALLEL_FOR(work)
+#endif
     for (int h = 0; h < NH; h++) FOR_HEAD_SIZE(hs, HEAD)
 #undef HEAD
 }
