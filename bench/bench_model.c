@@ -159,11 +159,12 @@ int main(int argc, char **argv) {
         }
         printf("%-6s %9zu %4dx%-3d %12.0f %9.1f   %14.0f %14.0f\n", gg_preset_names[p], m.n_params,
                B, T, tok_s, gflops, gen[1], gen[0]);
-        // A token with the cache reads every weight once (the tied head
-        // twice: it keeps a transposed copy). Weights larger than a core's
-        // own L2 (sysconf's figure) come, at least in part, from the
-        // last-level cache: at most so many times a second on every core.
-        double bytes = sizeof(float) * (double)(m.n_params + (size_t)cfg.vocab * cfg.d_model);
+        // A token with the cache reads every weight once (the embedding
+        // table one row, and its transposed copy for the head whole).
+        // Weights larger than a core's own L2 (sysconf's figure) come, at
+        // least in part, from the last-level cache: at most so many times a
+        // second on every core.
+        double bytes = sizeof(float) * (double)m.n_params;
         long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
         if (l3 > 0.0 && l2 > 0 && bytes > (double)l2) {
             double bound = l3 * 1e9 * threads / bytes;
