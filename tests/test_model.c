@@ -141,16 +141,23 @@ static void test_cpu_kernels_match_reference(void) {
     CHECK(memcmp(dw1, dw2, sizeof *dw1 * C * OC) == 0, "matmul dw");
     CHECK(memcmp(db1, db2, sizeof *db1 * OC) == 0, "matmul dbias");
     // few columns (under a tile's 64), as in narrow models: the rows run in
-    // lanes, 16 at a time, then a tail of rows; forward with a bias, and
-    // dinp (whose product has C columns) added onto what it held
+    // lanes, 16 at a time, then a tail of rows, on two threads (745 x 45 x 8
+    // is past their threshold); forward with a bias, and dinp (whose product
+    // has C columns) added onto what it held
     for (int narrow = 8; narrow <= 21; narrow += 13) {
-        int NR = 37, CR = 29;
+        int NR = 745, CR = 45;
+        long before = gg_threaded_loops();
         float *x4 = randn((size_t)NR * CR, 1), *w4 = randn((size_t)CR * narrow, 1), *b4 = randn(narrow, 1);
         float *f1 = zeros((size_t)NR * narrow), *f2 = zeros((size_t)NR * narrow);
         r->matmul_forward(f1, x4, w4, b4, NR, CR, narrow);
         o->matmul_forward(f2, x4, w4, b4, NR, CR, narrow);
         CHECK(memcmp(f1, f2, sizeof *f1 * NR * narrow) == 0, "matmul_forward of %d rows into %d columns",
               NR, narrow);
+#ifdef _OPENMP
+        CHECK(gg_threads() < 2 || gg_threaded_loops() > before, "%d rows into %d columns ran on one thread",
+              NR, narrow);
+#endif
+        (void)before;
         float *d4 = randn((size_t)NR * narrow, 1), *g1 = randn((size_t)NR * CR, 1);
         float *g2 = copy(g1, (size_t)NR * CR), *w1 = zeros((size_t)CR * narrow), *w2 = zeros((size_t)CR * narrow);
         r->matmul_backward(g1, w1, NULL, d4, x4, w4, NR, CR, narrow);
