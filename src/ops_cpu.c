@@ -344,7 +344,7 @@ static void matmul_row_vecs(float *o, const float *x, const float *w, const floa
 GG_ALWAYS_INLINE void matmul_lanes(float *out, const float *xt, const float *w, const float *bias,
                                    int C, int OC, int n0, int o0, int nj, int accumulate) {
     vf acc[8], x;
-    for (int j = 0; j < nj; j++) acc[j] = (vf){0} + (bias && !accumulate ? bias[o0 + j] : 0.0f);
+    for (int j = 0; j < nj; j++) acc[j] = (vf){0} + (bias ? bias[o0 + j] : 0.0f);
     for (int i = 0; i < C; i++) {
         vf_get(&x, xt + (size_t)i * LANES, LANES);
         const float *wr = w + (size_t)i * OC + o0;
@@ -367,8 +367,8 @@ static void matmul_tiles(float *out, const float *inp, const float *w, const flo
         // Each sum still runs over i in order.
         // For a weight larger than about 128 KiB, each thread takes an equal
         // share of the columns: then the cost is reading w, and each core
-        // reads its own share every time, which its own cache can keep
-        // from one token to the next.
+        // reads the same share every time, which its own cache keeps from
+        // one token to the next where the shares fit.
         int vecs = OC / LANES, o_tail = vecs * LANES;
         int parts = worth_threads((size_t)C * OC * 8) ? gg_threads() : 1;
         for (int n = 0; n < N; n++) {
@@ -633,9 +633,9 @@ GG_ALWAYS_INLINE void attention_forward_head(float *out, float *scores, float *a
 // parallel loops: OpenMP moves a loop's body into a function of its own
 // before anything is inlined, and a head size known only outside it would
 // reach it as a variable (every chunk of a head then a call to memcpy).
-// Each size adds some 25 KB of code to each attention kernel, so the
-// browser's build, whose files have a budget, leaves out size 4 (`tiny`'s
-// heads, which take the general code there).
+// Each size adds about 15 KB of WebAssembly to each attention kernel, so
+// the browser's build, whose files have a budget, leaves out size 4
+// (`tiny`'s heads, which take the general code there).
 #ifdef __wasm__
 #define CASE_HEAD_SIZE_4(call)
 #else
@@ -919,9 +919,9 @@ static void adamw_update(float *p, const float *g, float *m, float *v, size_t n,
         adamw_one(&p[i], g[i], &m[i], &v[i], decay, beta1, beta2, eps, step_size, bc2_sqrt);
 }
 
-// the arithmetic around the kernels, as every table does it (ops_rows.h)
-// A large buffer (a batch's gradient of the logits is megabytes) is zeroed
-// in spans, one per thread.
+// the arithmetic around the kernels, as every table does it (ops_rows.h);
+// a large buffer (a batch's gradient of the logits is megabytes) is zeroed
+// in spans on every thread
 static void zero(float *x, size_t n) {
     enum { SPAN = 1 << 16 };
     if (!worth_threads(n / 2)) {

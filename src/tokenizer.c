@@ -295,6 +295,7 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
 // and shifting the tail of a packed array were most of encoding's time.)
 enum { KEY_GROUP = 8 };
 #define DEAD_KEY UINT32_MAX
+_Static_assert(SHORT_SEGMENT < 0xff, "a short segment's positions fit in a byte, 0xff meaning none");
 
 static inline __attribute__((always_inline))
 uint32_t pair_key_at(const gg_tokenizer *t, uint32_t left, uint32_t right, uint32_t pos) {
