@@ -38,7 +38,7 @@ int gg_infer_init(gg_infer *inf, const gg_model *m, gg_error *err) {
     return GG_OK;
 }
 
-void gg_infer_arenas(gg_infer *inf, gg_arena out[2]) {
+void gg_infer_arenas(gg_infer *inf, gg_arena out[GG_INFER_ARENAS]) {
     out[0] = (gg_arena){"params", inf->model->params_mem, sizeof(float) * inf->model->n_params};
     out[1] = (gg_arena){"inference", inf->mem, sizeof(float) * inf->n_mem};
 }

@@ -31,8 +31,10 @@ typedef struct {
 } gg_infer;
 
 int gg_infer_init(gg_infer *inf, const gg_model *m, gg_error *err);
-// The arenas a decode step touches: the model's params, and inference.
-void gg_infer_arenas(gg_infer *inf, gg_arena out[2]);
+enum { GG_INFER_ARENAS = 2 };
+// The arenas a decode step touches, in this order: the model's params, and
+// inference.
+void gg_infer_arenas(gg_infer *inf, gg_arena out[GG_INFER_ARENAS]);
 void gg_infer_free(gg_infer *inf);
 // Runs token (< vocab) at position pos (< ctx), given that positions
 // 0 .. pos-1 are in the cache; leaves the next token's logits in

@@ -1034,9 +1034,9 @@ static void test_record_and_replay(void) {
     gg_infer_forward(&inf, x[0], 0, NULL);
     gg_infer_forward(&inf, x[1], 1, NULL);
     gg_recording dec = {0};
-    gg_arena darenas[2];
+    gg_arena darenas[GG_INFER_ARENAS];
     gg_infer_arenas(&inf, darenas);
-    gg_record_arenas(&dec, darenas, 2, NULL);
+    gg_record_arenas(&dec, darenas, GG_INFER_ARENAS, NULL);
     void *dbefore[2] = {clone_bytes(darenas[0].base, darenas[0].bytes), clone_bytes(darenas[1].base, darenas[1].bytes)};
     m.ops = gg_record_wrap(&dec, cpu);
     gg_infer_forward(&inf, x[2], 2, NULL);

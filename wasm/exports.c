@@ -455,7 +455,7 @@ typedef struct {
     float *probs;  // (V) softmax of the latest logits, at temperature 1
     recording rec;  // the last push recorded for another backend (gg_gen_record)
     int token;      // the token it pushes
-    gg_arena arenas[2];  // the arenas of its pushes (gg_infer_arenas)
+    gg_arena arenas[GG_INFER_ARENAS];  // the arenas of its pushes (gg_infer_arenas)
 } wasm_generator;
 
 wasm_generator *EXPORT(gg_gen_begin)(wasm_model *w, float temperature, int top_k, float top_p,
@@ -519,11 +519,11 @@ int EXPORT(gg_gen_push)(wasm_generator *g, int token) {
 // the logits; copied back into the inference arena, gg_gen_pushed and the
 // sampler take them from there.
 
-// The arenas of g's pushes: 2 of {name, base, bytes}, the weights and the
-// inference path, their number in *n.
+// The arenas of g's pushes: GG_INFER_ARENAS of {name, base, bytes}, the
+// weights and the inference path, their number in *n.
 const gg_arena *EXPORT(gg_gen_arenas)(wasm_generator *g, int *n) {
     gg_infer_arenas(&g->gen.inf, g->arenas);
-    *n = 2;
+    *n = GG_INFER_ARENAS;
     return g->arenas;
 }
 
@@ -538,7 +538,7 @@ static int gen_push(void *g) {
 const uint32_t *EXPORT(gg_gen_record)(wasm_generator *g, int token, size_t *n_calls) {
     gg_infer_arenas(&g->gen.inf, g->arenas);
     g->token = token;
-    return record_step(&g->rec, &g->w->model, g->arenas, 2, gen_push, g, n_calls);
+    return record_step(&g->rec, &g->w->model, g->arenas, GG_INFER_ARENAS, gen_push, g, n_calls);
 }
 
 // Where the logits are in the inference arena, in bytes.
@@ -602,7 +602,6 @@ void EXPORT(gg_row_moments)(const float *x, int n, float *out) { row_moments(x, 
 // Kernel k's signature ("encoder_forward out:R tokens:R ..."), or NULL past
 // the last: how another backend (web/gpu.js) reads the calls.
 const char *EXPORT(gg_kernel)(int k) { return gg_kernel_signature(k); }
-
 
 // The words of one call.
 int EXPORT(gg_record_call_words)(void) { return GG_RECORD_CALL_WORDS; }

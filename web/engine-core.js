@@ -213,13 +213,19 @@ export class Engine {
   // The arenas of generator g's pushes: the weights and the inference path.
   genArenas(g) { return this.arenas((n) => this.x.gg_gen_arenas(g, n)); }
 
-  // The arenas an export lists: list(nPtr) returns a table of gg_arena
-  // ({name, base, bytes}, 3 words each) and writes their number, or 0.
-  arenas(list) {
-    const nPtr = this.x.gg_alloc(4), p = list(nPtr), n = new Int32Array(this.memory, nPtr, 1)[0];
+  // What an export returns with a count: make(nPtr) returns a pointer, or 0
+  // on failure, and writes how many things are there: {p, n}.
+  counted(make) {
+    const nPtr = this.x.gg_alloc(4), p = make(nPtr), n = new Uint32Array(this.memory, nPtr, 1)[0];
     this.x.gg_free(nPtr);
     if (!p) throw new Error(this.error());
-    const t = new Uint32Array(this.memory, p, 3 * n);
+    return { p, n };
+  }
+
+  // The arenas an export lists: list(nPtr) returns a table of gg_arena
+  // ({name, base, bytes}, 3 words each) and writes their number.
+  arenas(list) {
+    const { p, n } = this.counted(list), t = new Uint32Array(this.memory, p, 3 * n);
     return Array.from({ length: n }, (_, i) => ({ name: this.cString(t[3 * i]), ptr: t[3 * i + 1], bytes: t[3 * i + 2] }));
   }
 
@@ -251,13 +257,9 @@ export class Engine {
   genLogitsOffset(g) { return this.x.gg_gen_logits_offset(g); }
 
   // The words of a recording an export makes: record(nCallsPtr) returns
-  // them, or 0.
+  // them, and writes how many calls.
   recorded(record) {
-    const nPtr = this.x.gg_alloc(4);
-    const p = record(nPtr);
-    const n = new Uint32Array(this.memory, nPtr, 1)[0];
-    this.x.gg_free(nPtr);
-    if (!p) throw new Error(this.error());
+    const { p, n } = this.counted(record);
     return this.take(Uint32Array, p, n * this.x.gg_record_call_words());
   }
 

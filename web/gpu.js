@@ -250,15 +250,15 @@ export class Arenas {
   destroy() { this.buffer.destroy(); }
 }
 
+// What a model's training keeps from step to step: the rest a step writes
+// before it reads.
+export const STATE = ["params", "m", "v"];
+
 // A model's training on the GPU: each step, the engine records the step
 // without computing it (Engine.trainRecord), the batch it drew is uploaded
 // (B x T tokens and targets, the only upload of a step), and the GPU makes
 // the calls. Weights, gradients and the optimizer's moments stay on the
 // GPU until download() brings them back into the engine's model.
-// What a model's training keeps from step to step: the rest a step writes
-// before it reads.
-export const STATE = ["params", "m", "v"];
-
 export class GpuTraining {
   constructor(gpu, engine, h) {
     this.gpu = gpu;
@@ -336,17 +336,18 @@ export class GpuGeneration {
     this.g = g;
     this.vocab = engine.modelConfig(h).vocab;
     this.arenas = engine.genArenas(g);  // the weights, the inference path
+    this.inference = this.arenas.findIndex((a) => a.name === "inference");
     this.memory = gpu.arenas(this.arenas.map((a) => a.bytes));
     this.arenas.forEach((a, i) => this.memory.write(i, 0, engine.arenaBytes(a)));
   }
 
   // Feeds a token; returns the length of the text.
   async push(token, { everything = false } = {}) {
-    const { engine, memory } = this, inference = this.arenas[1];
+    const { engine, memory } = this, inference = this.arenas[this.inference];
     this.gpu.run(memory, engine.genRecord(this.g, token));
     const at = everything ? 0 : engine.genLogitsOffset(this.g);
     const n = everything ? inference.bytes / 4 : this.vocab;
-    const data = await memory.read(1, at, n);
+    const data = await memory.read(this.inference, at, n);
     new Uint8Array(engine.memory, inference.ptr + at, 4 * n).set(new Uint8Array(data.buffer));
     return engine.genPushed(this.g);
   }

@@ -50,21 +50,21 @@ function gpuLost(why) {
 // that training diverged.
 async function sync(o) {
   if (!o.training || !o.dirty) return;
-  const at = engine.trainPosition(o.ptr)[0];
-  if (await o.training.download()) o.synced = engine.trainPosition(o.ptr);
-  else backToSynced(o, `the weights are not finite by step ${at}: training has diverged (try a lower learning ` +
-    `rate); the model is back at step ${o.synced[0]}, its last state brought home from the GPU`);
+  const position = engine.trainPosition(o.ptr);
+  if (await o.training.download()) o.synced = position;
+  else o.diverged = diverged(o, `the weights are not finite by step ${position[0]}`);
   o.dirty = false;
   o.lastSync = performance.now();
 }
 
-// The GPU's model back to its last state brought home (the engine's), and
-// why, for the next trainRun to say.
-function backToSynced(o, why) {
+// Training on the GPU that diverged (what showed it): the model goes back
+// to its last state brought home (the engine's). Returns what to tell.
+function diverged(o, what) {
   engine.trainSetPosition(o.ptr, o.synced);
   o.training.upload(STATE);
   o.dirty = false;
-  o.diverged = why;
+  return `${what}: training has diverged (try a lower learning rate); the model is back at step ` +
+    `${o.synced[0]}, its last state brought home from the GPU`;
 }
 
 function model(id) {
@@ -171,11 +171,7 @@ const handlers = {
       }
       if (losses && o.training) {  // not lost on the way
         const at = engine.trainPosition(o.ptr)[0] - losses.length, bad = losses.findIndex((x) => !Number.isFinite(x));
-        if (bad >= 0) {  // as the engine says it, and back to the last good state
-          backToSynced(o, "");
-          throw new Error(`the loss is ${losses[bad]} at step ${at + bad + 1}: training has diverged (try a lower ` +
-            `learning rate); the model is back at step ${o.synced[0]}, its last state brought home from the GPU`);
-        }
+        if (bad >= 0) throw new Error(diverged(o, `the loss is ${losses[bad]} at step ${at + bad + 1}`));
         o.dirty = true;
         if (performance.now() - o.lastSync > SYNC_MS) await sync(o);
         return [{ step: at + losses.length, losses, ms: performance.now() - t0, backend: "gpu" }, [losses.buffer]];
@@ -262,9 +258,9 @@ const handlers = {
     return [p, [p.coords.buffer, p.axes.buffer]];
   },
   // generation one token at a time: begin, then step (push a token, read
-  // everything, draw the next)
-  // generation on the CPU, or on the GPU with backend "gpu" (its KV cache
-  // there, every buffer of the newest position brought back for the page)
+  // everything, draw the next); on the CPU, or on the GPU with backend
+  // "gpu" (its KV cache there, every buffer of the newest position brought
+  // back for the page)
   async genBegin({ id, options, prompt, text, backend }) {
     const model = await modelHere(id);
     if (text !== undefined) {
