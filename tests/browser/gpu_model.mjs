@@ -88,11 +88,14 @@ try {
       const params = { worst: worst(await training.read("params"), floats(cpuArenas.params)) };
       const moments = { worst: worst(await training.read("v"), floats(cpuArenas.v)) };
       await training.download();
+      // the weights brought home: the engine's model of dev is the GPU's now
+      const devParams = engine.trainArenas(dev).find((a) => a.name === "params");
+      const downloaded = { worst: worst(floats(devParams), floats(cpuArenas.params)) };
       const greedy = Array.from(engine.generateGreedy(dev, prompt, GREEDY));
       const ckptOut = Array.from(engine.serializeModel(dev));
       const name = gpu.name;
       gpu.destroy();
-      return { name, cfg, losses, logits, params, moments, greedy, ckptOut, gpuGreedy, wasmGreedy,
+      return { name, cfg, losses, logits, params, moments, downloaded, greedy, ckptOut, gpuGreedy, wasmGreedy,
         gpuText: decode(gpuGreedy), trainedText: decode(greedy) };
     }, { model, STEPS, PROMPT, GREEDY });
     if (!check(!out.error, `${model}: WebGPU started (${out.error})`)) continue;
@@ -113,6 +116,7 @@ try {
     });
     check(worstLoss <= 1e-3 && out.losses.length === STEPS, `${model}: ${STEPS} losses agree within 1e-3`);
     check(out.params.worst <= 1e-3, `${model}: the weights after ${STEPS} steps agree within 1e-3 (worst ${out.params.worst.toExponential(2)})`);
+    check(out.downloaded.worst <= 1e-3, `${model}: the weights brought home from the GPU are the trained ones (worst ${out.downloaded.worst.toExponential(2)})`);
     check(out.moments.worst <= 1e-3, `${model}: AdamW's second moments agree within 1e-3 (worst ${out.moments.worst.toExponential(2)})`);
     console.log(`${model}: losses ${out.losses[0][0].toFixed(4)} .. ${out.losses[STEPS - 1][0].toFixed(4)} on the GPU; ` +
       `worst differences: logits ${out.logits.worst.toExponential(2)}, loss ${worstLoss.toExponential(2)}, ` +
