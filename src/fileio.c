@@ -1,8 +1,10 @@
 #define _GNU_SOURCE  // O_TMPFILE, MADV_HUGEPAGE
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,12 +162,39 @@ static int write_all(int fd, const void *data, size_t len) {
     return 1;
 }
 
+// A temporary file is named "<target>.tmp-<pid>-<suffix>". One whose process
+// is gone was left by a kill between naming it and renaming it; the next
+// write of the same target removes it. Nothing is removed whose process
+// still runs, nor anything of another name.
+static void remove_stale_temporaries(const char *dir, const char *base) {
+    DIR *d = opendir(dir);
+    if (!d) return;  // only tidying: the write itself has succeeded
+    size_t blen = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *name = e->d_name;
+        if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp-", 5) != 0) continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(name + blen + 5, &end, 10);
+        if (errno || end == name + blen + 5 || *end != '-' || pid <= 0 || pid == (long)getpid() ||
+            (pid_t)pid != pid)
+            continue;
+        struct stat st;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to tell
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            unlinkat(dirfd(d), name, 0);
+    }
+    closedir(d);
+}
+
 // The bytes are written to a file with no name in the target's directory
 // (O_TMPFILE), which the system removes by itself if the process dies, even
 // by kill -9 or SIGXFSZ. Only when they are all on disk is it given a
-// temporary name and renamed over the target in one step. Where O_TMPFILE
-// is not supported, a named temporary file (mkstemp) does the same, removed
-// on every failure this process sees.
+// temporary name and renamed over the target in one step; a kill between
+// the two leaves a complete copy, which the next write removes. Where
+// O_TMPFILE is not supported, a named temporary file (mkstemp) does the
+// same, removed on every failure this process sees.
 int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_error *err) {
     char *dest;
     mode_t mode;
@@ -189,7 +218,7 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_erro
     int fd = -1;
 #endif
     if (fd < 0) {
-        snprintf(tmp, dlen + 64, "%s.tmp-XXXXXX", dest);
+        snprintf(tmp, dlen + 64, "%s.tmp-%ld-XXXXXX", dest, (long)getpid());
         fd = mkstemp(tmp);
         named = 1;
     }
@@ -215,6 +244,7 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_erro
     if (fd >= 0 && close(fd) != 0 && ok) ok = 0, saved = errno, stage = "cannot write";
     if (ok && rename(tmp, dest) != 0) ok = 0, saved = errno, stage = "cannot replace it";
     if (!ok && named) unlink(tmp);
+    if (ok) remove_stale_temporaries(dir, strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest);
     free(dir), free(tmp), free(dest);
     if (!ok)
         return gg_fail(err, GG_ERR_IO, "%s: %s: %s (the previous file, if any, is untouched)",
