@@ -1,10 +1,8 @@
 #define _GNU_SOURCE  // O_TMPFILE, MADV_HUGEPAGE
 #include "fileio.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +10,10 @@
 #include <sys/stat.h>
 #ifdef __linux__
 #include <sys/mman.h>
+#endif
+#ifndef __wasi__
+#include <dirent.h>
+#include <signal.h>
 #endif
 #include <unistd.h>
 
