@@ -22,6 +22,7 @@ CLI_SRC  := $(wildcard cli/*.c)
 HEADERS  := $(wildcard src/*.h cli/*.h tests/*.h bench/*.h) build/flags
 LIB_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
 SAN_OBJ  := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
+FMA_OBJ  := $(LIB_SRC:src/%.c=build/fma/obj/%.o)
 
 # The libFuzzer harnesses (fuzz/), under ASan + UBSan: see "fuzzers" below.
 FUZZ_SECONDS ?= 60
@@ -58,7 +59,8 @@ help:
 	@echo "               runs and coverage; make test runs each for a few seconds"
 	@echo "  make bench   time the tokenizer (against a naive trainer and sentencepiece),"
 	@echo "               the engine (the machine's peak, a profile of a base step, and"
-	@echo "               PyTorch on OpenBLAS in alternating pairs), shards and MPI, the"
+	@echo "               PyTorch on OpenBLAS in alternating pairs, and the engine built"
+	@echo "               with fused multiply-adds against without), shards and MPI, the"
 	@echo "               server (requests/s, and service beside slow clients) and the"
 	@echo "               page in Chromium (its size, first render, training against native,"
 	@echo "               and the engine on WebGPU against WebAssembly)"
@@ -99,7 +101,7 @@ build/asan/libglassgpt.a: $(SAN_OBJ)
 build/asan/glassgpt: $(CLI_SRC) build/asan/libglassgpt.a $(HEADERS)
 	$(CC) $(SANFLAGS) $(CLI_SRC) build/asan/libglassgpt.a $(LDLIBS) $(CLI_LIBS) -o $@
 
-build/obj build/asan/obj:
+build/obj build/asan/obj build/fma/obj:
 	mkdir -p $@
 
 # The same engine as WebAssembly, for the page: Debian's clang, lld and
@@ -176,7 +178,19 @@ build/bench_bpe: bench/bench_bpe.c tests/ref_bpe.c build/libglassgpt.a $(HEADERS
 build/bench_model: bench/bench_model.c build/libglassgpt.a $(HEADERS)
 	$(CC) $(CFLAGS) bench/bench_model.c build/libglassgpt.a $(LDLIBS) -o $@
 
-bench: setup corpus all build/bench_bpe build/bench_model node_modules/.package-lock.json \
+# For `make bench` alone: the engine with fused multiply-adds, to measure
+# what the same bits everywhere cost (its results differ in the last bits
+# from every other build's, the browser's included).
+build/fma/obj/%.o: src/%.c $(HEADERS) | build/fma/obj
+	$(CC) $(CFLAGS) -ffp-contract=fast -c $< -o $@
+
+build/fma/libglassgpt.a: $(FMA_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/fma/bench_model: bench/bench_model.c build/fma/libglassgpt.a $(HEADERS)
+	$(CC) $(CFLAGS) bench/bench_model.c build/fma/libglassgpt.a $(LDLIBS) -o $@
+
+bench: setup corpus all build/bench_bpe build/bench_model build/fma/bench_model node_modules/.package-lock.json \
        $(TOKENIZER) models/tiny.ckpt
 	@scripts/setup.sh --bench
 	@bench/run.sh $(CORPUS_FILE)

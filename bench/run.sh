@@ -42,29 +42,47 @@ else
 fi
 echo
 
-# Training speed against PyTorch's on three anchor shapes, in pairs that
-# alternate, so that a slow phase of this shared machine hits both: the
-# median of three pairs' ratios.
-echo "== training, glassgpt against PyTorch in alternating pairs (batch 16, both cores)"
-if [ -n "$have_torch" ]; then
-    printf '%-34s %14s %14s %8s\n' "shape (V d layers heads ctx ff)" "glassgpt tok/s" "PyTorch tok/s" "ratio"
-    for anchor in "a 768 8 2 2 64 32" "b 768 64 2 4 64 256" "c 768 128 4 8 128 512"; do
+# Training tokens/s of one anchor shape (V d layers heads ctx ff), batch 16.
+glassgpt() { build/bench_model --train 2 "$@" | sed -n 's/.*train_tok_s=//p'; }
+fused() { build/fma/bench_model --train 2 "$@" | sed -n 's/.*train_tok_s=//p'; }
+torch() { "${TORCH[@]}" --train 2 "$@" | sed -n 's/.*torch_train_tok_s=//p'; }
+ANCHORS=("a 768 8 2 2 64 32" "b 768 64 2 4 64 256" "c 768 128 4 8 128 512")
+
+# FIRST against SECOND on each anchor shape, in pairs that alternate, so that
+# a slow phase of this shared machine hits both: the median of three pairs'
+# ratios. KEY names the GG_BENCH lines.
+pairs() {
+    local first=$1 second=$2 key=$3 anchor name rows mid ratio a b
+    printf '%-34s %14s %14s %8s\n' "shape (V d layers heads ctx ff)" "$first tok/s" "$second tok/s" "ratio"
+    for anchor in "${ANCHORS[@]}"; do
         set -- $anchor
         name=$1
         shift
         rows=$(for pair in 1 2 3; do
-            g=$(build/bench_model --train 2 "$@" | sed -n 's/.*train_tok_s=//p')
-            p=$("${TORCH[@]}" --train 2 "$@" | sed -n 's/.*torch_train_tok_s=//p')
-            awk -v g="$g" -v p="$p" 'BEGIN { printf "%.3f %s %s\n", g / p, g, p }'
+            a=$($first "$@")
+            b=$($second "$@")
+            awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f %s %s\n", a / b, a, b }'
         done | sort -n)
         mid=$(echo "$rows" | sed -n 2p)
-        read -r ratio g p <<< "$mid"
-        printf '%-34s %14s %14s %7sx\n' "($name) $*" "$g" "$p" "$ratio"
-        echo "GG_BENCH pair_$name glassgpt=$g torch=$p ratio=$ratio (ratios: $(echo "$rows" | cut -d' ' -f1 | tr '\n' ' '))"
+        read -r ratio a b <<< "$mid"
+        printf '%-34s %14s %14s %7sx\n' "($name) $*" "$a" "$b" "$ratio"
+        echo "GG_BENCH ${key}_$name $first=$a $second=$b ratio=$ratio (ratios: $(echo "$rows" | cut -d' ' -f1 | tr '\n' ' '))"
     done
+}
+
+echo "== training, glassgpt against PyTorch in alternating pairs (batch 16, both cores)"
+if [ -n "$have_torch" ]; then
+    pairs glassgpt torch pair
 else
     echo "python3-torch is not installed; skipped"
 fi
+echo
+
+# What the same bits everywhere cost: the engine built with fused
+# multiply-adds (build/fma, for this measurement alone) against the one
+# that ships, whose multiplies and adds round apart.
+echo "== training with fused multiply-adds against without, in alternating pairs (batch 16, both cores)"
+pairs fused glassgpt fma
 echo
 
 echo "== token shards and data-parallel training (Open MPI)"
