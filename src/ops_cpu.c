@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #include "detmath.h"
 #include "ops.h"
 #include "ops_rows.h"
@@ -102,10 +106,27 @@ static float *scratch(size_t n) { return scratch_slot(0, n); }
 enum { LANES = 16 };
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 GG_ALWAYS_INLINE void vf_get(vf *v, const float *p, int n) {
+#ifdef __AVX512F__
+    // A part of a vector through memory (a zeroed vector, then n floats
+    // over it) stalls: the whole vector is read back before the narrow
+    // store can be forwarded. A masked load reads only the n floats.
+    if (n < LANES) {
+        *v = (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+        return;
+    }
+#endif
     *v = (vf){0};
     memcpy(v, p, sizeof(float) * (size_t)n);
 }
-GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) { memcpy(p, v, sizeof(float) * (size_t)n); }
+GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) {
+#ifdef __AVX512F__
+    if (n < LANES) {
+        _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)*v);
+        return;
+    }
+#endif
+    memcpy(p, v, sizeof(float) * (size_t)n);
+}
 
 // xt (C, LANES) = rows x[0 .. LANES-1] (C apart) transposed, so that the
 // rows' sums along C run side by side, a row in each lane.
