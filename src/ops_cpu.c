@@ -128,10 +128,37 @@ GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) {
     memcpy(p, v, sizeof(float) * (size_t)n);
 }
 
+// v[0 .. LANES) transposed in registers: four rounds that each zip vector k
+// with vector k + 8. A round moves an element's (row, column), 4 bits each,
+// one bit to the left as one 8-bit index, so four make (column, row).
+#define ZIP_LO(a, b) \
+    __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define ZIP_HI(a, b) \
+    __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+_Static_assert(LANES == 16, "the zips below transpose 16 lanes");
+GG_ALWAYS_INLINE void transpose_lanes(vf v[LANES]) {
+    for (int round = 0; round < 4; round++) {
+        vf t[LANES];
+        for (int k = 0; k < LANES / 2; k++) {
+            t[2 * k] = ZIP_LO(v[k], v[k + LANES / 2]);
+            t[2 * k + 1] = ZIP_HI(v[k], v[k + LANES / 2]);
+        }
+        memcpy(v, t, sizeof t);
+    }
+}
+
 // xt (C, LANES) = rows x[0 .. LANES-1] (C apart) transposed, so that the
-// rows' sums along C run side by side, a row in each lane.
+// rows' sums along C run side by side, a row in each lane: LANES columns
+// at a time in registers, then one by one.
 static void rows_to_lanes(float *xt, const float *x, int C) {
-    for (int i = 0; i < C; i++)
+    int i = 0;
+    for (; i + LANES <= C; i += LANES) {
+        vf v[LANES];
+        for (int r = 0; r < LANES; r++) vf_get(&v[r], x + (size_t)r * C + i, LANES);
+        transpose_lanes(v);
+        for (int j = 0; j < LANES; j++) vf_put(xt + (size_t)(i + j) * LANES, &v[j], LANES);
+    }
+    for (; i < C; i++)
         for (int r = 0; r < LANES; r++) xt[(size_t)i * LANES + r] = x[(size_t)r * C + i];
 }
 
