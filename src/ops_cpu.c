@@ -147,17 +147,33 @@ GG_ALWAYS_INLINE void transpose_lanes(vf v[LANES]) {
     }
 }
 
+// In WebAssembly a transposition in registers is its 64 shuffles on four
+// 128-bit vectors each: it trained no faster in Node, and its copies, one
+// where each transposition is inlined, made the browser's engine 27 KB
+// larger. The browser's build moves the floats one by one.
+#ifdef __wasm__
+enum { TRANSPOSE_IN_REGISTERS = 0 };
+#else
+enum { TRANSPOSE_IN_REGISTERS = 1 };
+#endif
+
+// dst[j * dst_stride + r] = src[r * src_stride + j] for r, j < LANES
+GG_ALWAYS_INLINE void transpose_block(float *dst, size_t dst_stride, const float *src,
+                                      size_t src_stride) {
+    vf v[LANES];
+    for (int r = 0; r < LANES; r++) vf_get(&v[r], src + r * src_stride, LANES);
+    transpose_lanes(v);
+    for (int j = 0; j < LANES; j++) vf_put(dst + j * dst_stride, &v[j], LANES);
+}
+
 // xt (C, LANES) = rows x[0 .. LANES-1] (C apart) transposed, so that the
 // rows' sums along C run side by side, a row in each lane: LANES columns
 // at a time in registers, then one by one.
 static void rows_to_lanes(float *xt, const float *x, int C) {
     int i = 0;
-    for (; i + LANES <= C; i += LANES) {
-        vf v[LANES];
-        for (int r = 0; r < LANES; r++) vf_get(&v[r], x + (size_t)r * C + i, LANES);
-        transpose_lanes(v);
-        for (int j = 0; j < LANES; j++) vf_put(xt + (size_t)(i + j) * LANES, &v[j], LANES);
-    }
+    if (TRANSPOSE_IN_REGISTERS)
+        for (; i + LANES <= C; i += LANES)
+            transpose_block(xt + (size_t)i * LANES, LANES, x + i, (size_t)C);
     for (; i < C; i++)
         for (int r = 0; r < LANES; r++) xt[(size_t)i * LANES + r] = x[(size_t)r * C + i];
 }
@@ -571,10 +587,17 @@ static float *head_scratch(int T, int hs) { return scratch((size_t)(hs + ROWS) *
 // a larger one 16 or 8 at a time. Other head sizes take the reference's rows.
 static int head_chunk(int hs) { return hs <= LANES ? hs : hs % 16 == 0 ? 16 : hs % 8 == 0 ? 8 : 0; }
 
-// xT (hs, Tp) = the head's slice of x (T rows, stride apart), then zeros
+// xT (hs, Tp) = the head's slice of x (T rows, stride apart), then zeros:
+// blocks of LANES positions and dimensions in registers where the head's
+// size allows, the rest one by one.
 GG_ALWAYS_INLINE void head_transpose(float *xT, const float *x, int stride, int T, int hs) {
-    int Tp = padded(T);
-    for (int t = 0; t < T; t++)
+    int Tp = padded(T), t = 0;
+    if (TRANSPOSE_IN_REGISTERS && hs % LANES == 0)
+        for (; t + LANES <= T; t += LANES)
+            for (int i = 0; i < hs; i += LANES)
+                transpose_block(xT + (size_t)i * Tp + t, (size_t)Tp, x + (size_t)t * stride + i,
+                                (size_t)stride);
+    for (; t < T; t++)
         for (int i = 0; i < hs; i++) xT[(size_t)i * Tp + t] = x[(size_t)t * stride + i];
     for (int i = 0; i < hs; i++)
         for (int t = T; t < Tp; t++) xT[(size_t)i * Tp + t] = 0.0f;
@@ -716,41 +739,57 @@ static void attention_forward(float *out, float *scores, float *att, const float
 }
 
 // One query against a cache: attention_row's arithmetic for t = len - 1,
-// for head h, the keys transposed into scratch so that the scores run
-// across keys in lanes. (In generation, a score's chain of hs additions
-// would otherwise be most of a token's time.)
-GG_ALWAYS_INLINE void attention_decode_head(float *out, float *scores, float *att, const float *q,
-                                            const float *k, const float *v, int len, int C,
-                                            int hs, int ch, int h) {
+// for heads h0 .. h0 + nh - 1 (nh at most ROWS). Each head's keys are
+// transposed into scratch so that its scores run across keys in lanes, and
+// the sums along the keys (the softmax's denominators, att @ V) run for the
+// heads side by side, so that their chains of len additions overlap. (In
+// generation, a score's chain of hs additions, and then these, would
+// otherwise be most of a token's time.)
+GG_ALWAYS_INLINE void attention_decode_block(float *out, float *scores, float *att, const float *q,
+                                             const float *k, const float *v, int len, int C,
+                                             int hs, int ch, int h0, int nh) {
     int lp = padded(len);
-    float scale = 1.0f / sqrtf((float)hs), *kT = scratch((size_t)(hs + 1) * lp);
-    float *s = scores + (size_t)h * len, *a = att + (size_t)h * len;
-    if (!kT) {  // no scratch: the head as the reference computes it
-        attention_row(out + h * hs, s, a, q + h * hs, k + h * hs, v + h * hs, C, len - 1, len, hs,
-                      scale);
+    float scale = 1.0f / sqrtf((float)hs), *kT = scratch((size_t)(hs + nh) * lp);
+    if (!kT) {  // no scratch: each head as the reference computes it
+        for (int h = h0; h < h0 + nh; h++)
+            attention_row(out + h * hs, scores + (size_t)h * len, att + (size_t)h * len, q + h * hs,
+                          k + h * hs, v + h * hs, C, len - 1, len, hs, scale);
         return;
     }
-    float *row = kT + (size_t)hs * lp;
-    head_transpose(kT, k + h * hs, C, len, hs);
-    block_dots(row, q + h * hs, 0, kT, lp, 1, lp, hs);
-    for (int t2 = 0; t2 < lp; t2++) row[t2] *= scale;
-    memcpy(s, row, sizeof *s * (size_t)len);
-    for (int t2 = len; t2 < lp; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
-    float maxval = max_of(row, lp), sum = 0.0f;
-    for (int t2 = 0; t2 < lp; t2++) row[t2] = gg_expf(row[t2] - maxval);
-    for (int t2 = 0; t2 < len; t2++) sum += row[t2];
-    float inv = 1.0f / sum;
-    for (int t2 = 0; t2 < len; t2++) a[t2] = row[t2] * inv;
+    float *rows = kT + (size_t)hs * lp;
+    for (int j = 0; j < nh; j++) {
+        int h = h0 + j;
+        float *row = rows + (size_t)j * lp;
+        head_transpose(kT, k + h * hs, C, len, hs);
+        block_dots(row, q + h * hs, 0, kT, lp, 1, lp, hs);
+        for (int t2 = 0; t2 < lp; t2++) row[t2] *= scale;
+        memcpy(scores + (size_t)h * len, row, sizeof *row * (size_t)len);
+        for (int t2 = len; t2 < lp; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
+        float maxval = max_of(row, lp);
+        for (int t2 = 0; t2 < lp; t2++) row[t2] = gg_expf(row[t2] - maxval);
+    }
+    float sum[ROWS] = {0};
+    for (int t2 = 0; t2 < len; t2++)
+        for (int j = 0; j < nh; j++) sum[j] += rows[(size_t)j * lp + t2];
+    for (int j = 0; j < nh; j++) {
+        float inv = 1.0f / sum[j], *a = att + (size_t)(h0 + j) * len;
+        for (int t2 = 0; t2 < len; t2++) a[t2] = rows[(size_t)j * lp + t2] * inv;
+    }
+    const float *a0 = att + (size_t)h0 * len;
     for (int i0 = 0; i0 < hs; i0 += ch) {
-        vf o[ROWS] = {{0}};
-        rows_times_keys(o, a, len, v + h * hs, C, len - 1, 1, i0, ch);
-        vf_put(out + h * hs + i0, &o[0], ch);
+        vf o[ROWS] = {{0}}, x;
+        for (int t2 = 0; t2 < len; t2++)
+            for (int j = 0; j < nh; j++) {
+                vf_get(&x, v + (size_t)t2 * C + (h0 + j) * hs + i0, ch);
+                o[j] += a0[(size_t)j * len + t2] * x;
+            }
+        for (int j = 0; j < nh; j++) vf_put(out + (h0 + j) * hs + i0, &o[j], ch);
     }
 }
 
-// Every head; they are shared out among the threads once the cache is long
-// enough (from about 32 positions of `base`), and each thread has its own
-// scratch. Below that, OpenMP is not even entered.
+// Every head, in blocks of up to ROWS. Once the cache is long enough (from
+// about 32 positions of `base`), each thread takes an equal share of the
+// heads, with scratch of its own. Below that, OpenMP is not even entered.
 static void attention_decode(float *out, float *scores, float *att, const float *q,
                              const float *k, const float *v, int len, int C, int NH) {
     int hs = C / NH;
@@ -758,17 +797,25 @@ static void attention_decode(float *out, float *scores, float *att, const float 
         attention_decode_heads(out, scores, att, q, k, v, len, C, NH);
         return;
     }
-#define HEAD(n) attention_decode_head(out, scores, att, q, k, v, len, C, n, head_chunk(n), h)
+#define BLOCK(n)                                                                               \
+    for (int h = h_start; h < h_end; h += ROWS)                                                \
+        attention_decode_block(out, scores, att, q, k, v, len, C, n, head_chunk(n), h,        \
+                               h_end - h < ROWS ? h_end - h : ROWS)
 #ifdef _OPENMP
     size_t work = (size_t)len * C * 64;
-    if (worth_threads(work)) {
+    int parts = gg_threads() < NH ? gg_threads() : NH;
+    if (parts > 1 && worth_threads(work)) {
         PARALLEL_FOR(work)
-        for (int h = 0; h < NH; h++) FOR_HEAD_SIZE(hs, HEAD)
+        for (int p = 0; p < parts; p++) {
+            int h_start = NH * p / parts, h_end = NH * (p + 1) / parts;
+            FOR_HEAD_SIZE(hs, BLOCK)
+        }
         return;
     }
 #endif
-    for (int h = 0; h < NH; h++) FOR_HEAD_SIZE(hs, HEAD)
-#undef HEAD
+    int h_start = 0, h_end = NH;
+    FOR_HEAD_SIZE(hs, BLOCK)
+#undef BLOCK
 }
 
 static void attention_scores(float *scores, const float *qkv, int B, int T, int C, int NH) {
