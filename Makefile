@@ -108,19 +108,30 @@ build/obj build/asan/obj build/fma/obj:
 # wasi-libc, no emscripten. The exported functions are in wasm/exports.c.
 # -fno-builtin-memset keeps short zeroing loops (a row of attention past
 # the query) as vector loops, rather than calls to wasi-libc's scalar memset.
-WASM_CC    := clang --target=wasm32-wasi --sysroot=/usr
-WASM_FLAGS := -O3 -msimd128 -ffp-contract=off -fno-builtin-memset -std=c11 -Wall -Wextra -Werror \
-              -D_POSIX_C_SOURCE=200809L -mexec-model=reactor \
-              -Wl,-z,stack-size=1048576 -Wl,--strip-all
+# The link has no -O: given one, clang runs Binaryen's wasm-opt wherever it
+# is installed, on a module whose list of features --strip-all has removed,
+# and wasm-opt then refuses its vector instructions.
+WASM_CC      := clang --target=wasm32-wasi --sysroot=/usr
+WASM_CFLAGS  := -O3 -msimd128 -ffp-contract=off -fno-builtin-memset -std=c11 -Wall -Wextra -Werror \
+                -D_POSIX_C_SOURCE=200809L
+WASM_LDFLAGS := -mexec-model=reactor -Wl,-z,stack-size=1048576 -Wl,--strip-all
+WASM_OBJ     := $(LIB_SRC:src/%.c=build/web/obj/%.o)
 
-build/web/glassgpt.wasm: wasm/exports.c $(LIB_SRC) $(HEADERS)
-	@mkdir -p build/web
-	$(WASM_CC) $(WASM_FLAGS) wasm/exports.c $(LIB_SRC) -lm -o $@
+build/web/obj/%.o: src/%.c $(HEADERS) | build/web/obj
+	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
+
+build/web/obj/%.o: wasm/%.c $(HEADERS) | build/web/obj
+	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
+
+build/web/obj:
+	mkdir -p $@
+
+build/web/glassgpt.wasm: build/web/obj/exports.o $(WASM_OBJ)
+	$(WASM_CC) $(WASM_LDFLAGS) $^ -lm -o $@
 
 # The tests' build: the page's, and the reference kernels to hold the GPU's to.
-build/web/glassgpt-test.wasm: wasm/exports.c wasm/test_exports.c $(LIB_SRC) $(HEADERS)
-	@mkdir -p build/web
-	$(WASM_CC) $(WASM_FLAGS) wasm/exports.c wasm/test_exports.c $(LIB_SRC) -lm -o $@
+build/web/glassgpt-test.wasm: build/web/obj/exports.o build/web/obj/test_exports.o $(WASM_OBJ)
+	$(WASM_CC) $(WASM_LDFLAGS) $^ -lm -o $@
 
 # The npm packages, from the committed lock file: lit-html for the page, and
 # the test tools (playwright-core, Hugging Face's tokenizers).
