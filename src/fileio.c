@@ -210,6 +210,7 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_erro
     }
     memcpy(dir, dest, dlen + 1);
     char *slash = strrchr(dir, '/');
+    const char *base = slash ? dest + (slash - dir) + 1 : dest;  // the target's own name
     if (slash) slash[slash == dir ? 1 : 0] = 0;
     else strcpy(dir, ".");
 
@@ -246,7 +247,7 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_erro
     if (fd >= 0 && close(fd) != 0 && ok) ok = 0, saved = errno, stage = "cannot write";
     if (ok && rename(tmp, dest) != 0) ok = 0, saved = errno, stage = "cannot replace it";
     if (!ok && named) unlink(tmp);
-    if (ok) remove_stale_temporaries(dir, strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest);
+    if (ok) remove_stale_temporaries(dir, base);
     free(dir), free(tmp), free(dest);
     if (!ok)
         return gg_fail(err, GG_ERR_IO, "%s: %s: %s (the previous file, if any, is untouched)",

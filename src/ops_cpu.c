@@ -363,14 +363,14 @@ static void matmul_tile(float *out, const float *inp, const float *w, const floa
 }
 
 // o[o0 .. o0 + nv LANES) of one row = x @ w + bias, nv a constant (inlined)
-// of at most 8: its sums in nv vector registers while w streams past. The
+// of at most ROW_VECS: its sums in nv vector registers while w streams past. The
 // band's rows of w are a row of w apart, too far for the hardware's
 // prefetcher to follow, so each is asked for AHEAD_ROWS rows ahead (a token
 // of `base` reads its weights from L3; 1.05x to 1.09x).
 enum { AHEAD_ROWS = 8 };
 GG_ALWAYS_INLINE void matmul_row_band(float *o, const float *x, const float *w, const float *bias,
                                       int C, int OC, int o0, int nv) {
-    vf acc[8], wv;
+    vf acc[ROW_VECS], wv;
     for (int k = 0; k < nv; k++) {
         if (bias) vf_get(&acc[k], bias + o0 + k * LANES, LANES);
         else acc[k] = (vf){0};
@@ -410,10 +410,11 @@ static void matmul_row_vecs(float *o, const float *x, const float *w, const floa
 // n0, their inputs transposed into xt (C x LANES) so that the rows run in
 // vector lanes: acc[j] holds column o0 + j of every row, and each takes
 // its sum over i in order, as in the reference. nj, the columns at once, is
-// a constant (inlined) of at most 8.
+// a constant (inlined) of at most LANE_COLS.
+enum { LANE_COLS = 8 };
 GG_ALWAYS_INLINE void matmul_lanes(float *out, const float *xt, const float *w, const float *bias,
                                    int C, int OC, int n0, int o0, int nj, int accumulate) {
-    vf acc[8], x;
+    vf acc[LANE_COLS], x;
     for (int j = 0; j < nj; j++) acc[j] = (vf){0} + (bias ? bias[o0 + j] : 0.0f);
     for (int i = 0; i < C; i++) {
         vf_get(&x, xt + (size_t)i * LANES, LANES);
@@ -471,7 +472,8 @@ static void matmul_tiles(float *out, const float *inp, const float *w, const flo
             }
             rows_to_lanes(xt, inp + (size_t)n0 * C, C);
             int o0 = 0;
-            for (; o0 + 8 <= OC; o0 += 8) matmul_lanes(out, xt, w, bias, C, OC, n0, o0, 8, accumulate);
+            for (; o0 + LANE_COLS <= OC; o0 += LANE_COLS)
+                matmul_lanes(out, xt, w, bias, C, OC, n0, o0, LANE_COLS, accumulate);
             if (o0 < OC) matmul_lanes(out, xt, w, bias, C, OC, n0, o0, OC - o0, accumulate);
         }
         return;

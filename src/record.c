@@ -72,9 +72,10 @@ int gg_record_arena(gg_recording *r, const char *name, const void *base, size_t 
 }
 
 int gg_record_arenas(gg_recording *r, const gg_arena *arenas, int n, gg_error *err) {
-    for (int i = 0; i < n; i++)
-        if (gg_record_arena(r, arenas[i].name, arenas[i].base, arenas[i].bytes, err) < 0)
-            return GG_ERR_ARG;
+    for (int i = 0; i < n; i++) {
+        int rc = gg_record_arena(r, arenas[i].name, arenas[i].base, arenas[i].bytes, err);
+        if (rc < 0) return rc;
+    }
     return GG_OK;
 }
 

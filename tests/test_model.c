@@ -307,6 +307,7 @@ static void test_attention_matches_reference(void) {
         {3, 64, 64, 4}, // blocks that divide T
         {1, 1, 16, 1},  // one position
         {1, 90, 128, 8}, // base's heads: a long cache shares them out among threads
+        {1, 20, 48, 12}, // hs 4: more heads than a decode step takes at once
     };
     for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
         int B = shapes[k].B, T = shapes[k].T, C = shapes[k].C, NH = shapes[k].NH;
