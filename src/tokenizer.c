@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #define NONE UINT32_MAX  // "no neighbour" in the encoder's linked list
 #define DEAD UINT32_MAX  // the token of a position merged into its left neighbour
 
@@ -18,21 +22,28 @@ static uint32_t pair_hash(uint32_t key, uint32_t mask) {
     return (uint32_t)(((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 }
 
-// The merge rank of (left, right), or -1 when that pair was never merged.
-// Inlined by force: the encoder's inner loop calls it after every merge.
+// The merge rank of (left, right), or NO_RANK when that pair was never
+// merged. Inlined by force: the encoder's inner loop calls it after every
+// merge.
+#define NO_RANK 0xffffu
 static inline __attribute__((always_inline))
-int32_t rank_of(const gg_tokenizer *t, uint32_t left, uint32_t right) {
+uint32_t rank16(const gg_tokenizer *t, uint32_t left, uint32_t right) {
     uint32_t li = t->left_index[left], ri = t->right_index[right];
-    if (li == 0xffff || ri == 0xffff) return -1;
-    if (t->rank_table) {
-        uint32_t r = t->rank_table[li * t->n_right + ri];
-        return r == 0xffff ? -1 : (int32_t)r;
-    }
+    if (t->rank_table) return t->rank_table[li * (t->n_right + 1) + ri];
+    if (li >= t->n_left || ri >= t->n_right) return NO_RANK;  // (while building, too)
     uint32_t key = pair_key(left, right);
     for (uint32_t i = pair_hash(key, t->rank_mask);; i = (i + 1) & t->rank_mask) {
         const struct gg_rank_slot *s = &t->rank_slots[i];
-        if (s->rank < 0 || s->key == key) return s->rank;
+        if (s->rank < 0) return NO_RANK;
+        if (s->key == key) return (uint32_t)s->rank;
     }
+}
+
+// The merge rank of (left, right), or -1 when that pair was never merged.
+static inline __attribute__((always_inline))
+int32_t rank_of(const gg_tokenizer *t, uint32_t left, uint32_t right) {
+    uint32_t r = rank16(t, left, right);
+    return r == NO_RANK ? -1 : (int32_t)r;
 }
 
 void gg_tokenizer_free(gg_tokenizer *t) {
@@ -115,12 +126,16 @@ int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *co
         }
         t->tok_start[id + 1] = (uint32_t)len;
     }
-    if ((uint64_t)t->n_left * t->n_right <= 1u << 20) {  // at most 2 MB
-        size_t cells = (size_t)t->n_left * t->n_right;
-        if (!(t->rank_table = malloc(sizeof *t->rank_table * (cells ? cells : 1)))) goto nomem;
+    for (uint32_t id = 0; id < vocab; id++) {
+        if (t->left_index[id] == 0xffff) t->left_index[id] = (uint16_t)t->n_left;
+        if (t->right_index[id] == 0xffff) t->right_index[id] = (uint16_t)t->n_right;
+    }
+    if ((uint64_t)(t->n_left + 1) * (t->n_right + 1) <= 1u << 20) {  // at most 2 MB
+        size_t cells = (size_t)(t->n_left + 1) * (t->n_right + 1);
+        if (!(t->rank_table = malloc(sizeof *t->rank_table * cells))) goto nomem;
         memset(t->rank_table, 0xff, sizeof *t->rank_table * cells);
         for (int i = 0; i < n_merges; i++)
-            t->rank_table[t->left_index[merges[i].left] * t->n_right +
+            t->rank_table[t->left_index[merges[i].left] * (t->n_right + 1) +
                           t->right_index[merges[i].right]] = (uint16_t)i;
     }
     // Every adjacent byte pair inside a token is the seam of some merge:
@@ -172,7 +187,6 @@ nomem:
 // time. 1 MB of one repeated byte is one long segment.
 
 enum { SHORT_SEGMENT = 64 };  // bytes
-#define NO_RANK 0xffffu  // the rank of a pair that is never merged, in 16 bits
 
 // Most segments of prose are short and recur ("the", "To be"), so the ids of
 // segments of up to 8 bytes are remembered in a small direct-mapped cache,
@@ -283,59 +297,154 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
     return m;
 }
 
-// Encodes a short segment of 1 <= n <= SHORT_SEGMENT bytes into ids by
-// merging the leftmost pair of lowest rank until none is left, as minbpe
-// does; returns the number of ids. The tokens stay where their first byte
-// was, in a small linked list, and each position holds the key of the pair
-// it starts: rank << 8 | position (NO_RANK when it starts none, DEAD_KEY once
-// merged away). The smallest key is the merge to make, the leftmost of its
-// rank, and it is found without a branch, over every key in groups of
-// KEY_GROUP that the compiler turns into vector minimums. (A search that
-// branched on each new minimum mispredicted several times a merge; that
-// and shifting the tail of a packed array were most of encoding's time.)
-enum { KEY_GROUP = 8 };
+// A short segment of 1 <= n <= SHORT_SEGMENT bytes is encoded by merging
+// the leftmost pair of lowest rank until none is left, as minbpe does. The
+// tokens stay where their first byte
+// was, and one bit per byte says whether a token starts there, so a token's
+// neighbours are a count of zeros away. Each position holds the key of the
+// pair it starts: rank << 8 | position (NO_RANK when it starts none, DEAD_KEY
+// once merged away). The smallest key is the merge to make, the leftmost of
+// its rank. The keys live in vector registers, KEY_LANES to a vector, so the
+// minimum is found without a branch and without a trip through memory. (A
+// search that branched on each new minimum mispredicted several times a
+// merge; one that read the keys back from memory right after a merge wrote
+// one waited each time for the store.)
+enum { KEY_LANES = 16 };
 #define DEAD_KEY UINT32_MAX
-_Static_assert(SHORT_SEGMENT < 0xff, "a short segment's positions fit in a byte, 0xff meaning none");
+_Static_assert(SHORT_SEGMENT == 4 * KEY_LANES, "a short segment's keys fill at most 4 vectors");
+_Static_assert(SHORT_SEGMENT <= 64, "a short segment's token starts fit in the bits of a word");
+typedef uint32_t key_vec __attribute__((vector_size(KEY_LANES * sizeof(uint32_t))));
+
+// *m = the lanewise minimum of *m and *b. (By pointer: GCC notes that passing
+// a 64-byte vector by value changes the calling convention on a target
+// without AVX-512.)
+static inline void key_min(key_vec *m, const key_vec *b) {
+#ifdef __AVX512F__
+    *m = (key_vec)_mm512_min_epu32((__m512i)*m, (__m512i)*b);
+#else
+    key_vec less = (key_vec)(*m < *b);
+    *m = (*m & less) | (*b & ~less);
+#endif
+}
 
 static inline __attribute__((always_inline))
 uint32_t pair_key_at(const gg_tokenizer *t, uint32_t left, uint32_t right, uint32_t pos) {
-    return ((uint32_t)rank_of(t, left, right) & NO_RANK) << 8 | pos;
+    return rank16(t, left, right) << 8 | pos;
 }
 
-static size_t encode_short(const gg_tokenizer *t, const uint8_t *text, size_t n, uint32_t *ids) {
-    uint32_t key[SHORT_SEGMENT];
+// Sets the key at pos in the vecs vectors k.
+static inline __attribute__((always_inline))
+void key_set(key_vec *k, int vecs, uint32_t pos, uint32_t key) {
+    static const key_vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    for (int v = 0; v < vecs; v++) {
+        key_vec here = (key_vec)(lane + (uint32_t)(v * KEY_LANES) == pos);
+        k[v] = (k[v] & ~here) | (key & here);
+    }
+}
+
+// A short segment being encoded: its keys, its tokens where they start, and
+// the bit of every token start.
+typedef struct {
+    key_vec k[SHORT_SEGMENT / KEY_LANES];
     uint16_t tok[SHORT_SEGMENT];
-    uint8_t prev[SHORT_SEGMENT], next[SHORT_SEGMENT];  // 0xff: none
-    size_t width = (n + KEY_GROUP - 1) / KEY_GROUP * KEY_GROUP;
+    uint64_t starts;
+} short_segment;
+
+static inline __attribute__((always_inline))
+void short_begin(const gg_tokenizer *t, short_segment *g, const uint8_t *text, size_t n,
+                 int vecs) {
+    union {
+        key_vec v[SHORT_SEGMENT / KEY_LANES];
+        uint32_t at[SHORT_SEGMENT];
+    } init;
+    g->tok[SHORT_SEGMENT - 1] = 0;  // for short_step's lookup after the last token
     for (size_t i = 0; i < n; i++) {
-        tok[i] = text[i];
-        prev[i] = (uint8_t)(i - 1);
-        next[i] = i + 1 < n ? (uint8_t)(i + 1) : 0xff;
+        g->tok[i] = text[i];
         uint32_t r = i + 1 < n ? t->byte_rank[text[i] << 8 | text[i + 1]] : NO_RANK;
-        key[i] = r << 8 | (uint32_t)i;
+        init.at[i] = r << 8 | (uint32_t)i;
     }
-    for (size_t i = n; i < width; i++) key[i] = DEAD_KEY;
-    for (;;) {
-        uint32_t best = DEAD_KEY;
-        for (size_t g = 0; g < width; g += KEY_GROUP)
-            for (size_t i = g; i < g + KEY_GROUP; i++) best = key[i] < best ? key[i] : best;
-        if (best >> 8 >= NO_RANK) break;
-        uint32_t a = best & 0xff, s = next[a], y = next[s], x = prev[a];
-        uint32_t z = GG_BPE_BYTES + (best >> 8);
-        tok[a] = (uint16_t)z;
-        key[s] = DEAD_KEY;
-        next[a] = (uint8_t)y;
-        if (y != 0xff) {
-            prev[y] = (uint8_t)a;
-            key[a] = pair_key_at(t, z, tok[y], a);
-        } else {
-            key[a] = NO_RANK << 8 | a;
-        }
-        if (x != 0xff) key[x] = pair_key_at(t, tok[x], z, x);
-    }
+    for (size_t i = n; i < (size_t)vecs * KEY_LANES; i++) init.at[i] = DEAD_KEY;
+    for (int v = 0; v < vecs; v++) g->k[v] = init.v[v];
+    g->starts = ~0ull >> (64 - n);
+}
+
+// Makes the segment's next merge; returns 0 when none is left.
+static inline __attribute__((always_inline))
+int short_step(const gg_tokenizer *t, short_segment *g, int vecs) {
+    key_vec m = g->k[0], half;
+    for (int v = 1; v < vecs; v++) key_min(&m, &g->k[v]);
+    half = __builtin_shufflevector(m, m, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    key_min(&m, &half);
+    half = __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3);
+    key_min(&m, &half);
+    half = __builtin_shufflevector(m, m, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1);
+    key_min(&m, &half);
+    half = __builtin_shufflevector(m, m, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
+    key_min(&m, &half);
+    uint32_t best = m[0];
+    if (best >> 8 >= NO_RANK) return 0;
+    // The pair at a joins the token at a to the next one, at s; x and y are
+    // the tokens before and after, when there are.
+    uint32_t a = best & 0xff, z = GG_BPE_BYTES + (best >> 8);
+    uint64_t above = ~1ull << a, below = (1ull << a) - 1;
+    // Without a branch, which would mispredict a merge at either end of the
+    // segment: where there is no y, the rank is looked up with the token at
+    // 63 (a byte, when the segment is shorter) and then ignored; where there
+    // is no x, with the token at 0 (always one) and set at a position past
+    // every vector, which changes no key.
+    uint32_t s = (uint32_t)__builtin_ctzll(g->starts & above);
+    g->starts &= ~(1ull << s);
+    g->tok[a] = (uint16_t)z;
+    key_set(g->k, vecs, s, DEAD_KEY);
+    uint64_t after = g->starts & above, before = g->starts & below;
+    uint32_t y = (uint32_t)__builtin_ctzll(after | 1ull << 63);
+    uint32_t x = 63 - (uint32_t)__builtin_clzll(before | 1);
+    uint32_t key_a = pair_key_at(t, z, g->tok[y], a);
+    key_set(g->k, vecs, a, after ? key_a : NO_RANK << 8 | a);
+    uint32_t key_x = pair_key_at(t, g->tok[x], z, x);
+    key_set(g->k, vecs, before ? x : 0xff, key_x);
+    return 1;
+}
+
+static inline size_t short_end(const short_segment *g, uint32_t *ids) {
     size_t len = 0;
-    for (uint32_t q = 0; q != 0xff; q = next[q]) ids[len++] = tok[q];
+    for (uint64_t starts = g->starts; starts; starts &= starts - 1)
+        ids[len++] = g->tok[__builtin_ctzll(starts)];
     return len;
+}
+
+static inline int short_vecs(size_t n) {
+    return n <= KEY_LANES ? 1 : n <= 2 * KEY_LANES ? 2 : 4;
+}
+
+// Encodes the short segments a (na bytes) and b (nb bytes, 0 for none) into
+// ids_a and ids_b, and returns their counts in *ma and *mb. Each merge waits
+// on the one before it: on the minimum of the keys, and on the rank of each
+// pair it makes. Two segments encoded in step keep the core busy while
+// either waits.
+static inline __attribute__((always_inline))
+void encode_short_in(const gg_tokenizer *t, const uint8_t *a, size_t na, uint32_t *ids_a,
+                     size_t *ma, const uint8_t *b, size_t nb, uint32_t *ids_b, size_t *mb,
+                     int vecs) {
+    short_segment ga, gb;
+    gb.starts = 0;
+    short_begin(t, &ga, a, na, vecs);
+    int more_a = 1, more_b = nb > 0;
+    if (more_b) short_begin(t, &gb, b, nb, vecs);
+    while (more_a | more_b) {
+        if (more_a) more_a = short_step(t, &ga, vecs);
+        if (more_b) more_b = short_step(t, &gb, vecs);
+    }
+    *ma = short_end(&ga, ids_a);
+    if (nb > 0) *mb = short_end(&gb, ids_b);
+}
+
+static void encode_short(const gg_tokenizer *t, const uint8_t *a, size_t na, uint32_t *ids_a,
+                         size_t *ma, const uint8_t *b, size_t nb, uint32_t *ids_b, size_t *mb) {
+    int vecs = short_vecs(na > nb ? na : nb);
+    if (vecs == 1) encode_short_in(t, a, na, ids_a, ma, b, nb, ids_b, mb, 1);
+    else if (vecs == 2) encode_short_in(t, a, na, ids_a, ma, b, nb, ids_b, mb, 2);
+    else encode_short_in(t, a, na, ids_a, ma, b, nb, ids_b, mb, 4);
 }
 
 // x read from memory as little-endian: the first byte in the lowest bits.
@@ -419,6 +528,94 @@ int gg_bpe_encode_parallel(const gg_tokenizer *t, const uint8_t *text, size_t n,
     return GG_OK;
 }
 
+// A stretch of the text, encoded in order from its first byte: its ids go to
+// ids, whose room is one id per byte.
+typedef struct {
+    const uint8_t *text;
+    size_t n, at;    // bytes, and where the next segment starts
+    uint32_t *ids;
+    size_t out;      // ids written
+    size_t window;   // seams holds the seams after bytes window .. window + 63
+    uint64_t seams;
+} lane;
+
+static void lane_begin(const gg_tokenizer *t, lane *l, const uint8_t *text, size_t n,
+                       uint32_t *ids) {
+    *l = (lane){.text = text, .n = n, .ids = ids};
+    if (n > 0) l->seams = seams_from(t, text, n, 0);
+}
+
+// Encodes the lane's segments up to the next short one that needs merging,
+// and returns its length (0 at the end of the lane), leaving it to the
+// caller. Lone bytes and segments in the cache are copied out; long ones go
+// to encode_segment. Returns SIZE_MAX when out of memory.
+static size_t lane_advance(const gg_tokenizer *t, lane *l, encoder *e, cache_entry *cache) {
+    const uint8_t *text = l->text;
+    size_t n = l->n;
+    uint32_t *ids = l->ids;
+    for (size_t start = l->at, end; start < n; start = l->at = end) {
+        for (size_t from = start;; from = l->window + 64) {
+            if (from >= l->window + 64) l->seams = seams_from(t, text, n, l->window = from);
+            uint64_t ahead = l->seams >> (from - l->window);
+            if (ahead) {
+                end = from + (size_t)__builtin_ctzll(ahead) + 1;
+                break;
+            }
+        }
+        size_t len = end - start;
+        if (len == 1) {  // a lone byte is its own token
+            ids[l->out++] = text[start];
+            continue;
+        }
+        if (len <= 8) {
+            uint64_t key = 0;
+            if (start + 8 <= n) {  // one load, then keep the segment's bytes
+                memcpy(&key, text + start, 8);
+                key = le64(key) & (~0ull >> (64 - 8 * len));
+            } else {
+                for (size_t i = 0; i < len; i++) key |= (uint64_t)text[start + i] << (8 * i);
+            }
+            cache_entry *c = &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
+            if (c->len == len && c->bytes == key) {
+                if (l->out + CACHED_IDS <= n) {  // a fixed copy; ids past n_ids are scratch
+                    for (size_t i = 0; i < CACHED_IDS; i++) ids[l->out + i] = c->ids[i];
+                } else {
+                    for (size_t i = 0; i < c->n_ids; i++) ids[l->out + i] = c->ids[i];
+                }
+                l->out += c->n_ids;
+                continue;
+            }
+            return len;
+        }
+        if (len <= SHORT_SEGMENT) return len;
+        if (!e->buckets) {
+            e->buckets = calloc((size_t)t->n_merges, sizeof *e->buckets);
+            e->pending = calloc(((size_t)t->n_merges + 63) / 64, sizeof *e->pending);
+            if (!e->buckets || !e->pending) return SIZE_MAX;
+        }
+        size_t m = encode_segment(t, e, text + start, len, ids + l->out);
+        if (m == 0) return SIZE_MAX;
+        l->out += m;
+    }
+    return 0;
+}
+
+// Remembers the ids of a segment of up to 8 bytes, when they are few enough.
+static void cache_put(cache_entry *cache, const uint8_t *text, size_t len, const uint32_t *ids,
+                      size_t m) {
+    if (len < 2 || len > 8 || m > CACHED_IDS) return;
+    uint64_t key = 0;
+    for (size_t i = 0; i < len; i++) key |= (uint64_t)text[i] << (8 * i);
+    cache_entry *c = &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
+    *c = (cache_entry){key, (uint8_t)len, (uint8_t)m, {0}};
+    for (size_t i = 0; i < m; i++) c->ids[i] = (uint16_t)ids[i];
+}
+
+// The text is encoded as two lanes, its halves cut at a seam (where there is
+// one), so that the short segments that need merging can be encoded two at a
+// time (see encode_short_in); the second half's ids then move down behind
+// the first's.
+
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
                   uint32_t *ids, size_t *n_ids, gg_error *err) {
     *n_ids = 0;
@@ -432,64 +629,37 @@ int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
     encoder e = {0};
     cache_entry *cache = calloc(1u << CACHE_BITS, sizeof *cache);
     int rc = GG_OK;
-    size_t out = 0;
     if (!cache) goto nomem;
-    size_t window = 0;  // seams holds the seams after bytes window .. window + 63
-    uint64_t seams = seams_from(t, text, n, window);
-    for (size_t start = 0, end; start < n; start = end) {
-        for (size_t from = start;; from = window + 64) {
-            if (from >= window + 64) seams = seams_from(t, text, n, window = from);
-            uint64_t ahead = seams >> (from - window);
-            if (ahead) {
-                end = from + (size_t)__builtin_ctzll(ahead) + 1;
-                break;
-            }
+    size_t cut = gg_bpe_next_seam(t, text, n, n / 2);
+    lane a, b;
+    lane_begin(t, &a, text, cut ? cut : n, ids);
+    lane_begin(t, &b, text + cut, cut ? n - cut : 0, ids + cut);
+    for (;;) {
+        size_t la = lane_advance(t, &a, &e, cache), lb = lane_advance(t, &b, &e, cache);
+        if (la == SIZE_MAX || lb == SIZE_MAX) goto nomem;
+        if (la == 0 && lb == 0) break;
+        if (la == 0) {  // so that the first segment is always there
+            lane swap = a;
+            a = b;
+            b = swap;
+            la = lb;
+            lb = 0;
         }
-        size_t len = end - start;
-        if (len == 1) {  // a lone byte is its own token
-            ids[out++] = text[start];
-            continue;
-        }
-        if (len <= 8) {
-            uint64_t key = 0;
-            if (start + 8 <= n) {  // one load, then keep the segment's bytes
-                memcpy(&key, text + start, 8);
-                key = le64(key) & (~0ull >> (64 - 8 * len));
-            } else {
-                for (size_t i = 0; i < len; i++) key |= (uint64_t)text[start + i] << (8 * i);
-            }
-            cache_entry *c = &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
-            if (c->len == len && c->bytes == key) {
-                if (out + CACHED_IDS <= n) {  // a fixed copy; ids past n_ids are scratch
-                    for (size_t i = 0; i < CACHED_IDS; i++) ids[out + i] = c->ids[i];
-                } else {
-                    for (size_t i = 0; i < c->n_ids; i++) ids[out + i] = c->ids[i];
-                }
-                out += c->n_ids;
-                continue;
-            }
-            size_t m = encode_short(t, text + start, len, ids + out);
-            if (m <= CACHED_IDS) {
-                *c = (cache_entry){key, (uint8_t)len, (uint8_t)m, {0}};
-                for (size_t i = 0; i < m; i++) c->ids[i] = (uint16_t)ids[out + i];
-            }
-            out += m;
-            continue;
-        }
-        if (len <= SHORT_SEGMENT) {
-            out += encode_short(t, text + start, len, ids + out);
-            continue;
-        }
-        if (!e.buckets) {
-            e.buckets = calloc((size_t)t->n_merges, sizeof *e.buckets);
-            e.pending = calloc(((size_t)t->n_merges + 63) / 64, sizeof *e.pending);
-            if (!e.buckets || !e.pending) goto nomem;
-        }
-        size_t m = encode_segment(t, &e, text + start, len, ids + out);
-        if (m == 0) goto nomem;
-        out += m;
+        size_t ma, mb = 0;
+        encode_short(t, a.text + a.at, la, a.ids + a.out, &ma, b.text + b.at, lb,
+                     b.ids + b.out, &mb);
+        cache_put(cache, a.text + a.at, la, a.ids + a.out, ma);
+        cache_put(cache, b.text + b.at, lb, b.ids + b.out, mb);
+        a.at += la, a.out += ma;
+        b.at += lb, b.out += mb;
     }
-    *n_ids = out;
+    if (a.ids > b.ids) {  // swapped above
+        lane swap = a;
+        a = b;
+        b = swap;
+    }
+    memmove(ids + a.out, b.ids, sizeof *ids * b.out);
+    *n_ids = a.out + b.out;
     goto done;
 nomem:
     rc = gg_fail(err, GG_ERR_NOMEM, "out of memory encoding %zu bytes", n);

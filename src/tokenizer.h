@@ -50,11 +50,14 @@ typedef struct {
                            // 0xffff: the first step of every encoding
     // Most tokens are never the left (or never the right) part of a merge.
     // Those that are get a dense index, and when the vocabulary is small the
-    // ranks sit in a table [n_left x n_right] that fits in cache.
-    uint16_t *left_index;  // [vocab] 0xffff: never a left part
-    uint16_t *right_index; // [vocab] 0xffff: never a right part
+    // ranks sit in a table that fits in cache. Its last row and column stand
+    // for every token that is never a left (right) part, so a lookup needs
+    // no branch.
+    uint16_t *left_index;  // [vocab] n_left: never a left part
+    uint16_t *right_index; // [vocab] n_right: never a right part
     uint32_t n_left, n_right;
-    uint16_t *rank_table;  // [n_left * n_right] 0xffff: no merge; NULL: use the hash
+    uint16_t *rank_table;  // [(n_left + 1) x (n_right + 1)] 0xffff: no merge;
+                           // NULL: use the hash
     // Bit (x << 8 | y) is set when some token holds byte x followed by byte y.
     // Where two such bytes are not joinable, no merge can ever cross.
     uint64_t joinable[65536 / 64];

@@ -227,6 +227,27 @@ static void test_hostile_inputs_encode_exactly(void) {
     free(buf);
 }
 
+// Segments of every length up to past the short encoder's 64 bytes, each
+// cut off by a byte that no token holds: the lengths around its vectors of
+// 16 keys (and a last token at byte 63) must encode like the reference.
+static void test_segments_of_every_length_encode_exactly(void) {
+    static uint8_t corpus[5000], text[80 * 72];
+    make_corpus(corpus, sizeof corpus, 3);  // random over "abc": every pair joins
+    gg_tokenizer t;
+    gg_bpe_train_opts opts = {.vocab_size = 400};
+    CHECK(gg_bpe_train(&t, corpus, sizeof corpus, &opts, NULL, NULL) == GG_OK, "train");
+    for (int round = 0; round < 4; round++) {
+        size_t n = 0;
+        for (size_t len = 1; len <= 72; len++) {
+            for (size_t i = 0; i < len; i++) text[n++] = (uint8_t)("abc"[rnd() % 3]);
+            text[n++] = '|';
+        }
+        compare_encoding(&t, text, n, "segments of 1 to 72 bytes");
+        compare_encoding(&t, text, n - 1 - 72, "the same, ending in a segment of 71 bytes");
+    }
+    gg_tokenizer_free(&t);
+}
+
 // Merges that no trainer would make, in any order the file format allows,
 // up to the largest vocabulary: the encoder must still equal the reference.
 // Padding merges of high bytes (>= 128) come first, so that the real ones,
@@ -648,6 +669,7 @@ int main(void) {
     RUN(test_encoding_the_training_text_replays_training);
     RUN(test_hostile_inputs_encode_exactly);
     RUN(test_arbitrary_merges_encode_exactly);
+    RUN(test_segments_of_every_length_encode_exactly);
     RUN(test_round_trips_of_any_bytes);
     RUN(test_shakespeare_goldens);
     RUN(test_trace_is_ranked);
