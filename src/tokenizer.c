@@ -200,6 +200,31 @@ typedef struct {
     uint16_t ids[CACHED_IDS];
 } cache_entry;
 
+// x read from memory as little-endian: the first byte in the lowest bits.
+static uint64_t le64(uint64_t x) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(x);
+#else
+    return x;
+#endif
+}
+
+// The cache's key for the segment of 2 <= len <= 8 bytes at text, which has
+// room bytes after it (for one load of 8 when there are), and its entry.
+static uint64_t segment_key(const uint8_t *text, size_t len, size_t room) {
+    uint64_t key = 0;
+    if (room >= 8) {  // one load, then keep the segment's bytes
+        memcpy(&key, text, 8);
+        return le64(key) & (~0ull >> (64 - 8 * len));
+    }
+    for (size_t i = 0; i < len; i++) key |= (uint64_t)text[i] << (8 * i);
+    return key;
+}
+
+static cache_entry *cache_slot(cache_entry *cache, uint64_t key, size_t len) {
+    return &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
+}
+
 typedef struct {
     uint32_t tok, prev, next;
 } enc_node;
@@ -299,9 +324,8 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
 
 // A short segment of 1 <= n <= SHORT_SEGMENT bytes is encoded by merging
 // the leftmost pair of lowest rank until none is left, as minbpe does. The
-// tokens stay where their first byte
-// was, and one bit per byte says whether a token starts there, so a token's
-// neighbours are a count of zeros away. Each position holds the key of the
+// tokens stay where their first byte was, and one bit per byte says whether
+// a token starts there, so a token's neighbours are a count of zeros away. Each position holds the key of the
 // pair it starts: rank << 8 | position (NO_RANK when it starts none, DEAD_KEY
 // once merged away). The smallest key is the merge to make, the leftmost of
 // its rank. The keys live in vector registers, KEY_LANES to a vector, so the
@@ -447,15 +471,6 @@ static void encode_short(const gg_tokenizer *t, const uint8_t *a, size_t na, uin
     else encode_short_in(t, a, na, ids_a, ma, b, nb, ids_b, mb, 4);
 }
 
-// x read from memory as little-endian: the first byte in the lowest bits.
-static uint64_t le64(uint64_t x) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return __builtin_bswap64(x);
-#else
-    return x;
-#endif
-}
-
 // The seams after bytes base .. base + 63 of the text, as bits: bit i is set
 // when no merge joins byte base + i to the next, or when it is the last byte
 // (or past it). A fixed loop with no branch to mispredict; the caller then
@@ -568,14 +583,8 @@ static size_t lane_advance(const gg_tokenizer *t, lane *l, encoder *e, cache_ent
             continue;
         }
         if (len <= 8) {
-            uint64_t key = 0;
-            if (start + 8 <= n) {  // one load, then keep the segment's bytes
-                memcpy(&key, text + start, 8);
-                key = le64(key) & (~0ull >> (64 - 8 * len));
-            } else {
-                for (size_t i = 0; i < len; i++) key |= (uint64_t)text[start + i] << (8 * i);
-            }
-            cache_entry *c = &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
+            uint64_t key = segment_key(text + start, len, n - start);
+            const cache_entry *c = cache_slot(cache, key, len);
             if (c->len == len && c->bytes == key) {
                 if (l->out + CACHED_IDS <= n) {  // a fixed copy; ids past n_ids are scratch
                     for (size_t i = 0; i < CACHED_IDS; i++) ids[l->out + i] = c->ids[i];
@@ -600,22 +609,20 @@ static size_t lane_advance(const gg_tokenizer *t, lane *l, encoder *e, cache_ent
     return 0;
 }
 
-// Remembers the ids of a segment of up to 8 bytes, when they are few enough.
-static void cache_put(cache_entry *cache, const uint8_t *text, size_t len, const uint32_t *ids,
-                      size_t m) {
+// Remembers the ids of the lane's next segment, of len bytes, when it is
+// short enough and they are few enough.
+static void cache_put(cache_entry *cache, const lane *l, size_t len, size_t m) {
     if (len < 2 || len > 8 || m > CACHED_IDS) return;
-    uint64_t key = 0;
-    for (size_t i = 0; i < len; i++) key |= (uint64_t)text[i] << (8 * i);
-    cache_entry *c = &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
+    uint64_t key = segment_key(l->text + l->at, len, l->n - l->at);
+    cache_entry *c = cache_slot(cache, key, len);
     *c = (cache_entry){key, (uint8_t)len, (uint8_t)m, {0}};
-    for (size_t i = 0; i < m; i++) c->ids[i] = (uint16_t)ids[i];
+    for (size_t i = 0; i < m; i++) c->ids[i] = (uint16_t)l->ids[l->out + i];
 }
 
 // The text is encoded as two lanes, its halves cut at a seam (where there is
 // one), so that the short segments that need merging can be encoded two at a
 // time (see encode_short_in); the second half's ids then move down behind
 // the first's.
-
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
                   uint32_t *ids, size_t *n_ids, gg_error *err) {
     *n_ids = 0;
@@ -631,35 +638,26 @@ int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
     int rc = GG_OK;
     if (!cache) goto nomem;
     size_t cut = gg_bpe_next_seam(t, text, n, n / 2);
-    lane a, b;
-    lane_begin(t, &a, text, cut ? cut : n, ids);
-    lane_begin(t, &b, text + cut, cut ? n - cut : 0, ids + cut);
+    lane halves[2];
+    lane_begin(t, &halves[0], text, cut ? cut : n, ids);
+    lane_begin(t, &halves[1], text + cut, cut ? n - cut : 0, ids + cut);
     for (;;) {
-        size_t la = lane_advance(t, &a, &e, cache), lb = lane_advance(t, &b, &e, cache);
-        if (la == SIZE_MAX || lb == SIZE_MAX) goto nomem;
-        if (la == 0 && lb == 0) break;
-        if (la == 0) {  // so that the first segment is always there
-            lane swap = a;
-            a = b;
-            b = swap;
-            la = lb;
-            lb = 0;
-        }
-        size_t ma, mb = 0;
-        encode_short(t, a.text + a.at, la, a.ids + a.out, &ma, b.text + b.at, lb,
-                     b.ids + b.out, &mb);
-        cache_put(cache, a.text + a.at, la, a.ids + a.out, ma);
-        cache_put(cache, b.text + b.at, lb, b.ids + b.out, mb);
-        a.at += la, a.out += ma;
-        b.at += lb, b.out += mb;
+        size_t len0 = lane_advance(t, &halves[0], &e, cache);
+        size_t len1 = lane_advance(t, &halves[1], &e, cache);
+        if (len0 == SIZE_MAX || len1 == SIZE_MAX) goto nomem;
+        if (len0 == 0 && len1 == 0) break;
+        // encode_short always takes a first segment; the second may be empty
+        lane *a = len0 ? &halves[0] : &halves[1], *b = len0 ? &halves[1] : &halves[0];
+        size_t la = len0 ? len0 : len1, lb = len0 ? len1 : 0, ma, mb = 0;
+        encode_short(t, a->text + a->at, la, a->ids + a->out, &ma, b->text + b->at, lb,
+                     b->ids + b->out, &mb);
+        cache_put(cache, a, la, ma);
+        cache_put(cache, b, lb, mb);
+        a->at += la, a->out += ma;
+        b->at += lb, b->out += mb;
     }
-    if (a.ids > b.ids) {  // swapped above
-        lane swap = a;
-        a = b;
-        b = swap;
-    }
-    memmove(ids + a.out, b.ids, sizeof *ids * b.out);
-    *n_ids = a.out + b.out;
+    memmove(ids + halves[0].out, halves[1].ids, sizeof *ids * halves[1].out);
+    *n_ids = halves[0].out + halves[1].out;
     goto done;
 nomem:
     rc = gg_fail(err, GG_ERR_NOMEM, "out of memory encoding %zu bytes", n);
