@@ -495,6 +495,22 @@ static void matmul_forward(float *out, const float *inp, const float *w, const f
 
 static void transpose(float *out, const float *inp, int R, int C);
 
+// dw's tile of rows x cols from (i0, o0) += inp^T @ dout over the rows nb ..
+// n_end - 1, in order. Inlined where rows and cols are constants.
+GG_ALWAYS_INLINE void dw_tile(float *dw, const float *dout, const float *inp, int C, int OC,
+                              int nb, int n_end, int i0, int o0, int rows, int cols) {
+    float acc[TILE_N][TILE_O] = {{0}};
+    for (int n = nb; n < n_end; n++) {
+        const float *d = dout + (size_t)n * OC + o0;
+        for (int r = 0; r < rows; r++) {
+            float a = inp[(size_t)n * C + i0 + r];
+            for (int j = 0; j < cols; j++) acc[r][j] += a * d[j];
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < cols; j++) dw[(size_t)(i0 + r) * OC + o0 + j] += acc[r][j];
+}
+
 static void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                             const float *inp, const float *w, int N, int C, int OC) {
     // dinp (N,C) += dout (N,OC) @ w^T: a forward product with the weight
@@ -514,34 +530,45 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
     }
     // dw (C,OC) += inp^T @ dout, GG_DW_ROWS rows at a time so that the block
     // of dout stays in cache across all of dw; each thread owns tiles of dw.
+    // One parallel region for every block: a static schedule gives each
+    // thread the same tiles in each, so no thread waits for the others
+    // between blocks.
     int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
+#ifdef _OPENMP
+#pragma omp parallel if (go_parallel((size_t)N * C * OC))
+#endif
     for (int nb = 0; nb < N; nb += GG_DW_ROWS) {
         int n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
-        PARALLEL_FOR2((size_t)(n_end - nb) * C * OC)
+#ifdef _OPENMP
+#pragma omp for collapse(2) schedule(static) nowait
+#endif
         for (int tc = 0; tc < tiles_c; tc++)
             for (int to = 0; to < tiles_o; to++) {
                 int i0 = tc * TILE_N, o0 = to * TILE_O;
                 int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
-                float acc[TILE_N][TILE_O] = {{0}};
-                if (rows == TILE_N && cols == TILE_O) {  // fixed bounds: acc stays in registers
-                    for (int n = nb; n < n_end; n++) {
-                        const float *d = dout + (size_t)n * OC + o0;
-                        for (int r = 0; r < TILE_N; r++) {
-                            float a = inp[(size_t)n * C + i0 + r];
-                            for (int j = 0; j < TILE_O; j++) acc[r][j] += a * d[j];
-                        }
+                // Fixed bounds keep acc in registers: a whole tile, or a
+                // narrow one (a model of width 8 to 56) in bands of 32, 16
+                // and 8 columns.
+                if (rows == TILE_N && cols == TILE_O) {
+                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, TILE_N, TILE_O);
+                } else if (rows == TILE_N) {
+                    int j = 0;
+                    if (TILE_O > 32 && j + 32 <= cols) {
+                        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 32);
+                        j += 32;
                     }
+                    if (TILE_O > 16 && j + 16 <= cols) {
+                        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 16);
+                        j += 16;
+                    }
+                    if (TILE_O > 8 && j + 8 <= cols) {
+                        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 8);
+                        j += 8;
+                    }
+                    if (j < cols) dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
                 } else {
-                    for (int n = nb; n < n_end; n++) {
-                        const float *d = dout + (size_t)n * OC + o0;
-                        for (int r = 0; r < rows; r++) {
-                            float a = inp[(size_t)n * C + i0 + r];
-                            for (int j = 0; j < cols; j++) acc[r][j] += a * d[j];
-                        }
-                    }
+                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, rows, cols);
                 }
-                for (int r = 0; r < rows; r++)
-                    for (int j = 0; j < cols; j++) dw[(size_t)(i0 + r) * OC + o0 + j] += acc[r][j];
             }
     }
     if (dbias) {
