@@ -532,44 +532,47 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
     // of dout stays in cache across all of dw; each thread owns tiles of dw.
     // One parallel region for every block: a static schedule gives each
     // thread the same tiles in each, so no thread waits for the others
-    // between blocks.
+    // between blocks. The tiles go to the threads in runs along the wider of
+    // inp and dout, so that each thread reads only its share of that one.
     int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
+    int tiles = tiles_c * tiles_o, by_columns = OC >= C;
 #ifdef _OPENMP
 #pragma omp parallel if (go_parallel((size_t)N * C * OC))
 #endif
     for (int nb = 0; nb < N; nb += GG_DW_ROWS) {
         int n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
 #ifdef _OPENMP
-#pragma omp for collapse(2) schedule(static) nowait
+#pragma omp for schedule(static) nowait
 #endif
-        for (int tc = 0; tc < tiles_c; tc++)
-            for (int to = 0; to < tiles_o; to++) {
-                int i0 = tc * TILE_N, o0 = to * TILE_O;
-                int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
-                // Fixed bounds keep acc in registers: a whole tile, or a
-                // narrow one (a model of width 8 to 56) in bands of 32, 16
-                // and 8 columns.
-                if (rows == TILE_N && cols == TILE_O) {
-                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, TILE_N, TILE_O);
-                } else if (rows == TILE_N) {
-                    int j = 0;
-                    if (TILE_O > 32 && j + 32 <= cols) {
-                        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 32);
-                        j += 32;
-                    }
-                    if (TILE_O > 16 && j + 16 <= cols) {
-                        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 16);
-                        j += 16;
-                    }
-                    if (TILE_O > 8 && j + 8 <= cols) {
-                        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 8);
-                        j += 8;
-                    }
-                    if (j < cols) dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
-                } else {
-                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, rows, cols);
+        for (int tile = 0; tile < tiles; tile++) {
+            int tc = by_columns ? tile % tiles_c : tile / tiles_o;
+            int to = by_columns ? tile / tiles_c : tile % tiles_o;
+            int i0 = tc * TILE_N, o0 = to * TILE_O;
+            int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
+            // Fixed bounds keep acc in registers: a whole tile, or a
+            // narrow one (a model of width 8 to 56) in bands of 32, 16
+            // and 8 columns.
+            if (rows == TILE_N && cols == TILE_O) {
+                dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, TILE_N, TILE_O);
+            } else if (rows == TILE_N) {
+                int j = 0;
+                if (TILE_O > 32 && j + 32 <= cols) {
+                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 32);
+                    j += 32;
                 }
+                if (TILE_O > 16 && j + 16 <= cols) {
+                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 16);
+                    j += 16;
+                }
+                if (TILE_O > 8 && j + 8 <= cols) {
+                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 8);
+                    j += 8;
+                }
+                if (j < cols) dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
+            } else {
+                dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, rows, cols);
             }
+        }
     }
     if (dbias) {
         PARALLEL_FOR((size_t)N * C * OC)
