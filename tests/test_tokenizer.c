@@ -237,13 +237,18 @@ static void test_segments_of_every_length_encode_exactly(void) {
     gg_bpe_train_opts opts = {.vocab_size = 400};
     CHECK(gg_bpe_train(&t, corpus, sizeof corpus, &opts, NULL, NULL) == GG_OK, "train");
     for (int round = 0; round < 4; round++) {
-        size_t n = 0;
+        size_t n = 0, end_of[73];  // where the segment of len bytes ends
         for (size_t len = 1; len <= 72; len++) {
             for (size_t i = 0; i < len; i++) text[n++] = (uint8_t)("abc"[rnd() % 3]);
+            end_of[len] = n;
             text[n++] = '|';
         }
         compare_encoding(&t, text, n, "segments of 1 to 72 bytes");
-        compare_encoding(&t, text, n - 1 - 72, "the same, ending in a segment of 71 bytes");
+        char what[64];
+        for (size_t last = 1; last <= 72; last++) {  // the text ending in each
+            snprintf(what, sizeof what, "segments of 1 to %zu bytes, ending in the last", last);
+            compare_encoding(&t, text, end_of[last], what);
+        }
     }
     gg_tokenizer_free(&t);
 }
