@@ -548,7 +548,8 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
             int tc = by_columns ? tile % tiles_c : tile / tiles_o;
             int to = by_columns ? tile / tiles_c : tile % tiles_o;
             int i0 = tc * TILE_N, o0 = to * TILE_O;
-            int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
+            int rows = C - i0 < TILE_N ? C - i0 : TILE_N;
+            int cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
             // Fixed bounds keep acc in registers: a whole tile, or a
             // narrow one (a model of width 8 to 56) in bands of 32, 16
             // and 8 columns.
@@ -568,7 +569,8 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
                     dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 8);
                     j += 8;
                 }
-                if (j < cols) dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
+                if (j < cols)
+                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
             } else {
                 dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, rows, cols);
             }

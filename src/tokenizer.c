@@ -322,17 +322,17 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
     return m;
 }
 
-// A short segment of 1 <= n <= SHORT_SEGMENT bytes is encoded by merging
-// the leftmost pair of lowest rank until none is left, as minbpe does. The
-// tokens stay where their first byte was, and one bit per byte says whether
-// a token starts there, so a token's neighbours are a count of zeros away. Each position holds the key of the
-// pair it starts: rank << 8 | position (NO_RANK when it starts none, DEAD_KEY
-// once merged away). The smallest key is the merge to make, the leftmost of
-// its rank. The keys live in vector registers, KEY_LANES to a vector, so the
-// minimum is found without a branch and without a trip through memory. (A
-// search that branched on each new minimum mispredicted several times a
-// merge; one that read the keys back from memory right after a merge wrote
-// one waited each time for the store.)
+// A short segment of 1 <= n <= SHORT_SEGMENT bytes is encoded by merging the
+// leftmost pair of lowest rank until none is left, as minbpe does. The tokens
+// stay where their first byte was, and one bit per byte says whether a token
+// starts there, so a token's neighbours are a count of zeros away. Each
+// position holds the key of the pair it starts: rank << 8 | position (NO_RANK
+// when it starts none, DEAD_KEY once merged away). The smallest key is the
+// merge to make, the leftmost of its rank. The keys live in vector registers,
+// KEY_LANES to a vector, so the minimum is found without a branch and without
+// a trip through memory. (A search that branched on each new minimum
+// mispredicted several times a merge; one that read the keys back from memory
+// right after a merge wrote one waited each time for the store.)
 enum { KEY_LANES = 16 };
 #define DEAD_KEY UINT32_MAX
 _Static_assert(SHORT_SEGMENT == 4 * KEY_LANES, "a short segment's keys fill at most 4 vectors");

@@ -196,15 +196,18 @@ static void test_cpu_kernels_match_reference(void) {
     for (int down = 0; down <= 1; down++) {
         int NB = 300, CB = down ? 150 : 130, OB = down ? 130 : 150;
         long before = gg_threaded_loops();
-        float *x3 = randn((size_t)NB * CB, 1), *d3 = randn((size_t)NB * OB, 1), *w3 = randn((size_t)CB * OB, 1);
+        float *x3 = randn((size_t)NB * CB, 1), *d3 = randn((size_t)NB * OB, 1);
+        float *w3 = randn((size_t)CB * OB, 1);
         float *g1 = zeros((size_t)NB * CB), *g2 = zeros((size_t)NB * CB);
         float *w1 = zeros((size_t)CB * OB), *w2 = zeros((size_t)CB * OB);
         r->matmul_backward(g1, w1, NULL, d3, x3, w3, NB, CB, OB);
         o->matmul_backward(g2, w2, NULL, d3, x3, w3, NB, CB, OB);
-        CHECK(memcmp(w1, w2, sizeof *w1 * CB * OB) == 0 && memcmp(g1, g2, sizeof *g1 * NB * CB) == 0,
+        CHECK(memcmp(w1, w2, sizeof *w1 * CB * OB) == 0 &&
+                  memcmp(g1, g2, sizeof *g1 * NB * CB) == 0,
               "matmul_backward of %d rows, %d x %d", NB, CB, OB);
 #ifdef _OPENMP
-        CHECK(gg_threads() < 2 || gg_threaded_loops() > before, "dw of %d x %d ran on one thread", CB, OB);
+        CHECK(gg_threads() < 2 || gg_threaded_loops() > before, "dw of %d x %d ran on one thread",
+              CB, OB);
 #endif
         (void)before;
         free(x3), free(d3), free(w3), free(g1), free(g2), free(w1), free(w2);
