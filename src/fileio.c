@@ -164,10 +164,11 @@ static int write_all(int fd, const void *data, size_t len) {
     return 1;
 }
 
-// A temporary file is named "<target>.tmp-<pid>-<suffix>". One whose process
-// is gone was left by a kill between naming it and renaming it; the next
-// write of the same target removes it. Nothing is removed whose process
-// still runs, nor anything of another name.
+// A temporary file is named "<target>.tmp-<pid>-<suffix>" (TMP_INFIX). One
+// whose process is gone was left by a kill between naming it and renaming
+// it; the next write of the same target removes it. Nothing is removed whose
+// process still runs, nor anything of another name.
+#define TMP_INFIX ".tmp-"
 static void remove_stale_temporaries(const char *dir, const char *base) {
     DIR *d = opendir(dir);
     if (!d) return;  // only tidying: the write itself has succeeded
@@ -175,11 +176,14 @@ static void remove_stale_temporaries(const char *dir, const char *base) {
     struct dirent *e;
     while ((e = readdir(d))) {
         const char *name = e->d_name;
-        if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp-", 5) != 0) continue;
+        if (strncmp(name, base, blen) != 0 ||
+            strncmp(name + blen, TMP_INFIX, strlen(TMP_INFIX)) != 0)
+            continue;
+        const char *digits = name + blen + strlen(TMP_INFIX);
         char *end;
         errno = 0;
-        long pid = strtol(name + blen + 5, &end, 10);
-        if (errno || end == name + blen + 5 || *end != '-' || pid <= 0 || pid == (long)getpid() ||
+        long pid = strtol(digits, &end, 10);
+        if (errno || end == digits || *end != '-' || pid <= 0 || pid == (long)getpid() ||
             (pid_t)pid != pid)
             continue;
         struct stat st;
@@ -221,7 +225,7 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_erro
     int fd = -1;
 #endif
     if (fd < 0) {
-        snprintf(tmp, dlen + 64, "%s.tmp-%ld-XXXXXX", dest, (long)getpid());
+        snprintf(tmp, dlen + 64, "%s" TMP_INFIX "%ld-XXXXXX", dest, (long)getpid());
         fd = mkstemp(tmp);
         named = 1;
     }
@@ -235,7 +239,7 @@ int gg_write_file_atomic(const char *path, const void *data, size_t len, gg_erro
         char proc[64];
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
         for (unsigned i = 0; i < 100; i++) {
-            snprintf(tmp, dlen + 64, "%s.tmp-%ld-%u", dest, (long)getpid(), i);
+            snprintf(tmp, dlen + 64, "%s" TMP_INFIX "%ld-%u", dest, (long)getpid(), i);
             if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
                 named = 1;
                 break;

@@ -105,13 +105,16 @@ static float *scratch(size_t n) { return scratch_slot(0, n); }
 // that depends on the build's flags.)
 enum { LANES = 16 };
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+#ifdef __AVX512F__
+// A part of a vector through memory (a zeroed vector, then n floats over it)
+// stalls: the whole vector is read back before the narrow store can be
+// forwarded. A masked load or store moves only the first n floats.
+GG_ALWAYS_INLINE __mmask16 first_lanes(int n) { return (__mmask16)((1u << n) - 1); }
+#endif
 GG_ALWAYS_INLINE void vf_get(vf *v, const float *p, int n) {
 #ifdef __AVX512F__
-    // A part of a vector through memory (a zeroed vector, then n floats
-    // over it) stalls: the whole vector is read back before the narrow
-    // store can be forwarded. A masked load reads only the n floats.
     if (n < LANES) {
-        *v = (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+        *v = (vf)_mm512_maskz_loadu_ps(first_lanes(n), p);
         return;
     }
 #endif
@@ -121,7 +124,7 @@ GG_ALWAYS_INLINE void vf_get(vf *v, const float *p, int n) {
 GG_ALWAYS_INLINE void vf_put(float *p, const vf *v, int n) {
 #ifdef __AVX512F__
     if (n < LANES) {
-        _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)*v);
+        _mm512_mask_storeu_ps(p, first_lanes(n), (__m512)*v);
         return;
     }
 #endif
@@ -511,6 +514,36 @@ GG_ALWAYS_INLINE void dw_tile(float *dw, const float *dout, const float *inp, in
         for (int j = 0; j < cols; j++) dw[(size_t)(i0 + r) * OC + o0 + j] += acc[r][j];
 }
 
+// dw_tile for the tile at (i0, o0), cut short at dw's edges, with fixed
+// bounds where it can, which keep acc in registers: a whole tile, or a
+// narrow one (a model of width 8 to 56) in bands of 32, 16 and 8 columns.
+static void dw_tile_any(float *dw, const float *dout, const float *inp, int C, int OC, int nb,
+                        int n_end, int i0, int o0) {
+    int rows = C - i0 < TILE_N ? C - i0 : TILE_N, cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
+    if (rows < TILE_N) {
+        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, rows, cols);
+        return;
+    }
+    if (cols == TILE_O) {
+        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, TILE_N, TILE_O);
+        return;
+    }
+    int j = 0;
+    if (TILE_O > 32 && j + 32 <= cols) {
+        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 32);
+        j += 32;
+    }
+    if (TILE_O > 16 && j + 16 <= cols) {
+        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 16);
+        j += 16;
+    }
+    if (TILE_O > 8 && j + 8 <= cols) {
+        dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 8);
+        j += 8;
+    }
+    if (j < cols) dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
+}
+
 static void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                             const float *inp, const float *w, int N, int C, int OC) {
     // dinp (N,C) += dout (N,OC) @ w^T: a forward product with the weight
@@ -547,33 +580,7 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
         for (int tile = 0; tile < tiles; tile++) {
             int tc = by_columns ? tile % tiles_c : tile / tiles_o;
             int to = by_columns ? tile / tiles_c : tile % tiles_o;
-            int i0 = tc * TILE_N, o0 = to * TILE_O;
-            int rows = C - i0 < TILE_N ? C - i0 : TILE_N;
-            int cols = OC - o0 < TILE_O ? OC - o0 : TILE_O;
-            // Fixed bounds keep acc in registers: a whole tile, or a
-            // narrow one (a model of width 8 to 56) in bands of 32, 16
-            // and 8 columns.
-            if (rows == TILE_N && cols == TILE_O) {
-                dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, TILE_N, TILE_O);
-            } else if (rows == TILE_N) {
-                int j = 0;
-                if (TILE_O > 32 && j + 32 <= cols) {
-                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 32);
-                    j += 32;
-                }
-                if (TILE_O > 16 && j + 16 <= cols) {
-                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 16);
-                    j += 16;
-                }
-                if (TILE_O > 8 && j + 8 <= cols) {
-                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, 8);
-                    j += 8;
-                }
-                if (j < cols)
-                    dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
-            } else {
-                dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0, rows, cols);
-            }
+            dw_tile_any(dw, dout, inp, C, OC, nb, n_end, tc * TILE_N, to * TILE_O);
         }
     }
     if (dbias) {

@@ -210,7 +210,7 @@ static uint64_t le64(uint64_t x) {
 }
 
 // The cache's key for the segment of 2 <= len <= 8 bytes at text, which has
-// room bytes after it (for one load of 8 when there are), and its entry.
+// room bytes after it (for one load of 8 when there are).
 static uint64_t segment_key(const uint8_t *text, size_t len, size_t room) {
     uint64_t key = 0;
     if (room >= 8) {  // one load, then keep the segment's bytes
@@ -219,10 +219,6 @@ static uint64_t segment_key(const uint8_t *text, size_t len, size_t room) {
     }
     for (size_t i = 0; i < len; i++) key |= (uint64_t)text[i] << (8 * i);
     return key;
-}
-
-static cache_entry *cache_slot(cache_entry *cache, uint64_t key, size_t len) {
-    return &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
 }
 
 typedef struct {
@@ -293,7 +289,7 @@ static size_t encode_segment(const gg_tokenizer *t, encoder *e, const uint8_t *t
     e->end_pending = 0;
     for (size_t i = 0; i + 1 < n; i++) {
         uint32_t r = t->byte_rank[text[i] << 8 | text[i + 1]];
-        if (r != 0xffff && !bucket_push(e, r, (uint32_t)i)) return 0;
+        if (r != NO_RANK && !bucket_push(e, r, (uint32_t)i)) return 0;
     }
     for (int32_t r = next_pending(e, 0); r >= 0; r = next_pending(e, (uint32_t)r + 1)) {
         bucket *b = &e->buckets[r];
@@ -463,14 +459,6 @@ void encode_short_in(const gg_tokenizer *t, const uint8_t *a, size_t na, uint32_
     if (nb > 0) *mb = short_end(&gb, ids_b);
 }
 
-static void encode_short(const gg_tokenizer *t, const uint8_t *a, size_t na, uint32_t *ids_a,
-                         size_t *ma, const uint8_t *b, size_t nb, uint32_t *ids_b, size_t *mb) {
-    int vecs = short_vecs(na > nb ? na : nb);
-    if (vecs == 1) encode_short_in(t, a, na, ids_a, ma, b, nb, ids_b, mb, 1);
-    else if (vecs == 2) encode_short_in(t, a, na, ids_a, ma, b, nb, ids_b, mb, 2);
-    else encode_short_in(t, a, na, ids_a, ma, b, nb, ids_b, mb, 4);
-}
-
 // The seams after bytes base .. base + 63 of the text, as bits: bit i is set
 // when no merge joins byte base + i to the next, or when it is the last byte
 // (or past it). A fixed loop with no branch to mispredict; the caller then
@@ -552,6 +540,8 @@ typedef struct {
     size_t out;      // ids written
     size_t window;   // seams holds the seams after bytes window .. window + 63
     uint64_t seams;
+    cache_entry *miss;  // where the next segment's ids go in the cache, when
+    uint64_t miss_key;  // it is short enough: its slot, and its key there
 } lane;
 
 static void lane_begin(const gg_tokenizer *t, lane *l, const uint8_t *text, size_t n,
@@ -584,7 +574,7 @@ static size_t lane_advance(const gg_tokenizer *t, lane *l, encoder *e, cache_ent
         }
         if (len <= 8) {
             uint64_t key = segment_key(text + start, len, n - start);
-            const cache_entry *c = cache_slot(cache, key, len);
+            cache_entry *c = &cache[((key + len) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS)];
             if (c->len == len && c->bytes == key) {
                 if (l->out + CACHED_IDS <= n) {  // a fixed copy; ids past n_ids are scratch
                     for (size_t i = 0; i < CACHED_IDS; i++) ids[l->out + i] = c->ids[i];
@@ -594,9 +584,13 @@ static size_t lane_advance(const gg_tokenizer *t, lane *l, encoder *e, cache_ent
                 l->out += c->n_ids;
                 continue;
             }
+            l->miss = c, l->miss_key = key;
             return len;
         }
-        if (len <= SHORT_SEGMENT) return len;
+        if (len <= SHORT_SEGMENT) {
+            l->miss = NULL;
+            return len;
+        }
         if (!e->buckets) {
             e->buckets = calloc((size_t)t->n_merges, sizeof *e->buckets);
             e->pending = calloc(((size_t)t->n_merges + 63) / 64, sizeof *e->pending);
@@ -609,14 +603,29 @@ static size_t lane_advance(const gg_tokenizer *t, lane *l, encoder *e, cache_ent
     return 0;
 }
 
-// Remembers the ids of the lane's next segment, of len bytes, when it is
-// short enough and they are few enough.
-static void cache_put(cache_entry *cache, const lane *l, size_t len, size_t m) {
-    if (len < 2 || len > 8 || m > CACHED_IDS) return;
-    uint64_t key = segment_key(l->text + l->at, len, l->n - l->at);
-    cache_entry *c = cache_slot(cache, key, len);
-    *c = (cache_entry){key, (uint8_t)len, (uint8_t)m, {0}};
-    for (size_t i = 0; i < m; i++) c->ids[i] = (uint16_t)l->ids[l->out + i];
+// Moves the lane past its next segment, of len bytes, now encoded into m
+// ids, and remembers them in the cache where lane_advance missed them.
+static void lane_done(lane *l, size_t len, size_t m) {
+    if (l->miss && m <= CACHED_IDS) {
+        *l->miss = (cache_entry){l->miss_key, (uint8_t)len, (uint8_t)m, {0}};
+        for (size_t i = 0; i < m; i++) l->miss->ids[i] = (uint16_t)l->ids[l->out + i];
+    }
+    l->at += len;
+    l->out += m;
+}
+
+// Encodes the next segment of lane a (la bytes) and, when lb > 0, that of
+// lane b, in step (see encode_short_in), and moves the lanes past them.
+static void encode_short(const gg_tokenizer *t, lane *a, size_t la, lane *b, size_t lb) {
+    const uint8_t *ta = a->text + a->at, *tb = b->text + b->at;
+    uint32_t *ia = a->ids + a->out, *ib = b->ids + b->out;
+    size_t ma, mb = 0;
+    int vecs = short_vecs(la > lb ? la : lb);
+    if (vecs == 1) encode_short_in(t, ta, la, ia, &ma, tb, lb, ib, &mb, 1);
+    else if (vecs == 2) encode_short_in(t, ta, la, ia, &ma, tb, lb, ib, &mb, 2);
+    else encode_short_in(t, ta, la, ia, &ma, tb, lb, ib, &mb, 4);
+    lane_done(a, la, ma);
+    if (lb > 0) lane_done(b, lb, mb);
 }
 
 // The text is encoded as two lanes, its halves cut at a seam (where there is
@@ -647,14 +656,8 @@ int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
         if (len0 == SIZE_MAX || len1 == SIZE_MAX) goto nomem;
         if (len0 == 0 && len1 == 0) break;
         // encode_short always takes a first segment; the second may be empty
-        lane *a = len0 ? &halves[0] : &halves[1], *b = len0 ? &halves[1] : &halves[0];
-        size_t la = len0 ? len0 : len1, lb = len0 ? len1 : 0, ma, mb = 0;
-        encode_short(t, a->text + a->at, la, a->ids + a->out, &ma, b->text + b->at, lb,
-                     b->ids + b->out, &mb);
-        cache_put(cache, a, la, ma);
-        cache_put(cache, b, lb, mb);
-        a->at += la, a->out += ma;
-        b->at += lb, b->out += mb;
+        if (len0 > 0) encode_short(t, &halves[0], len0, &halves[1], len1);
+        else encode_short(t, &halves[1], len1, &halves[0], 0);
     }
     memmove(ids + halves[0].out, halves[1].ids, sizeof *ids * halves[1].out);
     *n_ids = halves[0].out + halves[1].out;

@@ -143,8 +143,10 @@ static void test_cpu_kernels_match_reference(void) {
     // few columns (under a tile's 64), as in narrow models: the rows run in
     // lanes, 16 at a time, then a tail of rows, on two threads (745 x 45 x 8
     // is past their threshold); forward with a bias, and dinp (whose product
-    // has C columns) added onto what it held
-    for (int narrow = 8; narrow <= 21; narrow += 13) {
+    // has C columns) added onto what it held. dw's narrow tile takes bands of
+    // 8 (8 columns), of 16 and a rest (21), and of 32, 16, 8 and a rest (61).
+    for (int k = 0; k < 3; k++) {
+        int narrow = (const int[]){8, 21, 61}[k];
         int NR = 745, CR = 45;
         long before = gg_threaded_loops();
         float *x4 = randn((size_t)NR * CR, 1), *w4 = randn((size_t)CR * narrow, 1), *b4 = randn(narrow, 1);
