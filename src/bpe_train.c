@@ -1,12 +1,19 @@
 // The BPE trainer: incremental, so that each merge costs time in proportion
 // to the places it changes, not to the length of the corpus.
 //
-// The corpus is a doubly linked list of nodes, one per surviving token. Each
-// node knows the pair that starts at it. Every distinct adjacent pair keeps
-// its exact count and the list of positions where it was ever seen, in
-// ascending order. A merge walks only its own pair's positions; at each it
-// takes one from the counts of the neighbouring pairs it breaks and adds the
-// pairs it makes, which always contain the new token.
+// The corpus is an array of nodes, one per byte. A token lives in the node
+// of its first byte, which knows the token and the pair that starts there;
+// the nodes of its other bytes are merged away. Its neighbours are found
+// from the tokens' lengths: the next token starts right after its bytes, and
+// the node of the byte before it knows which token ends there. So a node is
+// 8 bytes, and the 9 MB of them for tinyshakespeare take half the cache
+// lines that a doubly linked list took (the merges are bound by them).
+//
+// Every distinct adjacent pair keeps its exact count and the list of
+// positions where it was ever seen, in ascending order. A merge walks only
+// its own pair's positions; at each it takes one from the counts of the
+// neighbouring pairs it breaks and adds the pairs it makes, which always
+// contain the new token.
 //
 // A pair gets all its positions at once: the byte pairs at the start, and a
 // pair made with a new token during the merge that makes the token (no later
@@ -28,13 +35,14 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define DEAD UINT32_MAX
 #define NOINLINE __attribute__((noinline))
 
+_Static_assert(GG_BPE_MAX_VOCAB <= UINT16_MAX + 1, "a node holds token ids in 16 bits");
+
 typedef struct {
-    uint32_t tok;         // token id, DEAD once merged into its left neighbour
-    uint32_t prev, next;  // neighbouring live nodes, NONE at the ends
-    uint32_t pair;        // the pair (tok, next's tok), NONE at the end
+    uint32_t pair;  // the pair (tok, next token), NONE at the end and once merged away
+    uint16_t tok;   // the token that starts at this byte, while it is one's first
+    uint16_t last;  // the token that ends at this byte, while it is one's last
 } node;
 
 typedef struct {
@@ -49,7 +57,8 @@ typedef struct {
 
 typedef struct {
     node *seq;
-    uint32_t n;  // nodes in seq
+    uint32_t n;     // nodes in seq
+    uint32_t *len;  // [vocab] every token's length in bytes
     pair_stats *pairs;
     uint32_t *count;  // [n_pairs] exact number of (overlapping) occurrences now;
                       // apart from pairs because a merge touches it most
@@ -59,11 +68,11 @@ typedef struct {
     // The pairs made by the current merge into token z, found by their other
     // token t: (t, z) in with_left[t] and (z, t) in with_right[t].
     uint32_t *with_left, *with_right;  // [vocab]
-    uint32_t *fresh;                   // their indices, to reset and offer to the heap
-    uint32_t n_fresh, cap_fresh;
+    size_t *at;                        // [pairs made] where each one's next position goes
+    uint32_t cap_at;
     uint32_t *arena;                   // [3 * corpus bytes] every pair's positions
     size_t arena_len;
-    uint32_t *staged;                  // the merge's new (pair, position)s
+    uint32_t *staged;                  // the merge's new (pair - made_from, position)s
     size_t cap_staged;
 } trainer;
 
@@ -93,9 +102,6 @@ static uint32_t made_pair(trainer *tr, uint32_t l, uint32_t r, uint32_t z) {
     uint32_t *slot = r == z ? &tr->with_left[l] : &tr->with_right[r];
     if (*slot == NONE) {
         if ((*slot = new_pair(tr, l, r)) == NONE) return NONE;
-        if (!grow((void **)&tr->fresh, &tr->cap_fresh, sizeof *tr->fresh, tr->n_fresh + 1))
-            return NONE;
-        tr->fresh[tr->n_fresh++] = *slot;
     }
     return *slot;
 }
@@ -108,9 +114,7 @@ static size_t arena_take(trainer *tr, size_t n) {
     return tr->arena_len - n;
 }
 
-static int holds(const trainer *tr, uint32_t p, uint32_t q) {
-    return tr->seq[q].tok != DEAD && tr->seq[q].pair == p;
-}
+static int holds(const trainer *tr, uint32_t p, uint32_t q) { return tr->seq[q].pair == p; }
 
 // The leftmost position that still holds pair p (which must have count > 0).
 static uint32_t first_position(const trainer *tr, uint32_t p) {
@@ -192,24 +196,27 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
         tr->cap_staged = need;
     }
     uint32_t *staged = tr->staged;
-    tr->n_fresh = 0;
+    // At each occurrence q, the pair's right token starts to_s bytes on, and
+    // the token after the pair to_y bytes on.
+    const uint32_t *tlen = tr->len;
+    uint32_t to_s = tlen[tr->pairs[w].left], to_y = tlen[z], n = tr->n;
     for (uint32_t k = tr->pairs[w].head; k < len; k++) {
         if (k + 8 < len) {  // the nodes around a merge a few merges ahead
             uint32_t ahead = pos[k + 8];
             __builtin_prefetch(&seq[ahead > 0 ? ahead - 1 : 0]);
-            __builtin_prefetch(&seq[ahead + 2 < tr->n ? ahead + 2 : ahead]);
+            __builtin_prefetch(&seq[ahead + to_y < n ? ahead + to_y : ahead]);
         }
         uint32_t q = pos[k];
         if (!holds(tr, w, q)) continue;
-        uint32_t s = seq[q].next, x = seq[q].prev, y = seq[s].next;
+        // x, q, s, y: the token before the pair, its two tokens, the one after
+        uint32_t x = q > 0 ? q - tlen[seq[q - 1].last] : NONE, s = q + to_s, y = q + to_y;
         tr->count[w]--;
         if (x != NONE) tr->count[seq[x].pair]--;
-        if (y != NONE) tr->count[seq[s].pair]--;
-        seq[q].tok = z;
-        seq[q].next = y;
+        if (y < n) tr->count[seq[s].pair]--;
+        seq[q].tok = (uint16_t)z;
         seq[q].pair = NONE;
-        seq[s].tok = DEAD;
-        if (y != NONE) seq[y].prev = q;
+        seq[s].pair = NONE;
+        seq[y - 1].last = (uint16_t)z;
         // Stage the pairs made at x and at q, in ascending order of position.
         uint32_t p;
         if (x != NONE) {
@@ -217,35 +224,31 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
             tr->count[p]++;
             tr->pairs[p].len++;
             seq[x].pair = p;
-            staged[n_staged++] = p;
+            staged[n_staged++] = p - made_from;
             staged[n_staged++] = x;
         }
-        if (y != NONE) {
+        if (y < n) {
             if ((p = made_pair(tr, z, seq[y].tok, z)) == NONE) return 0;
             tr->count[p]++;
             tr->pairs[p].len++;
             seq[q].pair = p;
-            staged[n_staged++] = p;
+            staged[n_staged++] = p - made_from;
             staged[n_staged++] = q;
         }
         --*n_tokens;
     }
     // Deal the staged positions out to their pairs' lists, which keeps each
-    // list ascending. pairs[].len counts them again as they land.
+    // list ascending.
+    uint32_t n_made = tr->n_pairs - made_from;
+    if (!grow((void **)&tr->at, &tr->cap_at, sizeof *tr->at, n_made)) return 0;
+    for (uint32_t i = 0; i < n_made; i++)
+        tr->at[i] = tr->pairs[made_from + i].pos = arena_take(tr, tr->pairs[made_from + i].len);
+    for (size_t k = 0; k < n_staged; k += 2) tr->arena[tr->at[staged[k]]++] = staged[k + 1];
     for (uint32_t p = made_from; p < tr->n_pairs; p++) {
-        tr->pairs[p].pos = arena_take(tr, tr->pairs[p].len);
-        tr->pairs[p].len = 0;
-    }
-    for (size_t k = 0; k < n_staged; k += 2) {
-        pair_stats *ps = &tr->pairs[staged[k]];
-        tr->arena[ps->pos + ps->len++] = staged[k + 1];
-    }
-    for (uint32_t k = 0; k < tr->n_fresh; k++) {
-        uint32_t f = tr->fresh[k];
-        pair_stats *ps = &tr->pairs[f];
+        const pair_stats *ps = &tr->pairs[p];
         if (ps->right == z) tr->with_left[ps->left] = NONE;
         else tr->with_right[ps->right] = NONE;
-        if (tr->count[f] > 0 && !heap_push(tr, (heap_entry){tr->count[f], first_position(tr, f), f}))
+        if (tr->count[p] > 0 && !heap_push(tr, (heap_entry){tr->count[p], first_position(tr, p), p}))
             return 0;
     }
     return 1;
@@ -253,41 +256,46 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
 
 // Builds the list, the byte pairs and the heap for the text.
 static int start(trainer *tr, const uint8_t *text, size_t n, int vocab) {
-    uint32_t *byte_pair = malloc(sizeof *byte_pair * 65536);  // (a << 8 | b) -> index
+    // For each byte pair (a << 8 | b): its index, and first its count, then
+    // where its next position goes in the arena.
+    struct byte_pair {
+        uint32_t pair, at;
+    } *bp = calloc(65536, sizeof *bp);
     tr->n = (uint32_t)n;
     tr->seq = gg_big_alloc(sizeof *tr->seq * n);
     tr->with_left = malloc(sizeof *tr->with_left * (size_t)vocab);
     tr->with_right = malloc(sizeof *tr->with_right * (size_t)vocab);
-    int ok = byte_pair && tr->seq && tr->with_left && tr->with_right;
+    tr->len = malloc(sizeof *tr->len * (size_t)vocab);
+    int ok = bp && tr->seq && tr->with_left && tr->with_right && tr->len &&
+             n <= SIZE_MAX / 3 / sizeof *tr->arena &&
+             (tr->arena = gg_big_alloc(sizeof *tr->arena * 3 * n));
     if (ok) {
-        memset(byte_pair, 0xff, sizeof *byte_pair * 65536);
         memset(tr->with_left, 0xff, sizeof *tr->with_left * (size_t)vocab);
         memset(tr->with_right, 0xff, sizeof *tr->with_right * (size_t)vocab);
+        for (int i = 0; i < GG_BPE_BYTES; i++) tr->len[i] = 1;
+        // Count first, so that every position list is allocated once, exactly.
+        for (size_t i = 0; i + 1 < n; i++) bp[text[i] << 8 | text[i + 1]].at++;
     }
-    // Count first, so that every position list is allocated once, exactly.
+    for (uint32_t key = 0; ok && key < 65536; key++) {
+        if (bp[key].at == 0) continue;
+        uint32_t p = bp[key].pair = new_pair(tr, key >> 8, key & 0xff);
+        if (p == NONE) {
+            ok = 0;
+            break;
+        }
+        tr->pairs[p].pos = arena_take(tr, bp[key].at);  // under n: fits 32 bits
+        tr->pairs[p].len = tr->count[p] = bp[key].at;   // every position holds its pair yet
+        bp[key].at = (uint32_t)tr->pairs[p].pos;
+    }
     for (size_t i = 0; ok && i + 1 < n; i++) {
-        uint32_t *p = &byte_pair[text[i] << 8 | text[i + 1]];
-        if (*p == NONE && (*p = new_pair(tr, text[i], text[i + 1])) == NONE) ok = 0;
-        else tr->pairs[*p].len++;
+        struct byte_pair *b = &bp[text[i] << 8 | text[i + 1]];
+        tr->seq[i] = (node){b->pair, text[i], text[i]};
+        tr->arena[b->at++] = (uint32_t)i;
     }
-    if (ok && (n > SIZE_MAX / 3 / sizeof *tr->arena ||
-               !(tr->arena = gg_big_alloc(sizeof *tr->arena * 3 * n))))
-        ok = 0;
-    for (uint32_t p = 0; ok && p < tr->n_pairs; p++) {
-        tr->pairs[p].pos = arena_take(tr, tr->pairs[p].len);
-        tr->pairs[p].len = 0;
-    }
-    for (size_t i = 0; ok && i < n; i++) {
-        uint32_t p = i + 1 < n ? byte_pair[text[i] << 8 | text[i + 1]] : NONE;
-        tr->seq[i] = (node){text[i], i > 0 ? (uint32_t)(i - 1) : NONE,
-                            i + 1 < n ? (uint32_t)(i + 1) : NONE, p};
-        if (p != NONE) tr->arena[tr->pairs[p].pos + tr->pairs[p].len++] = (uint32_t)i;
-    }
-    for (uint32_t p = 0; ok && p < tr->n_pairs; p++) {
-        tr->count[p] = tr->pairs[p].len;  // every position holds its pair yet
+    if (ok) tr->seq[n - 1] = (node){NONE, text[n - 1], text[n - 1]};
+    for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
         ok = heap_push(tr, (heap_entry){tr->count[p], tr->arena[tr->pairs[p].pos], p});
-    }
-    free(byte_pair);
+    free(bp);
     return ok;
 }
 
@@ -299,7 +307,8 @@ static void trainer_free(trainer *tr) {
     free(tr->heap);
     free(tr->with_left);
     free(tr->with_right);
-    free(tr->fresh);
+    free(tr->at);
+    free(tr->len);
     gg_big_free(tr->seq);
 }
 
@@ -319,9 +328,7 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
     trainer tr = {0};
     gg_pair *merges = malloc(sizeof *merges * (want ? want : 1));
     uint32_t *counts = malloc(sizeof *counts * (want ? want : 1));
-    size_t *length = malloc(sizeof *length * (size_t)vocab);  // of every token, in bytes
-    if (!merges || !counts || !length || !start(&tr, text, n, vocab)) goto nomem;
-    for (int i = 0; i < GG_BPE_BYTES; i++) length[i] = 1;
+    if (!merges || !counts || !start(&tr, text, n, vocab)) goto nomem;
 
     for (; done < want; done++) {
         heap_entry top[GG_BPE_TOP];
@@ -330,9 +337,10 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
         if (n_top == 0) break;  // the corpus is a single token now
         const pair_stats *w = &tr.pairs[top[0].pair];
         uint32_t z = GG_BPE_BYTES + (uint32_t)done;
-        length[z] = length[w->left] + length[w->right];
-        if (token_bytes + length[z] > GG_BPE_MAX_TOKEN_BYTES) break;
-        token_bytes += length[z];
+        size_t bytes = (size_t)tr.len[w->left] + tr.len[w->right];
+        if (token_bytes + bytes > GG_BPE_MAX_TOKEN_BYTES) break;
+        token_bytes += bytes;
+        tr.len[z] = (uint32_t)bytes;
         merges[done] = (gg_pair){w->left, w->right};
         counts[done] = tr.count[top[0].pair];
         if (opts->trace) {
@@ -360,6 +368,5 @@ out:
     trainer_free(&tr);
     free(merges);
     free(counts);
-    free(length);
     return rc;
 }
