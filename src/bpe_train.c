@@ -33,6 +33,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define NONE UINT32_MAX
 #define NOINLINE __attribute__((noinline))
@@ -254,48 +257,83 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
     return 1;
 }
 
-// Builds the list, the byte pairs and the heap for the text.
-static int start(trainer *tr, const uint8_t *text, size_t n, int vocab) {
-    // For each byte pair (a << 8 | b): its index, and first its count, then
-    // where its next position goes in the arena.
-    struct byte_pair {
-        uint32_t pair, at;
-    } *bp = calloc(65536, sizeof *bp);
+// The start counts the byte pairs and lays out their positions in pieces of
+// the text side by side, a thread each: a piece counts into a table of its
+// own, and its positions of a pair go after those of the pieces before it,
+// so that each list is ascending, and the same, whatever the number of
+// pieces. A piece is at least PIECE_BYTES, so that its table of 256 KB pays.
+enum { PIECE_BYTES = 256 << 10, MAX_PIECES = 64 };
+
+// Builds the nodes, the byte pairs and the heap for the text, in as many
+// pieces as threads (0: one per thread OpenMP offers).
+static int start(trainer *tr, const uint8_t *text, size_t n, int vocab, int threads) {
+#ifdef _OPENMP
+    if (threads <= 0) threads = omp_get_max_threads();
+#endif
+    int pieces = threads < 1 ? 1 : threads > MAX_PIECES ? MAX_PIECES : threads;
+    size_t most = n / PIECE_BYTES > 0 ? n / PIECE_BYTES : 1;
+    if ((size_t)pieces > most) pieces = (int)most;
+    size_t cut[MAX_PIECES + 1];  // piece k holds the pairs at positions cut[k] .. cut[k + 1]
+    for (int k = 0; k < pieces; k++) cut[k] = (n - 1) / (size_t)pieces * (size_t)k;
+    cut[pieces] = n - 1;
+    // at[k << 16 | a << 8 | b]: piece k's count of the byte pair (a, b), then
+    // where its next position goes in the arena
+    uint32_t *at = calloc((size_t)pieces << 16, sizeof *at);
+    uint32_t *byte_pair = malloc(sizeof *byte_pair << 16);  // (a << 8 | b) -> index
     tr->n = (uint32_t)n;
     tr->seq = gg_big_alloc(sizeof *tr->seq * n);
     tr->with_left = malloc(sizeof *tr->with_left * (size_t)vocab);
     tr->with_right = malloc(sizeof *tr->with_right * (size_t)vocab);
     tr->len = malloc(sizeof *tr->len * (size_t)vocab);
-    int ok = bp && tr->seq && tr->with_left && tr->with_right && tr->len &&
+    int ok = at && byte_pair && tr->seq && tr->with_left && tr->with_right && tr->len &&
              n <= SIZE_MAX / 3 / sizeof *tr->arena &&
              (tr->arena = gg_big_alloc(sizeof *tr->arena * 3 * n));
-    if (ok) {
-        memset(tr->with_left, 0xff, sizeof *tr->with_left * (size_t)vocab);
-        memset(tr->with_right, 0xff, sizeof *tr->with_right * (size_t)vocab);
-        for (int i = 0; i < GG_BPE_BYTES; i++) tr->len[i] = 1;
-        // Count first, so that every position list is allocated once, exactly.
-        for (size_t i = 0; i + 1 < n; i++) bp[text[i] << 8 | text[i + 1]].at++;
+    if (!ok) goto out;
+    memset(tr->with_left, 0xff, sizeof *tr->with_left * (size_t)vocab);
+    memset(tr->with_right, 0xff, sizeof *tr->with_right * (size_t)vocab);
+    for (int i = 0; i < GG_BPE_BYTES; i++) tr->len[i] = 1;
+    // Count first, so that every position list is allocated once, exactly.
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(pieces) if (pieces > 1)
+#endif
+    for (int k = 0; k < pieces; k++) {
+        uint32_t *c = at + ((size_t)k << 16);
+        for (size_t i = cut[k]; i < cut[k + 1]; i++) c[text[i] << 8 | text[i + 1]]++;
     }
-    for (uint32_t key = 0; ok && key < 65536; key++) {
-        if (bp[key].at == 0) continue;
-        uint32_t p = bp[key].pair = new_pair(tr, key >> 8, key & 0xff);
+    for (uint32_t key = 0; key < 1u << 16; key++) {
+        uint32_t total = 0;
+        for (int k = 0; k < pieces; k++) total += at[(size_t)k << 16 | key];
+        if (total == 0) continue;
+        uint32_t p = byte_pair[key] = new_pair(tr, key >> 8, key & 0xff);
         if (p == NONE) {
             ok = 0;
-            break;
+            goto out;
         }
-        tr->pairs[p].pos = arena_take(tr, bp[key].at);  // under n: fits 32 bits
-        tr->pairs[p].len = tr->count[p] = bp[key].at;   // every position holds its pair yet
-        bp[key].at = (uint32_t)tr->pairs[p].pos;
+        size_t pos = tr->pairs[p].pos = arena_take(tr, total);  // under n: fits 32 bits
+        tr->pairs[p].len = tr->count[p] = total;  // every position holds its pair yet
+        for (int k = 0; k < pieces; k++) {
+            uint32_t *c = &at[(size_t)k << 16 | key], in_piece = *c;
+            *c = (uint32_t)pos;
+            pos += in_piece;
+        }
     }
-    for (size_t i = 0; ok && i + 1 < n; i++) {
-        struct byte_pair *b = &bp[text[i] << 8 | text[i + 1]];
-        tr->seq[i] = (node){b->pair, text[i], text[i]};
-        tr->arena[b->at++] = (uint32_t)i;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(pieces) if (pieces > 1)
+#endif
+    for (int k = 0; k < pieces; k++) {
+        uint32_t *c = at + ((size_t)k << 16);
+        for (size_t i = cut[k]; i < cut[k + 1]; i++) {
+            uint32_t key = text[i] << 8 | text[i + 1];
+            tr->seq[i] = (node){byte_pair[key], text[i], text[i]};
+            tr->arena[c[key]++] = (uint32_t)i;
+        }
     }
-    if (ok) tr->seq[n - 1] = (node){NONE, text[n - 1], text[n - 1]};
+    tr->seq[n - 1] = (node){NONE, text[n - 1], text[n - 1]};
     for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
         ok = heap_push(tr, (heap_entry){tr->count[p], tr->arena[tr->pairs[p].pos], p});
-    free(bp);
+out:
+    free(at);
+    free(byte_pair);
     return ok;
 }
 
@@ -328,7 +366,7 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
     trainer tr = {0};
     gg_pair *merges = malloc(sizeof *merges * (want ? want : 1));
     uint32_t *counts = malloc(sizeof *counts * (want ? want : 1));
-    if (!merges || !counts || !start(&tr, text, n, vocab)) goto nomem;
+    if (!merges || !counts || !start(&tr, text, n, vocab, opts->threads)) goto nomem;
 
     for (; done < want; done++) {
         heap_entry top[GG_BPE_TOP];

@@ -106,6 +106,8 @@ typedef struct {
     gg_bpe_step *trace;           // optional: room for vocab_size - 256 steps
     gg_bpe_progress_fn progress;  // optional: called after every merge
     void *progress_user;
+    int threads;  // threads that count the byte pairs at the start (0: all of
+                  // them); any number gives the same merges
 } gg_bpe_train_opts;
 
 // Learns merges from text until vocab_size is reached, the sequence has no

@@ -579,6 +579,42 @@ static void test_token_bytes_are_bounded(void) {
     free(m);
 }
 
+// Training counts the byte pairs in pieces of the text, one per thread (cut
+// whether or not the build has threads; each at least 256 KB): any number
+// of pieces gives the merges, counts, trace and length of one. The text
+// mixes random bytes, words and a run of one byte across a cut.
+static void test_training_in_pieces_equals_one(void) {
+    size_t n = 2 << 20;  // room for up to 8 pieces
+    uint8_t *text = malloc(n);
+    make_corpus(text, n / 4, 4);
+    make_corpus(text + n / 4, n / 4, 7);
+    make_corpus(text + n / 2, n / 4, 0);
+    make_corpus(text + 3 * n / 4, n / 4, 5);
+    enum { VOCAB = 700, WANT = VOCAB - 256 };
+    static gg_bpe_step trace[2][WANT];
+    gg_tokenizer one;
+    size_t n_one;
+    gg_bpe_train_opts opts = {.vocab_size = VOCAB, .trace = trace[0], .threads = 1};
+    CHECK(gg_bpe_train(&one, text, n, &opts, &n_one, NULL) == GG_OK, "train on one thread");
+    const int threads[] = {2, 3, 5, 8, 64};
+    for (int k = 0; k < 5 && !check_case_failed; k++) {
+        gg_tokenizer t;
+        size_t n_tokens;
+        opts = (gg_bpe_train_opts){.vocab_size = VOCAB, .trace = trace[1], .threads = threads[k]};
+        CHECK(gg_bpe_train(&t, text, n, &opts, &n_tokens, NULL) == GG_OK, "train");
+        CHECK(t.n_merges == one.n_merges && n_tokens == n_one, "%d threads: %d merges, %zu tokens",
+              threads[k], t.n_merges, n_tokens);
+        int same = t.n_merges == one.n_merges &&
+                   memcmp(t.merges, one.merges, sizeof *t.merges * (size_t)t.n_merges) == 0 &&
+                   memcmp(t.counts, one.counts, sizeof *t.counts * (size_t)t.n_merges) == 0 &&
+                   memcmp(trace[0], trace[1], sizeof trace[0]) == 0;
+        CHECK(same, "%d threads: the merges, counts or trace differ from one thread's", threads[k]);
+        gg_tokenizer_free(&t);
+    }
+    gg_tokenizer_free(&one);
+    free(text);
+}
+
 // Encoding in pieces cut at seams, on any number of threads (or pieces, in
 // a build without threads), gives the ids of one call: on text, on one
 // repeated byte (few seams), and on random bytes (seams everywhere).
@@ -689,6 +725,7 @@ int main(void) {
     RUN(test_encode_steps_replay_the_encoder);
     RUN(test_token_bytes_are_bounded);
     RUN(test_hf_export_refuses_twin_tokens);
+    RUN(test_training_in_pieces_equals_one);
     RUN(test_parallel_encode_equals_one_call);
     return check_summary();
 }
