@@ -1003,14 +1003,68 @@ static void residual_backward(float *da, float *db, const float *dout, int N) {
 // softmax_row's arithmetic, ROWS rows at a time: each row's denominator is
 // a chain of V additions in order, and the rows' chains run side by side
 // instead of one after another.
+// max_of (ops_rows.h) in vectors: a greater x replaces a lane's maximum,
+// which keeps it when x is NaN, as there. (max_of's array of lanes compiles
+// to scalars, but a row of attention is too short for this to pay.)
+static float row_max(const float *x, int n) {
+    typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
+    vf m, v;
+    for (int j = 0; j < LANES; j++) m[j] = -INFINITY;
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        vf_get(&v, x + i, LANES);
+        vi greater = v > m;
+        m = (vf)(((vi)v & greater) | ((vi)m & ~greater));
+    }
+    float most = -INFINITY;
+    for (int j = 0; j < LANES; j++) most = m[j] > most ? m[j] : most;
+    for (; i < n; i++) most = x[i] > most ? x[i] : most;
+    return most;
+}
+
+// LANES rows of softmax (V apart) at once: each row's exponentials along
+// the row, then the rows moved into lanes, 16 columns at a time, by a
+// transposition in registers, so that their sums run side by side, a row in
+// each lane, each still adding its row's terms in order.
+static void softmax_lanes(float *p, const float *x, int V) {
+    for (int r = 0; r < LANES; r++) {
+        const float *xr = x + (size_t)r * V;
+        float maxval = row_max(xr, V), *pr = p + (size_t)r * V;
+        for (int i = 0; i < V; i++) pr[i] = gg_expf(xr[i] - maxval);
+    }
+    vf sum = {0}, col[LANES];
+    int i = 0;
+    for (; i + LANES <= V; i += LANES) {
+        for (int r = 0; r < LANES; r++) vf_get(&col[r], p + (size_t)r * V + i, LANES);
+        transpose_lanes(col);
+        for (int j = 0; j < LANES; j++) sum += col[j];
+    }
+    for (; i < V; i++) {
+        vf c;
+        for (int r = 0; r < LANES; r++) c[r] = p[(size_t)r * V + i];
+        sum += c;
+    }
+    vf inv = 1.0f / sum;
+    for (int r = 0; r < LANES; r++) {
+        float *pr = p + (size_t)r * V;
+        for (int k = 0; k < V; k++) pr[k] *= inv[r];
+    }
+}
+
 static void softmax_forward(float *probs, const float *logits, int N, int V) {
-    int blocks = (N + ROWS - 1) / ROWS;
+    // blocks of LANES rows where the transposition is in registers, of
+    // ROWS elsewhere (summed side by side in scalars)
+    int rows = TRANSPOSE_IN_REGISTERS ? LANES : ROWS, blocks = (N + rows - 1) / rows;
     PARALLEL_FOR((size_t)N * V * 8)
     for (int k = 0; k < blocks; k++) {
-        int n0 = k * ROWS, nr = N - n0 < ROWS ? N - n0 : ROWS;
+        int n0 = k * rows, nr = N - n0 < rows ? N - n0 : rows;
         float *p = probs + (size_t)n0 * V;
-        if (nr < ROWS) {
+        if (nr < rows) {
             for (int r = 0; r < nr; r++) softmax_row(p + (size_t)r * V, logits + (size_t)(n0 + r) * V, V);
+            continue;
+        }
+        if (TRANSPOSE_IN_REGISTERS) {
+            softmax_lanes(p, logits + (size_t)n0 * V, V);
             continue;
         }
         for (int r = 0; r < ROWS; r++) {

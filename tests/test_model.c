@@ -246,6 +246,24 @@ static void test_cpu_kernels_match_reference(void) {
     r->softmax_forward(pr1, logits, N, V);
     o->softmax_forward(pr2, logits, N, V);
     CHECK(memcmp(pr1, pr2, sizeof *pr1 * N * V) == 0, "softmax");
+    // Blocks of 16 rows summed side by side, a ragged block after them, and
+    // rows whose length 16 does not divide; the last shape on two threads.
+    const int sm_shapes[][2] = {{16, 16}, {17, 15}, {37, 53}, {48, 768}};
+    for (int k = 0; k < 4; k++) {
+        int SN = sm_shapes[k][0], SV = sm_shapes[k][1];
+        long before = gg_threaded_loops();
+        float *sl = randn((size_t)SN * SV, 8), *sp1 = zeros((size_t)SN * SV);
+        float *sp2 = zeros((size_t)SN * SV);
+        r->softmax_forward(sp1, sl, SN, SV);
+        o->softmax_forward(sp2, sl, SN, SV);
+        CHECK(memcmp(sp1, sp2, sizeof *sp1 * SN * SV) == 0, "softmax of %d rows of %d", SN, SV);
+#ifdef _OPENMP
+        CHECK(k < 3 || gg_threads() < 2 || gg_threaded_loops() > before,
+              "softmax of %d x %d ran on one thread", SN, SV);
+#endif
+        (void)before;
+        free(sl), free(sp1), free(sp2);
+    }
     float *t1 = zeros((size_t)C * OC), *t2 = zeros((size_t)C * OC);
     r->transpose(t1, w, C, OC);
     o->transpose(t2, w, C, OC);
