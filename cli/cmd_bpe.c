@@ -25,6 +25,7 @@ static const char usage_bpe[] =
 
 static const char usage_train[] =
     "usage: glassgpt bpe train CORPUS -o FILE [--vocab N] [--trace TSV] [--sample BYTES]\n"
+    "                          [--seed S] [--threads N]\n"
     "\n"
     "Learns byte pair merges from CORPUS until the vocabulary holds N tokens:\n"
     "the 256 byte values plus N - 256 merges. In each round the most frequent\n"
@@ -36,6 +37,8 @@ static const char usage_train[] =
     "                     from a uniform sample of this many bytes: 64 KiB pieces\n"
     "                     spread evenly over the file\n"
     "  --seed S           seeds that sample (default 1)\n"
+    "  --threads N        threads that count the byte pairs at the start (default:\n"
+    "                     all cores); any number learns the same merges\n"
     "  --trace TSV        also write the training history: for every merge, the\n"
     "                     10 best candidate pairs and their counts (rank 1 is\n"
     "                     the pair merged); columns step, id, rank, left, right,\n"
@@ -154,7 +157,7 @@ static int sample_file(const char *path, size_t size, size_t want, uint64_t seed
 
 static int bpe_train(int argc, char **argv) {
     const char *corpus = NULL, *output = NULL, *trace_path = NULL, *v;
-    long vocab = GG_BPE_DEFAULT_VOCAB, sample = 100000000, seed = 1;
+    long vocab = GG_BPE_DEFAULT_VOCAB, sample = 100000000, seed = 1, threads = 0;
     for (int i = 1; i < argc; i++) {
         int r;
         if (is_help(argv[i])) {
@@ -175,6 +178,9 @@ static int bpe_train(int argc, char **argv) {
         } else if ((r = take_option(argc, argv, &i, "--seed", NULL, &v))) {
             if (r < 0 || !parse_long(v, 0, 2147483647, &seed))
                 return usage_error("bpe train", "--seed needs a number from 0 to 2147483647");
+        } else if ((r = take_option(argc, argv, &i, "--threads", NULL, &v))) {
+            if (r < 0 || !parse_long(v, 1, 4096, &threads))
+                return usage_error("bpe train", "--threads needs a number from 1 to 4096");
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return usage_error("bpe train", "unknown option '%s'", argv[i]);
         } else if (!corpus) {
@@ -215,7 +221,7 @@ static int bpe_train(int argc, char **argv) {
     }
     int tty = isatty(STDERR_FILENO);
     gg_bpe_train_opts opts = {.vocab_size = (int)vocab, .trace = trace,
-                              .progress = tty ? show_progress : NULL};
+                              .progress = tty ? show_progress : NULL, .threads = (int)threads};
     gg_tokenizer t;
     size_t n_tokens = 0;
     double t0 = now_seconds();

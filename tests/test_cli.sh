@@ -29,6 +29,8 @@ expect 2 "vocab 255" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --vocab 255
 contains "$T/err" "256" "vocab 255 message gives the range"
 expect 2 "vocab 65537" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --vocab 65537
 expect 2 "vocab not a number" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --vocab 12ab
+expect 2 "threads 0" "$G" bpe train "$CORPUS" -o "$T/x.bpe" --threads 0
+contains "$T/err" "--threads needs a number from 1 to 4096" "threads 0 message gives the range"
 expect 2 "encode without -t" "$G" bpe encode
 expect 2 "show with an extra argument" "$G" bpe show -t x y
 
@@ -40,6 +42,13 @@ ls "$T" | grep -q '\.tmp-' && fail "a temporary file was left behind" || ok
 head -n 2 "$T/s.bpe" > "$T/head"
 if [ "$(cat "$T/head")" = "$(printf 'glassgpt-bpe 1\nvocab 768')" ]; then ok; else fail "file header: $(cat "$T/head")"; fi
 [ "$(grep -cv '^#' "$T/s.bpe")" -eq 514 ] && ok || fail "expected 2 header lines and 512 merges"
+# the byte pairs counted in one piece or in four: the same tokenizer and trace
+expect 0 "train on one thread" "$G" bpe train "$CORPUS" -o "$T/s1.bpe" --trace "$T/trace1.tsv" --threads 1
+expect 0 "train on four threads" "$G" bpe train "$CORPUS" -o "$T/s4.bpe" --trace "$T/trace4.tsv" --threads 4
+same "$T/s1.bpe" "$T/s.bpe" "one thread's tokenizer"
+same "$T/s4.bpe" "$T/s.bpe" "four threads' tokenizer"
+same "$T/trace1.tsv" "$T/trace.tsv" "one thread's trace"
+same "$T/trace4.tsv" "$T/trace.tsv" "four threads' trace"
 
 expect 0 "show" "$G" bpe show -t "$T/s.bpe"
 [ "$(head -n 1 "$T/out")" = "$(printf 'id\tleft\tright\tcount\ttoken')" ] && ok || fail "show header"
