@@ -362,12 +362,29 @@ void key_set(key_vec *k, int vecs, uint32_t pos, uint32_t key) {
     }
 }
 
-// A short segment being encoded: its keys, its tokens where they start, and
-// the bit of every token start.
+// The least of the keys in the vecs vectors k, in every lane of *m.
+static inline __attribute__((always_inline))
+void key_least(key_vec *m, const key_vec *k, int vecs) {
+    key_vec half;
+    *m = k[0];
+    for (int v = 1; v < vecs; v++) key_min(m, &k[v]);
+    half = __builtin_shufflevector(*m, *m, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    key_min(m, &half);
+    half = __builtin_shufflevector(*m, *m, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3);
+    key_min(m, &half);
+    half = __builtin_shufflevector(*m, *m, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1);
+    key_min(m, &half);
+    half = __builtin_shufflevector(*m, *m, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
+    key_min(m, &half);
+}
+
+// A short segment being encoded: its keys, its tokens where they start, the
+// bit of every token start, and its least key (the next merge).
 typedef struct {
     key_vec k[SHORT_SEGMENT / KEY_LANES];
     uint16_t tok[SHORT_SEGMENT];
     uint64_t starts;
+    uint32_t best;
 } short_segment;
 
 static inline __attribute__((always_inline))
@@ -386,43 +403,49 @@ void short_begin(const gg_tokenizer *t, short_segment *g, const uint8_t *text, s
     for (size_t i = n; i < (size_t)vecs * KEY_LANES; i++) init.at[i] = DEAD_KEY;
     for (int v = 0; v < vecs; v++) g->k[v] = init.v[v];
     g->starts = ~0ull >> (64 - n);
+    key_vec least;
+    key_least(&least, g->k, vecs);
+    g->best = least[0];
 }
 
 // Makes the segment's next merge; returns 0 when none is left.
 static inline __attribute__((always_inline))
 int short_step(const gg_tokenizer *t, short_segment *g, int vecs) {
-    key_vec m = g->k[0], half;
-    for (int v = 1; v < vecs; v++) key_min(&m, &g->k[v]);
-    half = __builtin_shufflevector(m, m, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-    key_min(&m, &half);
-    half = __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3);
-    key_min(&m, &half);
-    half = __builtin_shufflevector(m, m, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1);
-    key_min(&m, &half);
-    half = __builtin_shufflevector(m, m, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
-    key_min(&m, &half);
-    uint32_t best = m[0];
+    uint32_t best = g->best;
     if (best >> 8 >= NO_RANK) return 0;
     // The pair at a joins the token at a to the next one, at s; x and y are
     // the tokens before and after, when there are.
     uint32_t a = best & 0xff, z = GG_BPE_BYTES + (best >> 8);
     uint64_t above = ~1ull << a, below = (1ull << a) - 1;
-    // Without a branch, which would mispredict a merge at either end of the
-    // segment: where there is no y, the rank is looked up with the token at
-    // 63 (a byte, when the segment is shorter) and then ignored; where there
-    // is no x, with the token at 0 (always one) and set at a position past
-    // every vector, which changes no key.
     uint32_t s = (uint32_t)__builtin_ctzll(g->starts & above);
     g->starts &= ~(1ull << s);
     g->tok[a] = (uint16_t)z;
-    key_set(g->k, vecs, s, DEAD_KEY);
     uint64_t after = g->starts & above, before = g->starts & below;
     uint32_t y = (uint32_t)__builtin_ctzll(after | 1ull << 63);
     uint32_t x = 63 - (uint32_t)__builtin_clzll(before | 1);
-    uint32_t key_a = pair_key_at(t, z, g->tok[y], a);
-    key_set(g->k, vecs, a, after ? key_a : NO_RANK << 8 | a);
-    uint32_t key_x = pair_key_at(t, g->tok[x], z, x);
+    // The next merge is the least of the keys this one leaves alone (all but
+    // those at x, a and s) and the two it makes. The first is found while
+    // the ranks of the second are looked up, rather than after.
+    static const key_vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    key_vec rest[SHORT_SEGMENT / KEY_LANES], least;
+    for (int v = 0; v < vecs; v++) {
+        key_vec at = lane + (uint32_t)(v * KEY_LANES);
+        rest[v] = g->k[v] | (key_vec)(at == a) | (key_vec)(at == s) | (key_vec)(at == x);
+    }
+    key_least(&least, rest, vecs);
+    // Without a branch, which would mispredict a merge at either end of the
+    // segment: where there is no y, the rank is looked up with the token at
+    // 63 (a byte, when the segment is shorter) and then ignored; where there
+    // is no x (a is 0), with the token at 0 and set at a position past every
+    // vector, which changes no key.
+    uint32_t key_a = pair_key_at(t, z, g->tok[y], a), key_x = pair_key_at(t, g->tok[x], z, x);
+    key_a = after ? key_a : NO_RANK << 8 | a;
+    key_x = before ? key_x : DEAD_KEY;
+    key_set(g->k, vecs, s, DEAD_KEY);
+    key_set(g->k, vecs, a, key_a);
     key_set(g->k, vecs, before ? x : 0xff, key_x);
+    best = least[0] < key_a ? least[0] : key_a;
+    g->best = best < key_x ? best : key_x;
     return 1;
 }
 
@@ -439,8 +462,8 @@ static inline int short_vecs(size_t n) {
 
 // Encodes the short segments a (na bytes) and b (nb bytes, 0 for none) into
 // ids_a and ids_b, and returns their counts in *ma and *mb. Each merge waits
-// on the one before it: on the minimum of the keys, and on the rank of each
-// pair it makes. Two segments encoded in step keep the core busy while
+// on the one before it: on the least of the keys it left alone, and on the
+// rank of each pair it made. Two segments encoded in step keep the core busy while
 // either waits.
 static inline __attribute__((always_inline))
 void encode_short_in(const gg_tokenizer *t, const uint8_t *a, size_t na, uint32_t *ids_a,
