@@ -251,7 +251,8 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
         const pair_stats *ps = &tr->pairs[p];
         if (ps->right == z) tr->with_left[ps->left] = NONE;
         else tr->with_right[ps->right] = NONE;
-        if (tr->count[p] > 0 && !heap_push(tr, (heap_entry){tr->count[p], first_position(tr, p), p}))
+        if (tr->count[p] > 0 &&
+            !heap_push(tr, (heap_entry){tr->count[p], first_position(tr, p), p}))
             return 0;
     }
     return 1;

@@ -11,6 +11,13 @@
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
+// Vectors of 16 keys built from 16 bytes: masked loads of bytes (which touch
+// nothing past the mask) and gathers from the tables.
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#define GATHER_KEYS 1
+#else
+#define GATHER_KEYS 0
+#endif
 
 #define NONE UINT32_MAX  // "no neighbour" in the encoder's linked list
 #define DEAD UINT32_MAX  // the token of a position merged into its left neighbour
@@ -73,7 +80,8 @@ int gg_tokenizer_init(gg_tokenizer *t, const gg_pair *merges, const uint32_t *co
     t->counts = calloc(n_merges ? n_merges : 1, sizeof *t->counts);
     t->tok_start = malloc(sizeof *t->tok_start * (vocab + 1));
     t->rank_slots = malloc(sizeof *t->rank_slots * slots);
-    t->byte_rank = malloc(sizeof *t->byte_rank * 65536);
+    // (one more entry: a gather reads byte_rank[65535] as 4 bytes)
+    t->byte_rank = malloc(sizeof *t->byte_rank * 65537);
     t->left_index = malloc(sizeof *t->left_index * vocab);
     t->right_index = malloc(sizeof *t->right_index * vocab);
     if (!t->merges || !t->counts || !t->tok_start || !t->rank_slots || !t->byte_rank ||
@@ -387,14 +395,49 @@ typedef struct {
     uint32_t best;
 } short_segment;
 
+#if GATHER_KEYS
+// Bit i of the result is set when lane i is below n (n may be any size).
+static inline __mmask16 lanes_below(size_t n) {
+    return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
+}
+
+// The keys of the segment's pairs at base .. base + 15 (the segment is n
+// bytes), and its tokens there, in vectors: 16 bytes and the 16 after each,
+// the ranks of those pairs gathered from byte_rank.
+static inline __attribute__((always_inline))
+void short_keys(const gg_tokenizer *t, short_segment *g, const uint8_t *text, size_t n,
+                size_t base) {
+    size_t bytes = n > base ? n - base : 0;
+    __mmask16 in = lanes_below(bytes), paired = lanes_below(bytes > 0 ? bytes - 1 : 0);
+    __m128i left = _mm_maskz_loadu_epi8(in, text + base);
+    __m128i right = _mm_maskz_loadu_epi8(paired, text + base + 1);
+    __m512i pair = _mm512_or_si512(_mm512_slli_epi32(_mm512_cvtepu8_epi32(left), 8),
+                                   _mm512_cvtepu8_epi32(right));
+    __m512i rank = _mm512_mask_i32gather_epi32(_mm512_set1_epi32(NO_RANK), paired, pair,
+                                               t->byte_rank, 2);  // 16 bits and the next 16
+    rank = _mm512_and_si512(rank, _mm512_set1_epi32(0xffff));
+    __m512i pos = _mm512_add_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3,
+                                                    2, 1, 0),
+                                   _mm512_set1_epi32((int)base));
+    __m512i key = _mm512_or_si512(_mm512_slli_epi32(rank, 8), pos);
+    g->k[base / KEY_LANES] = (key_vec)_mm512_mask_mov_epi32(_mm512_set1_epi32(-1), in, key);
+    _mm256_storeu_si256((__m256i *)(g->tok + base), _mm256_cvtepu8_epi16(left));
+}
+#endif
+
 static inline __attribute__((always_inline))
 void short_begin(const gg_tokenizer *t, short_segment *g, const uint8_t *text, size_t n,
                  int vecs) {
+    g->tok[SHORT_SEGMENT - 1] = 0;  // for short_step's lookup after the last token
+#if GATHER_KEYS
+    // (Key by key, the vectors would be read back right after narrow
+    // stores into them, and wait for the stores.)
+    for (int v = 0; v < vecs; v++) short_keys(t, g, text, n, (size_t)v * KEY_LANES);
+#else
     union {
         key_vec v[SHORT_SEGMENT / KEY_LANES];
         uint32_t at[SHORT_SEGMENT];
     } init;
-    g->tok[SHORT_SEGMENT - 1] = 0;  // for short_step's lookup after the last token
     for (size_t i = 0; i < n; i++) {
         g->tok[i] = text[i];
         uint32_t r = i + 1 < n ? t->byte_rank[text[i] << 8 | text[i + 1]] : NO_RANK;
@@ -402,6 +445,7 @@ void short_begin(const gg_tokenizer *t, short_segment *g, const uint8_t *text, s
     }
     for (size_t i = n; i < (size_t)vecs * KEY_LANES; i++) init.at[i] = DEAD_KEY;
     for (int v = 0; v < vecs; v++) g->k[v] = init.v[v];
+#endif
     g->starts = ~0ull >> (64 - n);
     key_vec least;
     key_least(&least, g->k, vecs);
@@ -488,6 +532,21 @@ void encode_short_in(const gg_tokenizer *t, const uint8_t *a, size_t na, uint32_
 // finds each segment's end with one count of trailing zeros.
 static uint64_t seams_from(const gg_tokenizer *t, const uint8_t *text, size_t n, size_t base) {
     uint64_t seams = 0;
+#if GATHER_KEYS
+    if (base + 64 < n) {  // 16 pairs at a time, their bits gathered from joinable's words
+        for (int v = 0; v < 4; v++) {
+            const uint8_t *p = text + base + 16 * v;
+            __m512i k = _mm512_or_si512(
+                _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)), 8),
+                _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 1))));
+            __m512i word = _mm512_i32gather_epi32(_mm512_srli_epi32(k, 5), t->joinable, 4);
+            __m512i bit = _mm512_srlv_epi32(word, _mm512_and_si512(k, _mm512_set1_epi32(31)));
+            __mmask16 joined = _mm512_test_epi32_mask(bit, _mm512_set1_epi32(1));
+            seams |= (uint64_t)(uint16_t)~joined << (16 * v);
+        }
+        return seams;
+    }
+#endif
     if (base + 64 < n) {
         for (unsigned i = 0; i < 64; i++) {
             uint32_t k = (uint32_t)text[base + i] << 8 | text[base + i + 1];

@@ -43,8 +43,10 @@ head -n 2 "$T/s.bpe" > "$T/head"
 if [ "$(cat "$T/head")" = "$(printf 'glassgpt-bpe 1\nvocab 768')" ]; then ok; else fail "file header: $(cat "$T/head")"; fi
 [ "$(grep -cv '^#' "$T/s.bpe")" -eq 514 ] && ok || fail "expected 2 header lines and 512 merges"
 # the byte pairs counted in one piece or in four: the same tokenizer and trace
-expect 0 "train on one thread" "$G" bpe train "$CORPUS" -o "$T/s1.bpe" --trace "$T/trace1.tsv" --threads 1
-expect 0 "train on four threads" "$G" bpe train "$CORPUS" -o "$T/s4.bpe" --trace "$T/trace4.tsv" --threads 4
+expect 0 "train on one thread" \
+    "$G" bpe train "$CORPUS" -o "$T/s1.bpe" --trace "$T/trace1.tsv" --threads 1
+expect 0 "train on four threads" \
+    "$G" bpe train "$CORPUS" -o "$T/s4.bpe" --trace "$T/trace4.tsv" --threads 4
 same "$T/s1.bpe" "$T/s.bpe" "one thread's tokenizer"
 same "$T/s4.bpe" "$T/s.bpe" "four threads' tokenizer"
 same "$T/trace1.tsv" "$T/trace.tsv" "one thread's trace"
