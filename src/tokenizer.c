@@ -446,6 +446,7 @@ void short_begin(const gg_tokenizer *t, short_segment *g, const uint8_t *text, s
     for (size_t i = n; i < (size_t)vecs * KEY_LANES; i++) init.at[i] = DEAD_KEY;
     for (int v = 0; v < vecs; v++) g->k[v] = init.v[v];
 #endif
+    for (int v = vecs; v < SHORT_SEGMENT / KEY_LANES; v++) g->k[v] = (key_vec){0} - 1;
     g->starts = ~0ull >> (64 - n);
     key_vec least;
     key_least(&least, g->k, vecs);
@@ -502,28 +503,6 @@ static inline size_t short_end(const short_segment *g, uint32_t *ids) {
 
 static inline int short_vecs(size_t n) {
     return n <= KEY_LANES ? 1 : n <= 2 * KEY_LANES ? 2 : 4;
-}
-
-// Encodes the short segments a (na bytes) and b (nb bytes, 0 for none) into
-// ids_a and ids_b, and returns their counts in *ma and *mb. Each merge waits
-// on the one before it: on the least of the keys it left alone, and on the
-// rank of each pair it made. Two segments encoded in step keep the core busy while
-// either waits.
-static inline __attribute__((always_inline))
-void encode_short_in(const gg_tokenizer *t, const uint8_t *a, size_t na, uint32_t *ids_a,
-                     size_t *ma, const uint8_t *b, size_t nb, uint32_t *ids_b, size_t *mb,
-                     int vecs) {
-    short_segment ga, gb;
-    gb.starts = 0;
-    short_begin(t, &ga, a, na, vecs);
-    int more_a = 1, more_b = nb > 0;
-    if (more_b) short_begin(t, &gb, b, nb, vecs);
-    while (more_a | more_b) {
-        if (more_a) more_a = short_step(t, &ga, vecs);
-        if (more_b) more_b = short_step(t, &gb, vecs);
-    }
-    *ma = short_end(&ga, ids_a);
-    if (nb > 0) *mb = short_end(&gb, ids_b);
 }
 
 // The seams after bytes base .. base + 63 of the text, as bits: bit i is set
@@ -624,6 +603,9 @@ typedef struct {
     uint64_t seams;
     cache_entry *miss;  // where the next segment's ids go in the cache, when
     uint64_t miss_key;  // it is short enough: its slot, and its key there
+    short_segment seg;  // the short segment being merged: its bytes, and the
+    size_t len;         // vectors of keys it takes
+    int vecs;
 } lane;
 
 static void lane_begin(const gg_tokenizer *t, lane *l, const uint8_t *text, size_t n,
@@ -696,24 +678,50 @@ static void lane_done(lane *l, size_t len, size_t m) {
     l->out += m;
 }
 
-// Encodes the next segment of lane a (la bytes) and, when lb > 0, that of
-// lane b, in step (see encode_short_in), and moves the lanes past them.
-static void encode_short(const gg_tokenizer *t, lane *a, size_t la, lane *b, size_t lb) {
-    const uint8_t *ta = a->text + a->at, *tb = b->text + b->at;
-    uint32_t *ia = a->ids + a->out, *ib = b->ids + b->out;
-    size_t ma, mb = 0;
-    int vecs = short_vecs(la > lb ? la : lb);
-    if (vecs == 1) encode_short_in(t, ta, la, ia, &ma, tb, lb, ib, &mb, 1);
-    else if (vecs == 2) encode_short_in(t, ta, la, ia, &ma, tb, lb, ib, &mb, 2);
-    else encode_short_in(t, ta, la, ia, &ma, tb, lb, ib, &mb, 4);
-    lane_done(a, la, ma);
-    if (lb > 0) lane_done(b, lb, mb);
+// Starts the lane's next short segment that needs merging: 1, or 0 at the
+// end of the lane, or -1 when out of memory.
+static int lane_next(const gg_tokenizer *t, lane *l, encoder *e, cache_entry *cache) {
+    size_t len = lane_advance(t, l, e, cache);
+    if (len == SIZE_MAX) return -1;
+    if (len == 0) return 0;
+    l->len = len;
+    l->vecs = short_vecs(len);
+    short_begin(t, &l->seg, l->text + l->at, len, l->vecs);
+    return 1;
+}
+
+// The lane's segment is merged: its ids out, and the lane past it.
+static void lane_finish(lane *l) {
+    lane_done(l, l->len, short_end(&l->seg, l->ids + l->out));
+}
+
+// Merges in the segments of both lanes in step, vecs vectors of keys each,
+// until one of them is done; returns which (bit 0: a, bit 1: b). Each merge
+// waits on the one before it: on the least of the keys it left alone, and
+// on the rank of each pair it made. Two segments in step keep the core busy
+// while either waits, and a lane whose segment is done starts its next one
+// while the other's goes on.
+static inline __attribute__((always_inline))
+int merge_in_step(const gg_tokenizer *t, short_segment *a, short_segment *b, int vecs) {
+    int more_a, more_b;
+    do {
+        more_a = short_step(t, a, vecs);
+        more_b = short_step(t, b, vecs);
+    } while (more_a & more_b);
+    return (more_a ? 0 : 1) | (more_b ? 0 : 2);
+}
+
+// Merges in the lane's segment alone, to the end.
+static void merge_alone(const gg_tokenizer *t, lane *l) {
+    if (l->vecs == 1) while (short_step(t, &l->seg, 1)) {}
+    else if (l->vecs == 2) while (short_step(t, &l->seg, 2)) {}
+    else while (short_step(t, &l->seg, 4)) {}
 }
 
 // The text is encoded as two lanes, its halves cut at a seam (where there is
-// one), so that the short segments that need merging can be encoded two at a
-// time (see encode_short_in); the second half's ids then move down behind
-// the first's.
+// one), so that the short segments that need merging are merged two at a
+// time (see merge_in_step); the second half's ids then move down behind the
+// first's.
 int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
                   uint32_t *ids, size_t *n_ids, gg_error *err) {
     *n_ids = 0;
@@ -732,15 +740,30 @@ int gg_bpe_encode(const gg_tokenizer *t, const uint8_t *text, size_t n,
     lane halves[2];
     lane_begin(t, &halves[0], text, cut ? cut : n, ids);
     lane_begin(t, &halves[1], text + cut, cut ? n - cut : 0, ids + cut);
-    for (;;) {
-        size_t len0 = lane_advance(t, &halves[0], &e, cache);
-        size_t len1 = lane_advance(t, &halves[1], &e, cache);
-        if (len0 == SIZE_MAX || len1 == SIZE_MAX) goto nomem;
-        if (len0 == 0 && len1 == 0) break;
-        // encode_short always takes a first segment; the second may be empty
-        if (len0 > 0) encode_short(t, &halves[0], len0, &halves[1], len1);
-        else encode_short(t, &halves[1], len1, &halves[0], 0);
+    lane *a = &halves[0], *b = &halves[1];
+    int busy_a = lane_next(t, a, &e, cache), busy_b = lane_next(t, b, &e, cache);
+    while (busy_a > 0 && busy_b > 0) {
+        int vecs = a->vecs > b->vecs ? a->vecs : b->vecs, done;
+        if (vecs == 1) done = merge_in_step(t, &a->seg, &b->seg, 1);
+        else if (vecs == 2) done = merge_in_step(t, &a->seg, &b->seg, 2);
+        else done = merge_in_step(t, &a->seg, &b->seg, 4);
+        if (done & 1) {
+            lane_finish(a);
+            busy_a = lane_next(t, a, &e, cache);
+        }
+        if (done & 2) {
+            lane_finish(b);
+            busy_b = lane_next(t, b, &e, cache);
+        }
     }
+    // the rest of the lane that is not done, alone
+    int busy = busy_a < 0 || busy_b < 0 ? -1 : busy_a | busy_b;
+    lane *l = busy_a > 0 ? a : b;
+    for (; busy > 0; busy = lane_next(t, l, &e, cache)) {
+        merge_alone(t, l);
+        lane_finish(l);
+    }
+    if (busy < 0) goto nomem;
     memmove(ids + halves[0].out, halves[1].ids, sizeof *ids * halves[1].out);
     *n_ids = halves[0].out + halves[1].out;
     goto done;
