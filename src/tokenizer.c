@@ -370,6 +370,12 @@ void key_set(key_vec *k, int vecs, uint32_t pos, uint32_t key) {
     }
 }
 
+#ifdef __wasm__
+enum { LEAST_WHILE_LOOKING = 0 };  // (see short_step)
+#else
+enum { LEAST_WHILE_LOOKING = 1 };
+#endif
+
 // The least of the keys in the vecs vectors k, in every lane of *m.
 static inline __attribute__((always_inline))
 void key_least(key_vec *m, const key_vec *k, int vecs) {
@@ -469,15 +475,18 @@ int short_step(const gg_tokenizer *t, short_segment *g, int vecs) {
     uint32_t y = (uint32_t)__builtin_ctzll(after | 1ull << 63);
     uint32_t x = 63 - (uint32_t)__builtin_clzll(before | 1);
     // The next merge is the least of the keys this one leaves alone (all but
-    // those at x, a and s) and the two it makes. The first is found while
-    // the ranks of the second are looked up, rather than after.
-    static const key_vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    key_vec rest[SHORT_SEGMENT / KEY_LANES], least;
-    for (int v = 0; v < vecs; v++) {
-        key_vec at = lane + (uint32_t)(v * KEY_LANES);
-        rest[v] = g->k[v] | (key_vec)(at == a) | (key_vec)(at == s) | (key_vec)(at == x);
+    // those at x, a and s, which go dead) and the two it makes. Natively,
+    // the first is found while the ranks of the second are looked up, rather
+    // than after; in WebAssembly that order took twice as long.
+    key_vec least;
+    if (LEAST_WHILE_LOOKING) {
+        static const key_vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+        for (int v = 0; v < vecs; v++) {
+            key_vec at = lane + (uint32_t)(v * KEY_LANES);
+            g->k[v] |= (key_vec)(at == a) | (key_vec)(at == s) | (key_vec)(at == x);
+        }
+        key_least(&least, g->k, vecs);
     }
-    key_least(&least, rest, vecs);
     // Without a branch, which would mispredict a merge at either end of the
     // segment: where there is no y, the rank is looked up with the token at
     // 63 (a byte, when the segment is shorter) and then ignored; where there
@@ -486,11 +495,16 @@ int short_step(const gg_tokenizer *t, short_segment *g, int vecs) {
     uint32_t key_a = pair_key_at(t, z, g->tok[y], a), key_x = pair_key_at(t, g->tok[x], z, x);
     key_a = after ? key_a : NO_RANK << 8 | a;
     key_x = before ? key_x : DEAD_KEY;
-    key_set(g->k, vecs, s, DEAD_KEY);
+    if (!LEAST_WHILE_LOOKING) key_set(g->k, vecs, s, DEAD_KEY);
     key_set(g->k, vecs, a, key_a);
     key_set(g->k, vecs, before ? x : 0xff, key_x);
-    best = least[0] < key_a ? least[0] : key_a;
-    g->best = best < key_x ? best : key_x;
+    if (!LEAST_WHILE_LOOKING) {
+        key_least(&least, g->k, vecs);
+        g->best = least[0];
+    } else {
+        best = least[0] < key_a ? least[0] : key_a;
+        g->best = best < key_x ? best : key_x;
+    }
     return 1;
 }
 
