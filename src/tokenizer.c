@@ -342,6 +342,7 @@ enum { KEY_LANES = 16 };
 _Static_assert(SHORT_SEGMENT == 4 * KEY_LANES, "a short segment's keys fill at most 4 vectors");
 _Static_assert(SHORT_SEGMENT <= 64, "a short segment's token starts fit in the bits of a word");
 typedef uint32_t key_vec __attribute__((vector_size(KEY_LANES * sizeof(uint32_t))));
+static const key_vec key_lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 // *m = the lanewise minimum of *m and *b. (By pointer: GCC notes that passing
 // a 64-byte vector by value changes the calling convention on a target
@@ -363,9 +364,8 @@ uint32_t pair_key_at(const gg_tokenizer *t, uint32_t left, uint32_t right, uint3
 // Sets the key at pos in the vecs vectors k.
 static inline __attribute__((always_inline))
 void key_set(key_vec *k, int vecs, uint32_t pos, uint32_t key) {
-    static const key_vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     for (int v = 0; v < vecs; v++) {
-        key_vec here = (key_vec)(lane + (uint32_t)(v * KEY_LANES) == pos);
+        key_vec here = (key_vec)(key_lane + (uint32_t)(v * KEY_LANES) == pos);
         k[v] = (k[v] & ~here) | (key & here);
     }
 }
@@ -480,9 +480,8 @@ int short_step(const gg_tokenizer *t, short_segment *g, int vecs) {
     // than after; in WebAssembly that order took twice as long.
     key_vec least;
     if (LEAST_WHILE_LOOKING) {
-        static const key_vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
         for (int v = 0; v < vecs; v++) {
-            key_vec at = lane + (uint32_t)(v * KEY_LANES);
+            key_vec at = key_lane + (uint32_t)(v * KEY_LANES);
             g->k[v] |= (key_vec)(at == a) | (key_vec)(at == s) | (key_vec)(at == x);
         }
         key_least(&least, g->k, vecs);
@@ -617,9 +616,9 @@ typedef struct {
     uint64_t seams;
     cache_entry *miss;  // where the next segment's ids go in the cache, when
     uint64_t miss_key;  // it is short enough: its slot, and its key there
-    short_segment seg;  // the short segment being merged: its bytes, and the
-    size_t len;         // vectors of keys it takes
-    int vecs;
+    short_segment seg;  // the short segment being merged,
+    size_t len;         // its length in bytes,
+    int vecs;           // and the vectors of keys it takes
 } lane;
 
 static void lane_begin(const gg_tokenizer *t, lane *l, const uint8_t *text, size_t n,
