@@ -1000,9 +1000,6 @@ static void residual_backward(float *da, float *db, const float *dout, int N) {
     }
 }
 
-// softmax_row's arithmetic, ROWS rows at a time: each row's denominator is
-// a chain of V additions in order, and the rows' chains run side by side
-// instead of one after another.
 // max_of (ops_rows.h) in vectors: a greater x replaces a lane's maximum,
 // which keeps it when x is NaN, as there. (max_of's array of lanes compiles
 // to scalars, but a row of attention is too short for this to pay.)
@@ -1051,9 +1048,11 @@ static void softmax_lanes(float *p, const float *x, int V) {
     }
 }
 
+// softmax_row's arithmetic, a block of rows at a time: each row's
+// denominator is a chain of V additions in order, and the rows' chains run
+// side by side instead of one after another: LANES rows where the
+// transposition is in registers, ROWS (in scalars) elsewhere.
 static void softmax_forward(float *probs, const float *logits, int N, int V) {
-    // blocks of LANES rows where the transposition is in registers, of
-    // ROWS elsewhere (summed side by side in scalars)
     int rows = TRANSPOSE_IN_REGISTERS ? LANES : ROWS, blocks = (N + rows - 1) / rows;
     PARALLEL_FOR((size_t)N * V * 8)
     for (int k = 0; k < blocks; k++) {
