@@ -265,15 +265,19 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
 // pieces. A piece is at least PIECE_BYTES, so that its table of 256 KB pays.
 enum { PIECE_BYTES = 256 << 10, MAX_PIECES = 64 };
 
-// Builds the nodes, the byte pairs and the heap for the text, in as many
-// pieces as threads (0: one per thread OpenMP offers).
-static int start(trainer *tr, const uint8_t *text, size_t n, int vocab, int threads) {
+int gg_bpe_train_pieces(size_t n, int threads) {
 #ifdef _OPENMP
     if (threads <= 0) threads = omp_get_max_threads();
 #endif
     int pieces = threads < 1 ? 1 : threads > MAX_PIECES ? MAX_PIECES : threads;
     size_t most = n / PIECE_BYTES > 0 ? n / PIECE_BYTES : 1;
-    if ((size_t)pieces > most) pieces = (int)most;
+    return (size_t)pieces > most ? (int)most : pieces;
+}
+
+// Builds the nodes, the byte pairs and the heap for the text, in
+// gg_bpe_train_pieces pieces.
+static int start(trainer *tr, const uint8_t *text, size_t n, int vocab, int threads) {
+    int pieces = gg_bpe_train_pieces(n, threads);
     size_t cut[MAX_PIECES + 1];  // piece k holds the pairs at positions cut[k] .. cut[k + 1]
     for (int k = 0; k < pieces; k++) cut[k] = (n - 1) / (size_t)pieces * (size_t)k;
     cut[pieces] = n - 1;

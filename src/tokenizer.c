@@ -405,6 +405,12 @@ typedef struct {
 } short_segment;
 
 #if GATHER_KEYS
+// The byte pairs (left[i] << 8 | right[i]) of 16 bytes and the 16 after them.
+static inline __m512i byte_pairs(__m128i left, __m128i right) {
+    return _mm512_or_si512(_mm512_slli_epi32(_mm512_cvtepu8_epi32(left), 8),
+                           _mm512_cvtepu8_epi32(right));
+}
+
 // Bit i of the result is set when lane i is below n (n may be any size).
 static inline __mmask16 lanes_below(size_t n) {
     return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
@@ -420,15 +426,12 @@ void short_keys(const gg_tokenizer *t, short_segment *g, const uint8_t *text, si
     __mmask16 in = lanes_below(bytes), paired = lanes_below(bytes > 0 ? bytes - 1 : 0);
     __m128i left = _mm_maskz_loadu_epi8(in, text + base);
     __m128i right = _mm_maskz_loadu_epi8(paired, text + base + 1);
-    __m512i pair = _mm512_or_si512(_mm512_slli_epi32(_mm512_cvtepu8_epi32(left), 8),
-                                   _mm512_cvtepu8_epi32(right));
-    __m512i rank = _mm512_mask_i32gather_epi32(_mm512_set1_epi32(NO_RANK), paired, pair,
-                                               t->byte_rank, 2);  // 16 bits and the next 16
+    __m512i rank = _mm512_mask_i32gather_epi32(_mm512_set1_epi32(NO_RANK), paired,
+                                               byte_pairs(left, right), t->byte_rank,
+                                               2);  // 16 bits and the next 16
     rank = _mm512_and_si512(rank, _mm512_set1_epi32(0xffff));
-    __m512i pos = _mm512_add_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3,
-                                                    2, 1, 0),
-                                   _mm512_set1_epi32((int)base));
-    __m512i key = _mm512_or_si512(_mm512_slli_epi32(rank, 8), pos);
+    __m512i key = _mm512_or_si512(_mm512_slli_epi32(rank, 8),
+                                  (__m512i)(key_lane + (uint32_t)base));
     g->k[base / KEY_LANES] = (key_vec)_mm512_mask_mov_epi32(_mm512_set1_epi32(-1), in, key);
     _mm256_storeu_si256((__m256i *)(g->tok + base), _mm256_cvtepu8_epi16(left));
 }
@@ -531,9 +534,8 @@ static uint64_t seams_from(const gg_tokenizer *t, const uint8_t *text, size_t n,
     if (base + 64 < n) {  // 16 pairs at a time, their bits gathered from joinable's words
         for (int v = 0; v < 4; v++) {
             const uint8_t *p = text + base + 16 * v;
-            __m512i k = _mm512_or_si512(
-                _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)), 8),
-                _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 1))));
+            __m512i k = byte_pairs(_mm_loadu_si128((const __m128i *)p),
+                                   _mm_loadu_si128((const __m128i *)(p + 1)));
             __m512i word = _mm512_i32gather_epi32(_mm512_srli_epi32(k, 5), t->joinable, 4);
             __m512i bit = _mm512_srlv_epi32(word, _mm512_and_si512(k, _mm512_set1_epi32(31)));
             __mmask16 joined = _mm512_test_epi32_mask(bit, _mm512_set1_epi32(1));
@@ -683,17 +685,6 @@ static size_t lane_advance(const gg_tokenizer *t, lane *l, encoder *e, cache_ent
     return 0;
 }
 
-// Moves the lane past its next segment, of len bytes, now encoded into m
-// ids, and remembers them in the cache where lane_advance missed them.
-static void lane_done(lane *l, size_t len, size_t m) {
-    if (l->miss && m <= CACHED_IDS) {
-        *l->miss = (cache_entry){l->miss_key, (uint8_t)len, (uint8_t)m, {0}};
-        for (size_t i = 0; i < m; i++) l->miss->ids[i] = (uint16_t)l->ids[l->out + i];
-    }
-    l->at += len;
-    l->out += m;
-}
-
 // Starts the lane's next short segment that needs merging: 1, or 0 at the
 // end of the lane, or -1 when out of memory.
 static int lane_next(const gg_tokenizer *t, lane *l, encoder *e, cache_entry *cache) {
@@ -706,9 +697,16 @@ static int lane_next(const gg_tokenizer *t, lane *l, encoder *e, cache_entry *ca
     return 1;
 }
 
-// The lane's segment is merged: its ids out, and the lane past it.
+// The lane's segment is merged: its ids out, remembered in the cache where
+// lane_advance missed them, and the lane past it.
 static void lane_finish(lane *l) {
-    lane_done(l, l->len, short_end(&l->seg, l->ids + l->out));
+    size_t m = short_end(&l->seg, l->ids + l->out);
+    if (l->miss && m <= CACHED_IDS) {
+        *l->miss = (cache_entry){l->miss_key, (uint8_t)l->len, (uint8_t)m, {0}};
+        for (size_t i = 0; i < m; i++) l->miss->ids[i] = (uint16_t)l->ids[l->out + i];
+    }
+    l->at += l->len;
+    l->out += m;
 }
 
 // Merges in the segments of both lanes in step, vecs vectors of keys each,

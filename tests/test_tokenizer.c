@@ -598,6 +598,9 @@ static void test_training_in_pieces_equals_one(void) {
     CHECK(gg_bpe_train(&one, text, n, &opts, &n_one, NULL) == GG_OK, "train on one thread");
     const int threads[] = {2, 3, 5, 8, 64};
     for (int k = 0; k < 5 && !check_case_failed; k++) {
+        int pieces = gg_bpe_train_pieces(n, threads[k]);
+        CHECK(pieces == (threads[k] < 8 ? threads[k] : 8), "%d threads cut 2 MiB in %d pieces",
+              threads[k], pieces);
         gg_tokenizer t;
         size_t n_tokens;
         opts = (gg_bpe_train_opts){.vocab_size = VOCAB, .trace = trace[1], .threads = threads[k]};
