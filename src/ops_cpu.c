@@ -621,8 +621,8 @@ enum { ROWS = 8 };    // queries taken together
 static int padded(int n) { return (n + LANES - 1) / LANES * LANES; }
 
 // Scratch of a (batch, head) for one thread: K or V transposed (hs x Tp),
-// then ROWS rows of Tp, where Tp = padded(T).
-static float *head_scratch(int T, int hs) { return scratch((size_t)(hs + ROWS) * padded(T)); }
+// then ROWS rows of Tp, where Tp = padded(T), or T vectors of LANES.
+static float *head_scratch(int T, int hs) { return scratch((size_t)(hs + LANES) * padded(T)); }
 
 // The head dimensions in chunks of registers: a head of up to 16 at once,
 // a larger one 16 or 8 at a time. Other head sizes take the reference's rows.
@@ -717,6 +717,67 @@ GG_ALWAYS_INLINE void attention_rows(float *out, int out_stride, float *scores, 
     }
 }
 
+// The lanes of a vector, 0 .. LANES - 1: in attention_lanes, the queries
+// t0 + r that see key t2 are the lanes lane_index >= t2 - t0.
+typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
+static const vi lane_index = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+// Queries t0 .. t0 + LANES - 1 of a head of at most LANES dimensions, a
+// query in each vector lane: attention_row's arithmetic, lane by lane, one
+// key at a time. (A short head's row leaves most of a vector empty; and its
+// softmax is short chains and scalar steps that the lanes now take at once.)
+// The keys run to t0 + LANES - 1 for every lane; a lane's keys past its own
+// query are left out of its maximum, and their weights and terms are zeros
+// (from a mask, so that even an inf there is not counted), which leave its
+// sums as they were: a sum from +0 never holds -0. st is scratch of
+// t0 + LANES vectors: the scores, then the exponentials.
+GG_ALWAYS_INLINE void attention_lanes(float *out, int out_stride, float *att, const float *q,
+                                      const float *k, const float *v, int stride, int t0, int T,
+                                      int hs, float scale, float *st) {
+    vf qt[LANES], most, sum = {0}, x;
+    for (int r = 0; r < LANES; r++) {
+        most[r] = -INFINITY;
+        for (int i = 0; i < hs; i++) qt[i][r] = q[(size_t)(t0 + r) * stride + i];
+    }
+    int nk = t0 + LANES;
+    for (int t2 = 0; t2 < nk; t2++) {  // the scores, and each lane's maximum
+        const float *kt = k + (size_t)t2 * stride;
+        x = (vf){0};
+        for (int i = 0; i < hs; i++) x += qt[i] * kt[i];
+        x *= scale;
+        vf_put(st + (size_t)t2 * LANES, &x, LANES);
+        vi greater = (x > most) & (lane_index >= t2 - t0);
+        most = (vf)(((vi)x & greater) | ((vi)most & ~greater));
+    }
+    for (int t2 = 0; t2 < nk; t2++) {  // the exponentials, and their sums
+        vf_get(&x, st + (size_t)t2 * LANES, LANES);
+        for (int r = 0; r < LANES; r++) x[r] = gg_expf(x[r] - most[r]);
+        x = (vf)((vi)x & (lane_index >= t2 - t0));
+        vf_put(st + (size_t)t2 * LANES, &x, LANES);
+        sum += x;
+    }
+    // att = the exponentials / sum, moved back to rows by a transposition,
+    // LANES keys at a time; out = att @ v
+    vf inv = 1.0f / sum, acc[LANES];
+    for (int i = 0; i < LANES; i++) acc[i] = (vf){0};
+    for (int j0 = 0; j0 < nk; j0 += LANES) {
+        vf a[LANES];
+        for (int j = 0; j < LANES; j++) {
+            vf_get(&a[j], st + (size_t)(j0 + j) * LANES, LANES);
+            a[j] *= inv;
+            const float *vt = v + (size_t)(j0 + j) * stride;
+            vi seen = lane_index >= j0 + j - t0;
+            for (int i = 0; i < hs; i++) acc[i] += (vf)((vi)(a[j] * vt[i]) & seen);
+        }
+        transpose_lanes(a);
+        for (int r = 0; r < LANES; r++) vf_put(att + (size_t)(t0 + r) * T + j0, &a[r], LANES);
+    }
+    for (int r = 0; r < LANES; r++)
+        for (int t2 = nk; t2 < T; t2++) att[(size_t)(t0 + r) * T + t2] = 0.0f;
+    transpose_lanes(acc);
+    for (int r = 0; r < LANES; r++) vf_put(out + (size_t)(t0 + r) * out_stride, &acc[r], hs);
+}
+
 // One (batch, head) of attention_forward, inlined for each head size it is
 // called with: a constant hs lets the loops over a head unroll into whole
 // vectors.
@@ -738,9 +799,12 @@ GG_ALWAYS_INLINE void attention_forward_head(float *out, float *scores, float *a
                           scale);
         return;
     }
-    head_transpose(kT, k, 3 * C, T, hs);
     float *rows = kT + (size_t)hs * padded(T);
     int t0 = 0;
+    if (TRANSPOSE_IN_REGISTERS && !s && hs <= LANES)  // (scores, for showing, go by rows)
+        for (; t0 + LANES <= T; t0 += LANES)
+            attention_lanes(o, C, att + head, q, k, v, 3 * C, t0, T, hs, scale, rows);
+    if (t0 < T) head_transpose(kT, k, 3 * C, T, hs);
     for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
         attention_rows(o, C, s, att + head, q, kT, rows, v, 3 * C, t0, ROWS, T, hs, ch, scale);
     if (t0 < T)
@@ -1004,7 +1068,6 @@ static void residual_backward(float *da, float *db, const float *dout, int N) {
 // which keeps it when x is NaN, as there. (max_of's array of lanes compiles
 // to scalars, but a row of attention is too short for this to pay.)
 static float row_max(const float *x, int n) {
-    typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
     vf m, v;
     for (int j = 0; j < LANES; j++) m[j] = -INFINITY;
     int i = 0;
