@@ -229,6 +229,11 @@ static void layernorm_block(float *out, float *mean, float *rstd, const float *i
     }
 }
 
+// A layer norm's work per element, counted as a matmul's multiply-adds are
+// for worth_threads: its transpositions and two passes cost about as much as
+// 32 of them, so that a batch of (a)'s 1024 rows of 8 is worth the threads.
+enum { LAYERNORM_WORK = 32 };
+
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                               const float *w, const float *b, int N, int C) {
     if (N < LANES) {  // a position or a few, as in generation: no block, no threads
@@ -237,7 +242,7 @@ static void layernorm_forward(float *out, float *mean, float *rstd, const float 
         return;
     }
     int blocks = N / LANES;
-    PARALLEL_FOR((size_t)N * C * 4)
+    PARALLEL_FOR((size_t)N * C * LAYERNORM_WORK)
     for (int k = 0; k < blocks + N % LANES; k++) {
         float *xt = k < blocks ? scratch((size_t)C * LANES) : NULL;
         if (xt) {
@@ -258,7 +263,7 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
     // dx, in blocks of LANES rows whose two sums along C run side by side in
     // lanes (with no scratch, or past the last whole block, a row at a time)
     int blocks = N / LANES;
-    PARALLEL_FOR((size_t)N * C * 4)
+    PARALLEL_FOR((size_t)N * C * LAYERNORM_WORK)
     for (int k = 0; k < blocks + N % LANES; k++) {
         int n0 = k < blocks ? k * LANES : blocks * LANES + (k - blocks);
         int rows = k < blocks ? LANES : 1;
@@ -1146,6 +1151,7 @@ static void softmax_forward(float *probs, const float *logits, int N, int V) {
 
 static void crossentropy_forward(float *losses, const float *probs, const int *targets,
                                  int N, int V) {
+    PARALLEL_FOR((size_t)N * 256)  // a logarithm in double takes about 256 multiply-adds' time
     for (int n = 0; n < N; n++) losses[n] = (float)-gg_log(probs[(size_t)n * V + targets[n]]);
 }
 
