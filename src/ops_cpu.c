@@ -626,8 +626,8 @@ enum { ROWS = 8 };    // queries taken together
 static int padded(int n) { return (n + LANES - 1) / LANES * LANES; }
 
 // Scratch of a (batch, head) for one thread: K or V transposed (hs x Tp),
-// then ROWS rows of Tp, where Tp = padded(T), or T vectors of LANES.
-static float *head_scratch(int T, int hs) { return scratch((size_t)(hs + LANES) * padded(T)); }
+// then ROWS rows of Tp, where Tp = padded(T), or up to 3 T vectors of LANES.
+static float *head_scratch(int T, int hs) { return scratch((size_t)(hs + 3 * LANES) * padded(T)); }
 
 // The head dimensions in chunks of registers: a head of up to 16 at once,
 // a larger one 16 or 8 at a time. Other head sizes take the reference's rows.
@@ -993,6 +993,83 @@ GG_ALWAYS_INLINE void attention_rows_backward(float *dq, float *dk, float *dv, f
     }
 }
 
+// vf v[LANES] = rows x[0 .. LANES - 1] (stride apart), the first n floats
+// of each, transposed: v[i] holds element i of every row, a row in each
+// lane (v[n ..] zero); and back, the first n floats of each row.
+GG_ALWAYS_INLINE void rows_in_lanes(vf v[LANES], const float *x, size_t stride, int n) {
+    for (int r = 0; r < LANES; r++) vf_get(&v[r], x + r * stride, n);
+    transpose_lanes(v);
+}
+GG_ALWAYS_INLINE void lanes_to_rows(float *x, size_t stride, vf v[LANES], int n) {
+    transpose_lanes(v);
+    for (int r = 0; r < LANES; r++) vf_put(x + r * stride, &v[r], n);
+}
+
+// acc = acc + x in the lanes of mask, and as it was in the others
+#define ADD_WHERE(acc, x, mask) ((acc) = (vf)(((vi)((acc) + (x)) & (mask)) | ((vi)(acc) & ~(mask))))
+
+// Backward of the queries t0 .. t0 + LANES - 1 of a head of at most LANES
+// dimensions, as attention_lanes runs them forward: attention_row_backward's
+// arithmetic, lane by lane. The queries in lanes: datt = dout . v and
+// dot_sum, then dscore and dq, key by key. Then the keys in lanes, LANES
+// at a time: dv and dk, which every query adds to, take these queries'
+// terms in order. A lane's terms for keys past its query are left out by a
+// mask (dq, dk and dv hold what earlier work added, so not even a zero is
+// added). sc is scratch of 3 (t0 + LANES) vectors.
+GG_ALWAYS_INLINE void attention_lanes_backward(float *dq, float *dk, float *dv, const float *dout,
+                                               int dout_stride, const float *q, const float *k,
+                                               const float *v, const float *att, int stride,
+                                               int t0, int T, int hs, float scale, float *sc) {
+    int nk = t0 + LANES;
+    float *da = sc, *ac = sc + (size_t)nk * LANES, *ds = ac + (size_t)nk * LANES;
+    vf d[LANES], g[LANES], x, a, dot_sum = {0};
+    rows_in_lanes(d, dout + (size_t)t0 * dout_stride, (size_t)dout_stride, hs);
+    for (int j0 = 0; j0 < nk; j0 += LANES) {  // datt, att's columns, dot_sum
+        vf col[LANES];
+        rows_in_lanes(col, att + (size_t)t0 * T + j0, (size_t)T, LANES);
+        for (int j = 0; j < LANES; j++) {
+            const float *vt = v + (size_t)(j0 + j) * stride;
+            x = (vf){0};
+            for (int i = 0; i < hs; i++) x += d[i] * vt[i];
+            vf_put(da + (size_t)(j0 + j) * LANES, &x, LANES);
+            vf_put(ac + (size_t)(j0 + j) * LANES, &col[j], LANES);
+            vi seen = lane_index >= j0 + j - t0;
+            ADD_WHERE(dot_sum, col[j] * x, seen);
+        }
+    }
+    rows_in_lanes(g, dq + (size_t)t0 * stride, (size_t)stride, hs);
+    for (int j0 = 0; j0 < nk; j0 += LANES) {  // dscore, and dq along the keys
+        vf s[LANES];
+        for (int j = 0; j < LANES; j++) {
+            int t2 = j0 + j;
+            vf_get(&a, ac + (size_t)t2 * LANES, LANES);
+            vf_get(&x, da + (size_t)t2 * LANES, LANES);
+            s[j] = a * (x - dot_sum) * scale;
+            const float *kt = k + (size_t)t2 * stride;
+            vi seen = lane_index >= t2 - t0;
+            for (int i = 0; i < hs; i++) ADD_WHERE(g[i], s[j] * kt[i], seen);
+        }
+        lanes_to_rows(ds + j0, (size_t)nk, s, LANES);  // dscore by query, for dk
+    }
+    lanes_to_rows(dq + (size_t)t0 * stride, (size_t)stride, g, hs);
+    // dv += att^T dout and dk += dscore^T q: keys k0 + lane, the queries in order
+    for (int k0 = 0; k0 < nk; k0 += LANES)
+        for (int pass = 0; pass < 2; pass++) {
+            float *dst = pass ? dk : dv;
+            const float *w = pass ? ds + k0 : att + (size_t)t0 * T + k0;
+            const float *src = pass ? q : dout;
+            int w_stride = pass ? nk : T, src_stride = pass ? stride : dout_stride;
+            rows_in_lanes(g, dst + (size_t)k0 * stride, (size_t)stride, hs);
+            for (int r = 0; r < LANES; r++) {
+                const float *sr = src + (size_t)(t0 + r) * src_stride;
+                vi seen = lane_index <= t0 + r - k0;
+                vf_get(&a, w + (size_t)r * w_stride, LANES);
+                for (int i = 0; i < hs; i++) ADD_WHERE(g[i], a * sr[i], seen);
+            }
+            lanes_to_rows(dst + (size_t)k0 * stride, (size_t)stride, g, hs);
+        }
+}
+
 // A (batch, head) owns its slice of dqkv; queries run in order within it.
 // Inlined for each head size, as the forward pass is.
 GG_ALWAYS_INLINE void attention_backward_head(float *dqkv, const float *dout, const float *qkv,
@@ -1015,9 +1092,12 @@ GG_ALWAYS_INLINE void attention_backward_head(float *dqkv, const float *dout, co
                                    scale);
         return;
     }
-    head_transpose(vT, v, 3 * C, T, hs);
     float *ds = vT + (size_t)hs * padded(T);
     int t0 = 0;
+    if (TRANSPOSE_IN_REGISTERS && hs <= LANES / 2)  // (larger heads spill registers: slower)
+        for (; t0 + LANES <= T; t0 += LANES)
+            attention_lanes_backward(dq, dk, dv, d, C, q, k, v, a, 3 * C, t0, T, hs, scale, ds);
+    if (t0 < T) head_transpose(vT, v, 3 * C, T, hs);
     for (; t0 + ROWS <= T; t0 += ROWS)  // ROWS a constant: the rows unroll
         attention_rows_backward(dq, dk, dv, ds, d, C, q, k, vT, a, 3 * C, t0, ROWS, T, hs, ch,
                                 scale);

@@ -357,6 +357,7 @@ static void test_attention_matches_reference(void) {
         {1, 20, 48, 12}, // hs 4: more heads than a decode step takes at once
         {2, 64, 8, 2},  // hs 4, T 64: the shape of the benchmark (a)
         {1, 48, 20, 2}, // hs 10: lanes for a head size of no code of its own
+        {2, 35, 12, 2}, // hs 6: backward in lanes too, two blocks and a tail
     };
     for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
         int B = shapes[k].B, T = shapes[k].T, C = shapes[k].C, NH = shapes[k].NH;
@@ -406,12 +407,18 @@ static void test_attention_matches_reference(void) {
         gg_ops_cpu.attention_backward(dq[1], dout, qkv, a[0], B, T, C, NH);
         CHECK(memcmp(dq[0], dq[1], sizeof(float) * nq) == 0, "attention_backward, shape %zu", k);
         // an infinite value at the last position: only the last query sees
-        // it, though its block computes with it for all
+        // it, though its block computes with it for all; and one in the
+        // gradient of a middle query, which only the keys it sees may take
         qkv[nq - 1] = INFINITY;
+        dout[(size_t)T / 2 * C] = INFINITY;
         gg_ops_ref.attention_forward(o[0], NULL, a[0], qkv, B, T, C, NH);
         gg_ops_cpu.attention_forward(o[2], NULL, a[2], qkv, B, T, C, NH);
         CHECK(memcmp(o[0], o[2], sizeof(float) * no) == 0 && memcmp(a[0], a[2], sizeof(float) * na) == 0,
               "attention_forward with an infinite value, shape %zu", k);
+        gg_ops_ref.attention_backward(dq[0], dout, qkv, a[0], B, T, C, NH);
+        gg_ops_cpu.attention_backward(dq[1], dout, qkv, a[0], B, T, C, NH);
+        CHECK(memcmp(dq[0], dq[1], sizeof(float) * nq) == 0,
+              "attention_backward with an infinite value, shape %zu", k);
         free(qkv);
         free(dout);
         for (int i = 0; i < 3; i++) free(o[i]), free(s[i]), free(a[i]), free(dq[i]);
