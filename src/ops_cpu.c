@@ -727,6 +727,18 @@ GG_ALWAYS_INLINE void attention_rows(float *out, int out_stride, float *scores, 
 typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 static const vi lane_index = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
+// vf v[LANES] = rows x[0 .. LANES - 1] (stride apart), the first n floats
+// of each, transposed: v[i] holds element i of every row, a row in each
+// lane (v[n ..] zero); and back, the first n floats of each row.
+GG_ALWAYS_INLINE void lanes_from_rows(vf v[LANES], const float *x, size_t stride, int n) {
+    for (int r = 0; r < LANES; r++) vf_get(&v[r], x + r * stride, n);
+    transpose_lanes(v);
+}
+GG_ALWAYS_INLINE void lanes_to_rows(float *x, size_t stride, vf v[LANES], int n) {
+    transpose_lanes(v);
+    for (int r = 0; r < LANES; r++) vf_put(x + r * stride, &v[r], n);
+}
+
 // Queries t0 .. t0 + LANES - 1 of a head of at most LANES dimensions, a
 // query in each vector lane: attention_row's arithmetic, lane by lane, one
 // key at a time. (A short head's row leaves most of a vector empty; and its
@@ -740,10 +752,8 @@ GG_ALWAYS_INLINE void attention_lanes(float *out, int out_stride, float *att, co
                                       const float *k, const float *v, int stride, int t0, int T,
                                       int hs, float scale, float *st) {
     vf qt[LANES], most, sum = {0}, x;
-    for (int r = 0; r < LANES; r++) {
-        most[r] = -INFINITY;
-        for (int i = 0; i < hs; i++) qt[i][r] = q[(size_t)(t0 + r) * stride + i];
-    }
+    for (int r = 0; r < LANES; r++) most[r] = -INFINITY;
+    lanes_from_rows(qt, q + (size_t)t0 * stride, (size_t)stride, hs);
     int nk = t0 + LANES;
     for (int t2 = 0; t2 < nk; t2++) {  // the scores, and each lane's maximum
         const float *kt = k + (size_t)t2 * stride;
@@ -774,13 +784,11 @@ GG_ALWAYS_INLINE void attention_lanes(float *out, int out_stride, float *att, co
             vi seen = lane_index >= j0 + j - t0;
             for (int i = 0; i < hs; i++) acc[i] += (vf)((vi)(a[j] * vt[i]) & seen);
         }
-        transpose_lanes(a);
-        for (int r = 0; r < LANES; r++) vf_put(att + (size_t)(t0 + r) * T + j0, &a[r], LANES);
+        lanes_to_rows(att + (size_t)t0 * T + j0, (size_t)T, a, LANES);
     }
     for (int r = 0; r < LANES; r++)
         for (int t2 = nk; t2 < T; t2++) att[(size_t)(t0 + r) * T + t2] = 0.0f;
-    transpose_lanes(acc);
-    for (int r = 0; r < LANES; r++) vf_put(out + (size_t)(t0 + r) * out_stride, &acc[r], hs);
+    lanes_to_rows(out + (size_t)t0 * out_stride, (size_t)out_stride, acc, hs);
 }
 
 // One (batch, head) of attention_forward, inlined for each head size it is
@@ -993,18 +1001,6 @@ GG_ALWAYS_INLINE void attention_rows_backward(float *dq, float *dk, float *dv, f
     }
 }
 
-// vf v[LANES] = rows x[0 .. LANES - 1] (stride apart), the first n floats
-// of each, transposed: v[i] holds element i of every row, a row in each
-// lane (v[n ..] zero); and back, the first n floats of each row.
-GG_ALWAYS_INLINE void rows_in_lanes(vf v[LANES], const float *x, size_t stride, int n) {
-    for (int r = 0; r < LANES; r++) vf_get(&v[r], x + r * stride, n);
-    transpose_lanes(v);
-}
-GG_ALWAYS_INLINE void lanes_to_rows(float *x, size_t stride, vf v[LANES], int n) {
-    transpose_lanes(v);
-    for (int r = 0; r < LANES; r++) vf_put(x + r * stride, &v[r], n);
-}
-
 // acc = acc + x in the lanes of mask, and as it was in the others
 #define ADD_WHERE(acc, x, mask) ((acc) = (vf)(((vi)((acc) + (x)) & (mask)) | ((vi)(acc) & ~(mask))))
 
@@ -1023,10 +1019,10 @@ GG_ALWAYS_INLINE void attention_lanes_backward(float *dq, float *dk, float *dv, 
     int nk = t0 + LANES;
     float *da = sc, *ac = sc + (size_t)nk * LANES, *ds = ac + (size_t)nk * LANES;
     vf d[LANES], g[LANES], x, a, dot_sum = {0};
-    rows_in_lanes(d, dout + (size_t)t0 * dout_stride, (size_t)dout_stride, hs);
+    lanes_from_rows(d, dout + (size_t)t0 * dout_stride, (size_t)dout_stride, hs);
     for (int j0 = 0; j0 < nk; j0 += LANES) {  // datt, att's columns, dot_sum
         vf col[LANES];
-        rows_in_lanes(col, att + (size_t)t0 * T + j0, (size_t)T, LANES);
+        lanes_from_rows(col, att + (size_t)t0 * T + j0, (size_t)T, LANES);
         for (int j = 0; j < LANES; j++) {
             const float *vt = v + (size_t)(j0 + j) * stride;
             x = (vf){0};
@@ -1037,7 +1033,7 @@ GG_ALWAYS_INLINE void attention_lanes_backward(float *dq, float *dk, float *dv, 
             ADD_WHERE(dot_sum, col[j] * x, seen);
         }
     }
-    rows_in_lanes(g, dq + (size_t)t0 * stride, (size_t)stride, hs);
+    lanes_from_rows(g, dq + (size_t)t0 * stride, (size_t)stride, hs);
     for (int j0 = 0; j0 < nk; j0 += LANES) {  // dscore, and dq along the keys
         vf s[LANES];
         for (int j = 0; j < LANES; j++) {
@@ -1059,7 +1055,7 @@ GG_ALWAYS_INLINE void attention_lanes_backward(float *dq, float *dk, float *dv, 
             const float *w = pass ? ds + k0 : att + (size_t)t0 * T + k0;
             const float *src = pass ? q : dout;
             int w_stride = pass ? nk : T, src_stride = pass ? stride : dout_stride;
-            rows_in_lanes(g, dst + (size_t)k0 * stride, (size_t)stride, hs);
+            lanes_from_rows(g, dst + (size_t)k0 * stride, (size_t)stride, hs);
             for (int r = 0; r < LANES; r++) {
                 const float *sr = src + (size_t)(t0 + r) * src_stride;
                 vi seen = lane_index <= t0 + r - k0;
