@@ -887,10 +887,11 @@ static void train_steps(gg_trainer *tr, int steps) {
 // Sizes past the kernels' threshold for threads (a matmul of 256 rows of 64
 // into 192 is 3 million multiply-adds), so that two threads really run: the
 // test counts the loops that ran threaded, and fails if there were none.
+// Heads of 8 take attention's lanes, forward and backward.
 static void test_results_do_not_depend_on_threads(void) {
     gg_config cfg = tiny_config(GG_POS_LEARNED);
     cfg.d_model = 64;
-    cfg.n_head = 4;
+    cfg.n_head = 8;
     cfg.d_ff = 200;
     cfg.ctx = 32;
     int *tokens = corpus_tokens(6000, cfg.vocab);
