@@ -722,8 +722,9 @@ GG_ALWAYS_INLINE void attention_rows(float *out, int out_stride, float *scores, 
     }
 }
 
-// The lanes of a vector, 0 .. LANES - 1: in attention_lanes, the queries
-// t0 + r that see key t2 are the lanes lane_index >= t2 - t0.
+// The lanes of a vector, 0 .. LANES - 1. With queries t0 + lane in lanes,
+// those that see key t2 are the lanes lane_index >= t2 - t0; with keys
+// k0 + lane, those that query t sees are lane_index <= t - k0.
 typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 static const vi lane_index = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
