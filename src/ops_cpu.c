@@ -105,6 +105,9 @@ static float *scratch(size_t n) { return scratch_slot(0, n); }
 // that depends on the build's flags.)
 enum { LANES = 16 };
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
+// a in the lanes of mask (a comparison's all-ones lanes), b in the others
+#define SELECT(mask, a, b) ((vf)(((vi)(a) & (mask)) | ((vi)(b) & ~(mask))))
 #ifdef __AVX512F__
 // A part of a vector through memory (a zeroed vector, then n floats over it)
 // stalls: the whole vector is read back before the narrow store can be
@@ -160,12 +163,23 @@ enum { TRANSPOSE_IN_REGISTERS = 0 };
 enum { TRANSPOSE_IN_REGISTERS = 1 };
 #endif
 
+// vf v[LANES] = rows x[0 .. LANES - 1] (stride apart), the first n floats
+// of each, transposed: v[i] holds element i of every row, a row in each
+// lane (v[n ..] zero); and back, the first n floats of each row.
+GG_ALWAYS_INLINE void lanes_from_rows(vf v[LANES], const float *x, size_t stride, int n) {
+    for (int r = 0; r < LANES; r++) vf_get(&v[r], x + r * stride, n);
+    transpose_lanes(v);
+}
+GG_ALWAYS_INLINE void lanes_to_rows(float *x, size_t stride, vf v[LANES], int n) {
+    transpose_lanes(v);
+    for (int r = 0; r < LANES; r++) vf_put(x + r * stride, &v[r], n);
+}
+
 // dst[j * dst_stride + r] = src[r * src_stride + j] for r, j < LANES
 GG_ALWAYS_INLINE void transpose_block(float *dst, size_t dst_stride, const float *src,
                                       size_t src_stride) {
     vf v[LANES];
-    for (int r = 0; r < LANES; r++) vf_get(&v[r], src + r * src_stride, LANES);
-    transpose_lanes(v);
+    lanes_from_rows(v, src, src_stride, LANES);
     for (int j = 0; j < LANES; j++) vf_put(dst + j * dst_stride, &v[j], LANES);
 }
 
@@ -725,20 +739,7 @@ GG_ALWAYS_INLINE void attention_rows(float *out, int out_stride, float *scores, 
 // The lanes of a vector, 0 .. LANES - 1. With queries t0 + lane in lanes,
 // those that see key t2 are the lanes lane_index >= t2 - t0; with keys
 // k0 + lane, those that query t sees are lane_index <= t - k0.
-typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 static const vi lane_index = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-
-// vf v[LANES] = rows x[0 .. LANES - 1] (stride apart), the first n floats
-// of each, transposed: v[i] holds element i of every row, a row in each
-// lane (v[n ..] zero); and back, the first n floats of each row.
-GG_ALWAYS_INLINE void lanes_from_rows(vf v[LANES], const float *x, size_t stride, int n) {
-    for (int r = 0; r < LANES; r++) vf_get(&v[r], x + r * stride, n);
-    transpose_lanes(v);
-}
-GG_ALWAYS_INLINE void lanes_to_rows(float *x, size_t stride, vf v[LANES], int n) {
-    transpose_lanes(v);
-    for (int r = 0; r < LANES; r++) vf_put(x + r * stride, &v[r], n);
-}
 
 // Queries t0 .. t0 + LANES - 1 of a head of at most LANES dimensions, a
 // query in each vector lane: attention_row's arithmetic, lane by lane, one
@@ -762,8 +763,7 @@ GG_ALWAYS_INLINE void attention_lanes(float *out, int out_stride, float *att, co
         for (int i = 0; i < hs; i++) x += qt[i] * kt[i];
         x *= scale;
         vf_put(st + (size_t)t2 * LANES, &x, LANES);
-        vi greater = (x > most) & (lane_index >= t2 - t0);
-        most = (vf)(((vi)x & greater) | ((vi)most & ~greater));
+        most = SELECT((x > most) & (lane_index >= t2 - t0), x, most);
     }
     for (int t2 = 0; t2 < nk; t2++) {  // the exponentials, and their sums
         vf_get(&x, st + (size_t)t2 * LANES, LANES);
@@ -1003,7 +1003,7 @@ GG_ALWAYS_INLINE void attention_rows_backward(float *dq, float *dk, float *dv, f
 }
 
 // acc = acc + x in the lanes of mask, and as it was in the others
-#define ADD_WHERE(acc, x, mask) ((acc) = (vf)(((vi)((acc) + (x)) & (mask)) | ((vi)(acc) & ~(mask))))
+#define ADD_WHERE(acc, x, mask) ((acc) = SELECT(mask, (acc) + (x), acc))
 
 // Backward of the queries t0 .. t0 + LANES - 1 of a head of at most LANES
 // dimensions, as attention_lanes runs them forward: attention_row_backward's
@@ -1155,8 +1155,7 @@ static float row_max(const float *x, int n) {
     int i = 0;
     for (; i + LANES <= n; i += LANES) {
         vf_get(&v, x + i, LANES);
-        vi greater = v > m;
-        m = (vf)(((vi)v & greater) | ((vi)m & ~greater));
+        m = SELECT(v > m, v, m);
     }
     float most = -INFINITY;
     for (int j = 0; j < LANES; j++) most = m[j] > most ? m[j] : most;
@@ -1177,8 +1176,7 @@ static void softmax_lanes(float *p, const float *x, int V) {
     vf sum = {0}, col[LANES];
     int i = 0;
     for (; i + LANES <= V; i += LANES) {
-        for (int r = 0; r < LANES; r++) vf_get(&col[r], p + (size_t)r * V + i, LANES);
-        transpose_lanes(col);
+        lanes_from_rows(col, p + i, (size_t)V, LANES);
         for (int j = 0; j < LANES; j++) sum += col[j];
     }
     for (; i < V; i++) {
