@@ -406,8 +406,8 @@ int gg_model_backward(gg_model *m, gg_error *err) {
     if (rc) return rc;
     grad_acts_view(&d, m->dacts_mem, N, C, V, F);
     // Gradients accumulate, so each buffer is zeroed before its first use:
-    // the head's here, the layers' as they come.
-    ops->zero(d.dlogits, (size_t)N * V);
+    // the head's here, the layers' as they come. The loss's gradient, the
+    // first, is written whole (crossentropy_softmax_backward).
     ops->zero(d.dwte_t, (size_t)C * V);
     ops->zero(d.dlnf, (size_t)N * C);
     ops->zero(d.dres, (size_t)N * C);

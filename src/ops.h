@@ -7,7 +7,8 @@
 // Another backend (WebGPU) fills in the same table.
 //
 // Conventions, after llm.c: outputs come first; backward kernels take the
-// same arguments as their forward partner; gradients accumulate with +=.
+// same arguments as their forward partner; gradients accumulate with +=,
+// except the loss's, where the backward pass starts, which is written.
 // Every output element is computed by one thread, in a fixed order, so the
 // results do not depend on the number of threads, and a row computed alone
 // equals the same row computed in a batch bit for bit.
@@ -82,7 +83,9 @@ typedef struct gg_ops {
 
     // logits (N,V) -> probs (N,V): softmax of each row
     void (*softmax_forward)(float *probs, const float *logits, int N, int V);
-    // losses (N) = -log probs[target]; dlogits (N,V) += (probs - onehot) * dloss
+    // losses (N) = -log probs[target]; dlogits (N,V) = (probs - onehot) * dloss,
+    // written, not added: the first gradient of the backward pass, a batch's
+    // megabytes, needs no zeroing first
     void (*crossentropy_forward)(float *losses, const float *probs, const int *targets,
                                  int N, int V);
     void (*crossentropy_softmax_backward)(float *dlogits, const float *probs,

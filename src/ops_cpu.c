@@ -1236,7 +1236,7 @@ static void crossentropy_softmax_backward(float *dlogits, const float *probs, co
     for (int n = 0; n < N; n++)
         for (int i = 0; i < V; i++) {
             float p = probs[(size_t)n * V + i];
-            dlogits[(size_t)n * V + i] += (p - (i == targets[n] ? 1.0f : 0.0f)) * dloss;
+            dlogits[(size_t)n * V + i] = (p - (i == targets[n] ? 1.0f : 0.0f)) * dloss;
         }
 }
 

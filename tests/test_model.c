@@ -599,7 +599,8 @@ static void test_kernel_gradients(void) {
         // softmax + cross-entropy: L = mean of -log p[target]
         int V = 7, targets[4] = {1, 6, 0, 3};
         float *lg = randn((size_t)N * V, 1), *pr = zeros((size_t)N * V), losses[4];
-        float *dlg = zeros((size_t)N * V);
+        // the loss's gradient is written, not added: it starts as noise
+        float *dlg = randn((size_t)N * V, 1);
 #define CE_LOSS (ops->softmax_forward(pr, lg, N, V), ops->crossentropy_forward(losses, pr, targets, N, V), \
                  (losses[0] + losses[1] + losses[2] + losses[3]) / 4.0)
         (void)CE_LOSS;

@@ -597,7 +597,7 @@ fn crossentropy_softmax_backward(@builtin(global_invocation_id) gid: vec3<u32>, 
     if (id >= N * V) { return; }
     let n = id / V; let i = id % V;
     let one = select(0.0, 1.0, i == token(arg(2u) + n));
-    mem[arg(0u) + id] = mem[arg(0u) + id] + (mem[arg(1u) + id] - one) * argf(3u);
+    mem[arg(0u) + id] = (mem[arg(1u) + id] - one) * argf(3u);
 }
 
 // ---- training ----
