@@ -450,6 +450,38 @@ GG_ALWAYS_INLINE void matmul_lanes(float *out, const float *xt, const float *w, 
         }
 }
 
+// matmul_lanes for at most LANE_COLS columns, all of them in one pass, so
+// that the rows move into lanes in registers, LANES of their C inputs at a
+// time, and never through scratch: the head's gradient, 1024 rows of 768
+// going to 8 columns in (a), spent as long storing and loading its rows'
+// transposition as multiplying. nj a constant (inlined).
+GG_ALWAYS_INLINE void matmul_lanes_direct(float *out, const float *inp, const float *w,
+                                          const float *bias, int C, int OC, int n0, int nj,
+                                          int accumulate) {
+    vf acc[LANE_COLS], x[LANES];
+    for (int j = 0; j < nj; j++) acc[j] = (vf){0} + (bias ? bias[j] : 0.0f);
+    int i0 = 0;
+    for (; i0 + LANES <= C; i0 += LANES) {
+        lanes_from_rows(x, inp + (size_t)n0 * C + i0, (size_t)C, LANES);
+        for (int i = 0; i < LANES; i++) {
+            const float *wr = w + (size_t)(i0 + i) * OC;
+            for (int j = 0; j < nj; j++) acc[j] += x[i] * wr[j];
+        }
+    }
+    if (i0 < C) {
+        lanes_from_rows(x, inp + (size_t)n0 * C + i0, (size_t)C, C - i0);
+        for (int i = 0; i < C - i0; i++) {
+            const float *wr = w + (size_t)(i0 + i) * OC;
+            for (int j = 0; j < nj; j++) acc[j] += x[i] * wr[j];
+        }
+    }
+    for (int j = 0; j < nj; j++)
+        for (int r = 0; r < LANES; r++) {
+            float *o = out + (size_t)(n0 + r) * OC + j;
+            *o = accumulate ? *o + acc[j][r] : acc[j][r];
+        }
+}
+
 // out (N,OC) = (or +=) inp (N,C) @ w (C,OC) + bias, tile by tile.
 static void matmul_tiles(float *out, const float *inp, const float *w, const float *bias, int N,
                          int C, int OC, int accumulate) {
@@ -485,6 +517,15 @@ static void matmul_tiles(float *out, const float *inp, const float *w, const flo
         PARALLEL_FOR((size_t)N * C * OC)
         for (int k = 0; k < blocks + (N % LANES ? 1 : 0); k++) {
             int n0 = k * LANES;
+            if (TRANSPOSE_IN_REGISTERS && OC <= LANE_COLS && k < blocks) {
+#define DIRECT(nj) matmul_lanes_direct(out, inp, w, bias, C, OC, n0, nj, accumulate)
+                switch (OC) {
+                case 8: DIRECT(8); break;
+                default: DIRECT(OC); break;
+                }
+#undef DIRECT
+                continue;
+            }
             float *xt = k < blocks ? scratch_slot(1, (size_t)C * LANES) : NULL;
             if (!xt) {  // the rows past the last block, or no scratch: tiles
                 for (int t = n0; t < (k < blocks ? n0 + LANES : N); t += TILE_N)
