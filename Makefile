@@ -111,6 +111,7 @@ build/obj build/asan/obj build/fma/obj:
 # The link has no -O: given one, clang runs Binaryen's wasm-opt wherever it
 # is installed, on a module whose list of features --strip-all has removed,
 # and wasm-opt then refuses its vector instructions.
+#
 # The page's files have a budget of bytes (make bench), so only the files
 # whose loops the page waits on, the kernels, the encoder and the BPE
 # trainer, are built for speed (-O3); the rest, which runs a few times a

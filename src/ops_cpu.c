@@ -486,7 +486,8 @@ GG_ALWAYS_INLINE void matmul_lanes_direct(float *out, const float *inp, const fl
 // as many for a narrow one (under TILE_O columns), whose rows move into
 // lanes and whose sums fill few registers: those run at a tenth to a third
 // of the peak (train --profile). (a)'s products of 8 x 24 and 8 x 8 then
-// take both cores (its step 1.07x, the median of ten pairs).
+// take both cores (its step 1.05x and 1.07x, the medians of two sets of
+// ten pairs).
 #ifdef _OPENMP
 static size_t product_work(int N, int C, int OC) {
     return (size_t)N * C * OC * (OC < TILE_O ? 4 : 1);
