@@ -204,9 +204,22 @@ static void encoder_forward(float *out, const int *tokens, const float *wte, con
     }
 }
 
-// Each thread owns a band of columns and walks the rows in order.
+// Each thread owns a band of columns and walks the rows in order. On one
+// thread, the rows go by whole, each added at once: every element still
+// sums its rows in order, and dout is read once, not once a column.
 static void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
                              int N, int T, int C) {
+    if (!worth_threads((size_t)N * C)) {
+        for (int n = 0; n < N; n++) {
+            const float *d = dout + (size_t)n * C;
+            float *te = dwte + (size_t)tokens[n] * C;
+            for (int i = 0; i < C; i++) te[i] += d[i];
+            if (!dwpe) continue;
+            float *pe = dwpe + (size_t)(n % T) * C;
+            for (int i = 0; i < C; i++) pe[i] += d[i];
+        }
+        return;
+    }
     PARALLEL_FOR((size_t)N * C)
     for (int i = 0; i < C; i++)
         for (int n = 0; n < N; n++) {

@@ -284,6 +284,31 @@ static void test_cpu_kernels_match_reference(void) {
     o->encoder_backward(g2, gp2, dl, tokens, N, 4, C);
     CHECK(memcmp(g1, g2, sizeof *g1 * V * C) == 0 && memcmp(gp1, gp2, sizeof *gp1 * N * C) == 0,
           "encoder_backward");
+    // on two threads, each with a band of columns (2100 x 128 is past their
+    // threshold; the batch above, on one, goes row by row), with a learned
+    // position table and without; 37 ids, so that each row of dwte sums many.
+    // Its draws come from a stream of its own, so that the checks after it
+    // draw what they drew before it.
+    gg_rng outer = rng;
+    rng = gg_rng_seed(128);
+    for (int learned = 0; learned <= 1; learned++) {
+        int NE = 2100, CE = 128, TE = 70, VE = 37, *ids = malloc(sizeof *ids * NE);
+        random_tokens(ids, NE, VE);
+        float *de = randn((size_t)NE * CE, 1), *h1 = randn((size_t)VE * CE, 1);
+        float *h2 = copy(h1, (size_t)VE * CE), *hp1 = randn((size_t)TE * CE, 1);
+        float *hp2 = copy(hp1, (size_t)TE * CE);
+        long before = gg_threaded_loops();
+        r->encoder_backward(h1, learned ? hp1 : NULL, de, ids, NE, TE, CE);
+        o->encoder_backward(h2, learned ? hp2 : NULL, de, ids, NE, TE, CE);
+        CHECK(memcmp(h1, h2, sizeof *h1 * VE * CE) == 0 && memcmp(hp1, hp2, sizeof *hp1 * TE * CE) == 0,
+              "encoder_backward of %d rows of %d, %s positions", NE, CE, learned ? "learned" : "fixed");
+#ifdef _OPENMP
+        CHECK(gg_threads() < 2 || gg_threaded_loops() > before, "encoder_backward ran on one thread");
+#endif
+        (void)before;
+        free(ids), free(de), free(h1), free(h2), free(hp1), free(hp2);
+    }
+    rng = outer;
     // AdamW
     float *pa = randn(1000, 1), *pb = copy(pa, 1000), *gr = randn(1000, 1);
     float *ma = randn(1000, 0.1f), *mb = copy(ma, 1000), *va = zeros(1000), *vb = zeros(1000);
