@@ -489,6 +489,16 @@ GG_ALWAYS_INLINE void matmul_lanes(float *out, const float *xt, const float *w, 
     lanes_out(out, OC, n0, o0, acc, nj, accumulate);
 }
 
+// acc[j] += x[i] * w[i0 + i][j] for i < ni and j < nj: inputs i0 .. of
+// LANES rows, a row in each lane of x[i].
+GG_ALWAYS_INLINE void lanes_madd(vf *acc, const vf *x, const float *w, int OC, int i0, int ni,
+                                 int nj) {
+    for (int i = 0; i < ni; i++) {
+        const float *wr = w + (size_t)(i0 + i) * OC;
+        for (int j = 0; j < nj; j++) acc[j] += x[i] * wr[j];
+    }
+}
+
 // matmul_lanes for at most LANE_COLS columns, all of them in one pass, so
 // that the rows move into lanes in registers, LANES of their C inputs at a
 // time, and never through scratch: the head's gradient, 1024 rows of 768
@@ -500,19 +510,13 @@ GG_ALWAYS_INLINE void matmul_lanes_direct(float *out, const float *inp, const fl
     vf acc[LANE_COLS], x[LANES];
     for (int j = 0; j < nj; j++) acc[j] = (vf){0} + (bias ? bias[j] : 0.0f);
     int i0 = 0;
-    for (; i0 + LANES <= C; i0 += LANES) {
+    for (; i0 + LANES <= C; i0 += LANES) {  // whole blocks: x stays in registers
         lanes_from_rows(x, inp + (size_t)n0 * C + i0, (size_t)C, LANES);
-        for (int i = 0; i < LANES; i++) {
-            const float *wr = w + (size_t)(i0 + i) * OC;
-            for (int j = 0; j < nj; j++) acc[j] += x[i] * wr[j];
-        }
+        lanes_madd(acc, x, w, OC, i0, LANES, nj);
     }
     if (i0 < C) {
         lanes_from_rows(x, inp + (size_t)n0 * C + i0, (size_t)C, C - i0);
-        for (int i = 0; i < C - i0; i++) {
-            const float *wr = w + (size_t)(i0 + i) * OC;
-            for (int j = 0; j < nj; j++) acc[j] += x[i] * wr[j];
-        }
+        lanes_madd(acc, x, w, OC, i0, C - i0, nj);
     }
     lanes_out(out, OC, n0, 0, acc, nj, accumulate);
 }
@@ -921,13 +925,17 @@ GG_ALWAYS_INLINE void attention_forward_head(float *out, float *scores, float *a
 // the browser's build, whose files have a budget, keeps only size 8
 // (`small`'s heads, which the page trains): without code of its own for
 // 16, `base` trained as fast in Node (2.6k to 3.2k tokens/s both ways), and
-// `tiny`'s 4 take the general code there too.
+// `tiny`'s 4 take the general code there too. It generates with the
+// general code alone (FOR_DECODE_HEAD_SIZE): each size's own decode blocks
+// would cost about 10 KB more, and a token there waits on copying the
+// model's state out, not on this.
 #ifdef __wasm__
 #define FOR_HEAD_SIZE(hs, call)                   \
     switch (hs) {                                 \
     case 8: call(8); break;                       \
     default: call(hs); break;                     \
     }
+#define FOR_DECODE_HEAD_SIZE(hs, call) call(hs);
 #else
 #define FOR_HEAD_SIZE(hs, call)                   \
     switch (hs) {                                 \
@@ -936,6 +944,7 @@ GG_ALWAYS_INLINE void attention_forward_head(float *out, float *scores, float *a
     case 16: call(16); break;                     \
     default: call(hs); break;                     \
     }
+#define FOR_DECODE_HEAD_SIZE(hs, call) FOR_HEAD_SIZE(hs, call)
 #endif
 
 static void attention_forward(float *out, float *scores, float *att, const float *qkv,
@@ -998,15 +1007,6 @@ GG_ALWAYS_INLINE void attention_decode_block(float *out, float *scores, float *a
         for (int j = 0; j < nh; j++) vf_put(out + (h0 + j) * hs + i0, &o[j], ch);
     }
 }
-
-// The browser's build generates with the general code alone: each head
-// size's own copy of the blocks would cost its budget of bytes about 10 KB,
-// and a token there waits on copying the model's state out, not on this.
-#ifdef __wasm__
-#define FOR_DECODE_HEAD_SIZE(hs, call) call(hs);
-#else
-#define FOR_DECODE_HEAD_SIZE(hs, call) FOR_HEAD_SIZE(hs, call)
-#endif
 
 // Every head, in blocks of up to ROWS. Once the cache is long enough (from
 // about 32 positions of `base`), each thread takes an equal share of the
