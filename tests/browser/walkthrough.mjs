@@ -10,7 +10,7 @@
 //
 // usage: node tests/browser/walkthrough.mjs GLASSGPT
 import { spawnSync, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch, serve, tally } from "./chromium.mjs";
@@ -585,6 +585,7 @@ try {
   } finally {
     await browser2.close();
     bare.kill("SIGINT");
+    rmSync(empty, { recursive: true, force: true });
   }
 }
 writeFileSync(`${ARTIFACTS}/README.txt`, "Screenshots of the walkthrough, written by tests/browser/walkthrough.mjs.\n");
