@@ -7,7 +7,7 @@
 // from the same run on the command line. These are written out in double
 // arithmetic, whose +, -, * and / IEEE 754 makes the same on every machine,
 // and are accurate to about 1e-15: far below a float's 6e-8. (The kernels'
-// exponential, gg_expf, is in ops_rows.h, in float, to vectorise.)
+// exponential, gg_expf_neg, is in ops_rows.h, in float, to vectorise.)
 #ifndef GLASSGPT_DETMATH_H
 #define GLASSGPT_DETMATH_H
 

