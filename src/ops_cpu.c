@@ -673,13 +673,45 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
             }
     }
     // dw (C,OC) += inp^T @ dout, GG_DW_ROWS rows at a time so that the block
-    // of dout stays in cache across all of dw; each thread owns tiles of dw.
-    // One parallel region for every block: a static schedule gives each
-    // thread the same tiles in each, so no thread waits for the others
-    // between blocks. The tiles go to the threads in runs along the wider of
-    // inp and dout, so that each thread reads only its share of that one.
+    // of dout stays in cache across all of dw.
     int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
     int tiles = tiles_c * tiles_o, by_columns = OC >= C;
+#ifdef _OPENMP
+    // A narrow input (C <= 32, as the head's 8 against 768): each thread takes
+    // whole blocks of rows, the rows whose gradient it wrote and still holds
+    // in its cache, rather than a share of every row; each block's sums go to
+    // scratch (a sixteenth of dout or less), and are then added to dw block
+    // after block, in order, as the reference adds them.
+    int blocks = (N + GG_DW_ROWS - 1) / GG_DW_ROWS;
+    float *sums = C <= 32 && blocks > 1 && gg_threads() > 1 && worth_threads(product_work(N, C, OC))
+                      ? scratch_slot(1, (size_t)blocks * C * OC)
+                      : NULL;
+    if (sums) {
+#pragma omp parallel if (go_parallel(product_work(N, C, OC)))
+        {
+#pragma omp for schedule(static)
+            for (int b = 0; b < blocks; b++) {
+                float *sb = sums + (size_t)b * C * OC;
+                int nb = b * GG_DW_ROWS, n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
+                floats_zero(sb, (size_t)C * OC);
+                for (int tile = 0; tile < tiles; tile++)
+                    dw_tile_any(sb, dout, inp, C, OC, nb, n_end, tile / tiles_o * TILE_N,
+                                tile % tiles_o * TILE_O);
+            }
+#pragma omp for schedule(static)
+            for (int i = 0; i < C; i++)
+                for (int b = 0; b < blocks; b++)
+                    for (int o = 0; o < OC; o++)
+                        dw[(size_t)i * OC + o] += sums[((size_t)b * C + i) * OC + o];
+        }
+        goto dbias;
+    }
+#endif
+    // Otherwise each thread owns tiles of dw. One parallel region for every
+    // block: a static schedule gives each thread the same tiles in each, so
+    // no thread waits for the others between blocks. The tiles go to the
+    // threads in runs along the wider of inp and dout, so that each thread
+    // reads only its share of that one.
 #ifdef _OPENMP
 #pragma omp parallel if (go_parallel(product_work(N, C, OC)))
 #endif
@@ -694,6 +726,9 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
             dw_tile_any(dw, dout, inp, C, OC, nb, n_end, tc * TILE_N, to * TILE_O);
         }
     }
+#ifdef _OPENMP
+dbias:
+#endif
     if (dbias) {
         PARALLEL_FOR((size_t)N * C * OC)
         for (int to = 0; to < tiles_o; to++) {
