@@ -680,8 +680,9 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
     // A narrow input (C <= 32, as the head's 8 against 768): each thread takes
     // whole blocks of rows, the rows whose gradient it wrote and still holds
     // in its cache, rather than a share of every row; each block's sums go to
-    // scratch (a sixteenth of dout or less), and are then added to dw block
-    // after block, in order, as the reference adds them.
+    // scratch (C / GG_DW_ROWS of dout's size: a quarter at most, the head's a
+    // sixteenth), and are then added to dw block after block, in order, as
+    // the reference adds them. (With C of 64, (b)'s head, 4% faster alone.)
     int blocks = (N + GG_DW_ROWS - 1) / GG_DW_ROWS;
     float *sums = C <= 32 && blocks > 1 && gg_threads() > 1 && worth_threads(product_work(N, C, OC))
                       ? scratch_slot(1, (size_t)blocks * C * OC)
