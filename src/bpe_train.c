@@ -265,7 +265,8 @@ NOINLINE static int merge_pair(trainer *tr, uint32_t w, uint32_t z, size_t *n_to
 // pieces. A piece is at least PIECE_BYTES, so that its table of 256 KB pays.
 enum { PIECE_BYTES = 256 << 10, MAX_PIECES = 64 };
 
-int gg_bpe_train_pieces(size_t n, int threads) {
+// The pieces of a text of n bytes on `threads` threads (0: all).
+static int train_pieces(size_t n, int threads) {
 #ifdef _OPENMP
     if (threads <= 0) threads = omp_get_max_threads();
 #endif
@@ -275,9 +276,9 @@ int gg_bpe_train_pieces(size_t n, int threads) {
 }
 
 // Builds the nodes, the byte pairs and the heap for the text, in
-// gg_bpe_train_pieces pieces.
-static int start(trainer *tr, const uint8_t *text, size_t n, int vocab, int threads) {
-    int pieces = gg_bpe_train_pieces(n, threads);
+// train_pieces pieces, whose number goes to *used.
+static int start(trainer *tr, const uint8_t *text, size_t n, int vocab, int threads, int *used) {
+    int pieces = train_pieces(n, threads);
     size_t cut[MAX_PIECES + 1];  // piece k holds the pairs at positions cut[k] .. cut[k + 1]
     for (int k = 0; k < pieces; k++) cut[k] = (n - 1) / (size_t)pieces * (size_t)k;
     cut[pieces] = n - 1;
@@ -334,6 +335,7 @@ static int start(trainer *tr, const uint8_t *text, size_t n, int vocab, int thre
         }
     }
     tr->seq[n - 1] = (node){NONE, text[n - 1], text[n - 1]};
+    if (used) *used = pieces;
     for (uint32_t p = 0; ok && p < tr->n_pairs; p++)
         ok = heap_push(tr, (heap_entry){tr->count[p], tr->arena[tr->pairs[p].pos], p});
 out:
@@ -371,7 +373,7 @@ int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
     trainer tr = {0};
     gg_pair *merges = malloc(sizeof *merges * (want ? want : 1));
     uint32_t *counts = malloc(sizeof *counts * (want ? want : 1));
-    if (!merges || !counts || !start(&tr, text, n, vocab, opts->threads)) goto nomem;
+    if (!merges || !counts || !start(&tr, text, n, vocab, opts->threads, opts->pieces)) goto nomem;
 
     for (; done < want; done++) {
         heap_entry top[GG_BPE_TOP];

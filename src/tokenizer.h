@@ -108,6 +108,8 @@ typedef struct {
     void *progress_user;
     int threads;  // threads that count the byte pairs at the start (0: all of
                   // them); any number gives the same merges
+    int *pieces;  // optional: receives how many pieces of the text the byte
+                  // pairs were counted in (one per thread, each at least 256 KB)
 } gg_bpe_train_opts;
 
 // Learns merges from text until vocab_size is reached, the sequence has no
@@ -117,10 +119,6 @@ typedef struct {
 // receives the length of the text in tokens after the last merge.
 int gg_bpe_train(gg_tokenizer *t, const uint8_t *text, size_t n,
                  const gg_bpe_train_opts *opts, size_t *n_tokens, gg_error *err);
-// The pieces of a text of n bytes that gg_bpe_train counts on `threads`
-// threads (0: all): one per thread, each at least 256 KB. (For the tests, to
-// see that a text is cut at all.)
-int gg_bpe_train_pieces(size_t n, int threads);
 
 // ---- encoding and decoding ----
 
