@@ -34,7 +34,7 @@ suite() {  # suite NAME COMMAND...
 
 suite "tokenizer (optimised build)" build/test_tokenizer
 suite "tokenizer (AddressSanitizer + UBSan)" build/asan/test_tokenizer
-suite "tokenizer (AddressSanitizer + UBSan, this machine's vectors)" build/asan-native/test_tokenizer
+suite "tokenizer (AddressSanitizer + UBSan, this machine's vectors and threads)" build/asan-native/test_tokenizer
 suite "engine (optimised build)" build/test_model
 suite "engine (AddressSanitizer + UBSan)" build/asan/test_model
 suite "engine (AddressSanitizer + UBSan, this machine's vectors and threads)" build/asan-native/test_model
