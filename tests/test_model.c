@@ -196,39 +196,21 @@ static void test_cpu_kernels_match_reference(void) {
               "the blocks change the bits of dw, not its value");
         free(x3), free(d3), free(g1), free(g2), free(w1), free(w2), free(w3);
     }
-    // dw of a narrow input (C <= 32) on two threads: each thread takes whole
-    // blocks of rows, the last one short, into scratch, and the blocks' sums
-    // are added to what dw held in the reference's order; C of 22 leaves a
-    // tile of 2 rows, and 150 columns tiles of 64 and a rest
-    for (int k = 0; k < 2; k++) {
-        int NB = 3 * GG_DW_ROWS + 37, CB = k ? 22 : 8, OB = 150;
+    // dw on two threads, each way it is split: a narrow input (C <= 32), where
+    // each thread takes whole blocks of rows, the last one short, into
+    // scratch, whose sums are added to what dw held in the reference's order
+    // (C of 22 leaves a tile of 2 rows, and 150 columns tiles of 64 and a
+    // rest); and tiles in runs along dout's columns (OC >= C) and along inp's
+    // (a projection down, C > OC), each with more than one tile across
+    const int dw_shapes[4][3] = {
+        {3 * GG_DW_ROWS + 37, 8, 150}, {3 * GG_DW_ROWS + 37, 22, 150}, {300, 130, 150}, {300, 150, 130}};
+    for (int k = 0; k < 4; k++) {
+        int NB = dw_shapes[k][0], CB = dw_shapes[k][1], OB = dw_shapes[k][2];
         long before = gg_threaded_loops();
         float *x3 = randn((size_t)NB * CB, 1), *d3 = randn((size_t)NB * OB, 1);
         float *w3 = randn((size_t)CB * OB, 1), *g1 = randn((size_t)NB * CB, 1);
         float *g2 = copy(g1, (size_t)NB * CB), *w1 = randn((size_t)CB * OB, 1);
         float *w2 = copy(w1, (size_t)CB * OB);
-        r->matmul_backward(g1, w1, NULL, d3, x3, w3, NB, CB, OB);
-        o->matmul_backward(g2, w2, NULL, d3, x3, w3, NB, CB, OB);
-        CHECK(memcmp(w1, w2, sizeof *w1 * CB * OB) == 0 &&
-                  memcmp(g1, g2, sizeof *g1 * NB * CB) == 0,
-              "matmul_backward of %d rows, %d x %d, by blocks of rows", NB, CB, OB);
-#ifdef _OPENMP
-        CHECK(gg_threads() < 2 || gg_threaded_loops() > before, "dw of %d x %d ran on one thread",
-              CB, OB);
-#endif
-        (void)before;
-        free(x3), free(d3), free(w3), free(g1), free(g2), free(w1), free(w2);
-    }
-    // dw's tiles on two threads, both ways: in runs along dout's columns
-    // (OC >= C) and along inp's (a projection down, C > OC), each with more
-    // than one tile across
-    for (int down = 0; down <= 1; down++) {
-        int NB = 300, CB = down ? 150 : 130, OB = down ? 130 : 150;
-        long before = gg_threaded_loops();
-        float *x3 = randn((size_t)NB * CB, 1), *d3 = randn((size_t)NB * OB, 1);
-        float *w3 = randn((size_t)CB * OB, 1);
-        float *g1 = zeros((size_t)NB * CB), *g2 = zeros((size_t)NB * CB);
-        float *w1 = zeros((size_t)CB * OB), *w2 = zeros((size_t)CB * OB);
         r->matmul_backward(g1, w1, NULL, d3, x3, w3, NB, CB, OB);
         o->matmul_backward(g2, w2, NULL, d3, x3, w3, NB, CB, OB);
         CHECK(memcmp(w1, w2, sizeof *w1 * CB * OB) == 0 &&
