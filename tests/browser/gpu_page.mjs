@@ -146,7 +146,24 @@ try {
     await waitSteps(page, 20);
     await page.click("#train-start");
     check(/runs on the CPU/.test(await page.$eval("#train-backend-line", (e) => e.textContent)), "training runs on the CPU");
+    const lr = await page.$eval("#train-lr", (e) => e.value);
     await diverges(page, "on the CPU");
+    // a sound learning rate again: the fresh model takes the problem away,
+    // and Start, pressed at once, while it may still be being made, trains it
+    await page.fill("#train-lr", lr);
+    await page.dispatchEvent("#train-lr", "change");
+    await page.click("#train-start");
+    await waitSteps(page, 20, 60000);
+    check(Number(await page.$eval("#train-loss", (e) => e.textContent)) < Math.log(768),
+      "Start, pressed while a new learning rate's model is made, trains that model");
+    await page.click("#train-start");
+    await diverges(page, "on the CPU, again");
+    await page.fill("#train-lr", lr);
+    await page.dispatchEvent("#train-lr", "change");
+    const cleared = await page.waitForFunction(() => !document.querySelector("#train-problem"), null, { timeout: 30000 })
+      .then(() => true, () => false);
+    check(cleared && await page.$eval("#train-step-count", (e) => e.textContent) === "0",
+      "a fresh model takes away the problem of the one that diverged");
     check(errors.length === 0, `no errors on the page: ${errors.join("; ")}`);
   } finally {
     await plain.close();

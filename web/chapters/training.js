@@ -101,8 +101,15 @@ export async function training(fig, _snap, scope) {
     bpb = v.bpb;
   }
 
-  // A fresh model; announce: make it the page's current model.
-  async function reset(announce = false) {
+  // A fresh model; announce: make it the page's current model. Start and
+  // Step, pressed while it is being made, wait for it (resetting) rather
+  // than run the model it replaces.
+  let resetting = Promise.resolve();
+  function reset(announce = false) {
+    resetting = renew(announce);
+    return resetting;
+  }
+  async function renew(announce) {
     pause();
     const mine = ++generation;
     const old = model;
@@ -119,6 +126,7 @@ export async function training(fig, _snap, scope) {
     else if (old) old.loaded = true;  // the page frees it once it shows another
     trainPts = [];
     valPts = [];
+    problem = "";
     for (const b of ["cpu", "gpu"]) rate[b] = 0, recent[b] = [];
     await validate(0);
     draw();
@@ -167,8 +175,13 @@ export async function training(fig, _snap, scope) {
   });
 
   let lastWeights = 0, lastDraw = 0;
+  // (Paused and started again while a run of steps or a reset is under
+  // way, the newest loop goes on alone.)
+  let loops = 0;
   async function loop() {
-    while (running && !scope.signal.aborted) {
+    const me = ++loops;
+    await resetting.catch(() => {});  // (its caller reports a failure)
+    while (running && me === loops && !scope.signal.aborted) {
       const step = await advanceOrStop(Math.min(chunk, STEPS - (trainPts.at(-1)?.[0] ?? 0)));
       if (step === null) break;
       // the chart 5 times a second: smooth to the eye, and the main thread
@@ -213,6 +226,8 @@ export async function training(fig, _snap, scope) {
     }
   }
   async function stepOnce() {
+    if (running) return;
+    await resetting.catch(() => {});
     if (running) return;
     if (await advanceOrStop(1) === null) return;
     draw();
