@@ -209,7 +209,7 @@ static void encoder_forward(float *out, const int *tokens, const float *wte, con
 // sums its rows in order, and dout is read once, not once a column.
 static void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
                              int N, int T, int C) {
-    if (!worth_threads((size_t)N * C)) {
+    if (gg_threads() < 2 || !worth_threads((size_t)N * C)) {
         for (int n = 0; n < N; n++) {
             const float *d = dout + (size_t)n * C;
             float *te = dwte + (size_t)tokens[n] * C;
@@ -655,6 +655,71 @@ static void dw_tile_any(float *dw, const float *dout, const float *inp, int C, i
     if (j < cols) dw_tile(dw, dout, inp, C, OC, nb, n_end, i0, o0 + j, TILE_N, cols - j);
 }
 
+// dw (C,OC) += inp^T @ dout, each thread owning tiles of dw. One parallel
+// region for every block of GG_DW_ROWS rows: a static schedule gives each
+// thread the same tiles in each, so no thread waits for the others between
+// blocks. The tiles go to the threads in runs along the wider of inp and
+// dout, so that each thread reads only its share of that one.
+static void dw_by_tiles(float *dw, const float *dout, const float *inp, int N, int C, int OC) {
+    int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
+    int tiles = tiles_c * tiles_o, by_columns = OC >= C;
+#ifdef _OPENMP
+#pragma omp parallel if (go_parallel(product_work(N, C, OC)))
+#endif
+    for (int nb = 0; nb < N; nb += GG_DW_ROWS) {
+        int n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (int tile = 0; tile < tiles; tile++) {
+            int tc = by_columns ? tile % tiles_c : tile / tiles_o;
+            int to = by_columns ? tile / tiles_c : tile % tiles_o;
+            dw_tile_any(dw, dout, inp, C, OC, nb, n_end, tc * TILE_N, to * TILE_O);
+        }
+    }
+}
+
+// dw (C,OC) += inp^T @ dout for a narrow input (C <= 32, as the head's 8
+// against 768) on more than one thread, where that pays: each thread takes
+// whole blocks of GG_DW_ROWS rows, the rows whose gradient it wrote and
+// still holds in its cache, rather than a share of every row; each block's
+// sums go to scratch (C / GG_DW_ROWS of dout's size: a quarter at most, the
+// head's a sixteenth), and are then added to dw block after block, in
+// order, as the reference adds them. ((b)'s head, C of 64, ran 4% faster
+// so, but with sums half dout's size: not worth 1.5 MB of scratch.) Returns
+// whether it did; dw_by_tiles does it otherwise.
+static int dw_by_row_blocks(float *dw, const float *dout, const float *inp, int N, int C, int OC) {
+#ifdef _OPENMP
+    int blocks = (N + GG_DW_ROWS - 1) / GG_DW_ROWS, tiles_o = (OC + TILE_O - 1) / TILE_O;
+    int tiles = (C + TILE_N - 1) / TILE_N * tiles_o;
+    float *sums = NULL;
+    if (C > 32 || blocks < 2 || !go_parallel(product_work(N, C, OC)) ||
+        !(sums = scratch_slot(1, (size_t)blocks * C * OC)))
+        return 0;
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int b = 0; b < blocks; b++) {
+            float *sb = sums + (size_t)b * C * OC;
+            int nb = b * GG_DW_ROWS, n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
+            floats_zero(sb, (size_t)C * OC);
+            for (int tile = 0; tile < tiles; tile++)
+                dw_tile_any(sb, dout, inp, C, OC, nb, n_end, tile / tiles_o * TILE_N,
+                            tile % tiles_o * TILE_O);
+        }
+#pragma omp for schedule(static)
+        for (int i = 0; i < C; i++)
+            for (int b = 0; b < blocks; b++)
+                for (int o = 0; o < OC; o++)
+                    dw[(size_t)i * OC + o] += sums[((size_t)b * C + i) * OC + o];
+    }
+    return 1;
+#else
+    (void)dw, (void)dout, (void)inp, (void)N, (void)C, (void)OC;
+    return 0;
+#endif
+}
+
 static void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                             const float *inp, const float *w, int N, int C, int OC) {
     // dinp (N,C) += dout (N,OC) @ w^T: a forward product with the weight
@@ -673,64 +738,9 @@ static void matmul_backward(float *dinp, float *dw, float *dbias, const float *d
             }
     }
     // dw (C,OC) += inp^T @ dout, GG_DW_ROWS rows at a time so that the block
-    // of dout stays in cache across all of dw.
-    int tiles_c = (C + TILE_N - 1) / TILE_N, tiles_o = (OC + TILE_O - 1) / TILE_O;
-    int tiles = tiles_c * tiles_o, by_columns = OC >= C;
-#ifdef _OPENMP
-    // A narrow input (C <= 32, as the head's 8 against 768): each thread takes
-    // whole blocks of rows, the rows whose gradient it wrote and still holds
-    // in its cache, rather than a share of every row; each block's sums go to
-    // scratch (C / GG_DW_ROWS of dout's size: a quarter at most, the head's a
-    // sixteenth), and are then added to dw block after block, in order, as
-    // the reference adds them. ((b)'s head, C of 64, ran 4% faster so, but
-    // with sums half dout's size: not worth 1.5 MB of scratch.)
-    int blocks = (N + GG_DW_ROWS - 1) / GG_DW_ROWS;
-    float *sums = C <= 32 && blocks > 1 && gg_threads() > 1 && worth_threads(product_work(N, C, OC))
-                      ? scratch_slot(1, (size_t)blocks * C * OC)
-                      : NULL;
-    if (sums) {
-#pragma omp parallel if (go_parallel(product_work(N, C, OC)))
-        {
-#pragma omp for schedule(static)
-            for (int b = 0; b < blocks; b++) {
-                float *sb = sums + (size_t)b * C * OC;
-                int nb = b * GG_DW_ROWS, n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
-                floats_zero(sb, (size_t)C * OC);
-                for (int tile = 0; tile < tiles; tile++)
-                    dw_tile_any(sb, dout, inp, C, OC, nb, n_end, tile / tiles_o * TILE_N,
-                                tile % tiles_o * TILE_O);
-            }
-#pragma omp for schedule(static)
-            for (int i = 0; i < C; i++)
-                for (int b = 0; b < blocks; b++)
-                    for (int o = 0; o < OC; o++)
-                        dw[(size_t)i * OC + o] += sums[((size_t)b * C + i) * OC + o];
-        }
-        goto dbias;
-    }
-#endif
-    // Otherwise each thread owns tiles of dw. One parallel region for every
-    // block: a static schedule gives each thread the same tiles in each, so
-    // no thread waits for the others between blocks. The tiles go to the
-    // threads in runs along the wider of inp and dout, so that each thread
-    // reads only its share of that one.
-#ifdef _OPENMP
-#pragma omp parallel if (go_parallel(product_work(N, C, OC)))
-#endif
-    for (int nb = 0; nb < N; nb += GG_DW_ROWS) {
-        int n_end = N - nb < GG_DW_ROWS ? N : nb + GG_DW_ROWS;
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (int tile = 0; tile < tiles; tile++) {
-            int tc = by_columns ? tile % tiles_c : tile / tiles_o;
-            int to = by_columns ? tile / tiles_c : tile % tiles_o;
-            dw_tile_any(dw, dout, inp, C, OC, nb, n_end, tc * TILE_N, to * TILE_O);
-        }
-    }
-#ifdef _OPENMP
-dbias:
-#endif
+    // of dout stays in cache across all of dw
+    if (!dw_by_row_blocks(dw, dout, inp, N, C, OC)) dw_by_tiles(dw, dout, inp, N, C, OC);
+    int tiles_o = (OC + TILE_O - 1) / TILE_O;
     if (dbias) {
         PARALLEL_FOR((size_t)N * C * OC)
         for (int to = 0; to < tiles_o; to++) {
