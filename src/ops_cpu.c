@@ -1006,9 +1006,35 @@ static void attention_forward(float *out, float *scores, float *att, const float
         }
 }
 
+// row[t2] = q . k[t2] * scale for the keys t2 < len (C apart), and zeros to
+// the end of their last vector: LANES keys at a time, their rows moved into
+// lanes in registers LANES dimensions at a time, so that each key's dot
+// product runs over the dimensions in order in a lane of its own. (Before,
+// the head's keys were transposed into scratch for every token and read
+// back: a decode step of `base` took 1.5x as long.)
+GG_ALWAYS_INLINE void decode_scores(float *row, const float *q, const float *k, int C, int len,
+                                    int hs, float scale) {
+    for (int k0 = 0; k0 < len; k0 += LANES) {
+        int nk = len - k0 < LANES ? len - k0 : LANES;
+        vf acc = {0}, kv[LANES];
+        for (int i0 = 0; i0 < hs; i0 += LANES) {
+            int ni = hs - i0 < LANES ? hs - i0 : LANES;
+            for (int r = 0; r < LANES; r++) {
+                if (r < nk) vf_get(&kv[r], k + (size_t)(k0 + r) * C + i0, ni);
+                else kv[r] = (vf){0};
+            }
+            transpose_lanes(kv);
+            for (int i = 0; i < ni; i++) acc += q[i0 + i] * kv[i];
+        }
+        acc *= scale;
+        vf_put(row + k0, &acc, LANES);
+    }
+}
+
 // One query against a cache: attention_row's arithmetic for t = len - 1,
 // for heads h0 .. h0 + nh - 1 (nh at most ROWS). Each head's keys are
-// transposed into scratch so that its scores run across keys in lanes, and
+// transposed (in registers, else into scratch) so that its scores run
+// across keys in lanes, and
 // the sums along the keys (the softmax's denominators, att @ V) run for the
 // heads side by side, so that their chains of len additions overlap. (In
 // generation, a score's chain of hs additions, and then these, would
@@ -1028,9 +1054,13 @@ GG_ALWAYS_INLINE void attention_decode_block(float *out, float *scores, float *a
     for (int j = 0; j < nh; j++) {
         int h = h0 + j;
         float *row = rows + (size_t)j * lp;
-        head_transpose(kT, k + h * hs, C, len, hs);
-        block_dots(row, q + h * hs, 0, kT, lp, 1, lp, hs);
-        for (int t2 = 0; t2 < lp; t2++) row[t2] *= scale;
+        if (TRANSPOSE_IN_REGISTERS) {
+            decode_scores(row, q + h * hs, k + h * hs, C, len, hs, scale);
+        } else {
+            head_transpose(kT, k + h * hs, C, len, hs);
+            block_dots(row, q + h * hs, 0, kT, lp, 1, lp, hs);
+            for (int t2 = 0; t2 < lp; t2++) row[t2] *= scale;
+        }
         memcpy(scores + (size_t)h * len, row, sizeof *row * (size_t)len);
         for (int t2 = len; t2 < lp; t2++) row[t2] = -INFINITY;  // the padding: never the greatest
         float maxval = max_of(row, lp);
