@@ -171,6 +171,10 @@ int main(int argc, char **argv) {
             printf("       generation with the cache: %.0f%% of %.0f tokens/s, the bound of reading "
                    "%.1f MB of weights a token from the last-level cache on %d cores\n",
                    100.0 * gen[1] / bound, bound, bytes / 1e6, threads);
+            // each core reads its share of every product's weight (and of the
+            // cache): whether that share stays in its L2 from token to token
+            printf("       each core's share of the weights: %.2f MB a token, against its own L2 "
+                   "of %.2f MB\n", bytes / threads / 1e6, (double)l2 / 1e6);
         }
         printf("GG_BENCH %s train_tok_s=%.0f gen_kv_tok_s=%.0f gen_nokv_tok_s=%.0f gflops=%.1f\n",
                gg_preset_names[p], tok_s, gen[1], gen[0], gflops);
