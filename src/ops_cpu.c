@@ -1034,23 +1034,24 @@ GG_ALWAYS_INLINE void decode_scores(float *row, const float *q, const float *k, 
 // One query against a cache: attention_row's arithmetic for t = len - 1,
 // for heads h0 .. h0 + nh - 1 (nh at most ROWS). Each head's keys are
 // transposed (in registers, else into scratch) so that its scores run
-// across keys in lanes, and
-// the sums along the keys (the softmax's denominators, att @ V) run for the
-// heads side by side, so that their chains of len additions overlap. (In
-// generation, a score's chain of hs additions, and then these, would
-// otherwise be most of a token's time.)
+// across keys in lanes, and the sums along the keys (the softmax's
+// denominators, att @ V) run for the heads side by side, so that their
+// chains of len additions overlap. (In generation, a score's chain of hs
+// additions, and then these, would otherwise be most of a token's time.)
 GG_ALWAYS_INLINE void attention_decode_block(float *out, float *scores, float *att, const float *q,
                                              const float *k, const float *v, int len, int C,
                                              int hs, int ch, int h0, int nh) {
-    int lp = padded(len);
-    float scale = 1.0f / sqrtf((float)hs), *kT = scratch((size_t)(hs + nh) * lp);
-    if (!kT) {  // no scratch: each head as the reference computes it
+    // scratch: the heads' rows of scores, then K transposed where it goes
+    // through memory
+    int lp = padded(len), kt_floats = TRANSPOSE_IN_REGISTERS ? 0 : hs * lp;
+    float scale = 1.0f / sqrtf((float)hs), *rows = scratch((size_t)nh * lp + kt_floats);
+    if (!rows) {  // no scratch: each head as the reference computes it
         for (int h = h0; h < h0 + nh; h++)
             attention_row(out + h * hs, scores + (size_t)h * len, att + (size_t)h * len, q + h * hs,
                           k + h * hs, v + h * hs, C, len - 1, len, hs, scale);
         return;
     }
-    float *rows = kT + (size_t)hs * lp;
+    float *kT = rows + (size_t)nh * lp;
     for (int j = 0; j < nh; j++) {
         int h = h0 + j;
         float *row = rows + (size_t)j * lp;
