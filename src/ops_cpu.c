@@ -1011,7 +1011,7 @@ static void attention_forward(float *out, float *scores, float *att, const float
 // lanes in registers LANES dimensions at a time, so that each key's dot
 // product runs over the dimensions in order in a lane of its own. (Before,
 // the head's keys were transposed into scratch for every token and read
-// back: a decode step of `base` took 1.5x as long.)
+// back: `base`'s attention_decode took 1.5x as long on one thread.)
 GG_ALWAYS_INLINE void decode_scores(float *row, const float *q, const float *k, int C, int len,
                                     int hs, float scale) {
     for (int k0 = 0; k0 < len; k0 += LANES) {
