@@ -163,12 +163,20 @@ enum { TRANSPOSE_IN_REGISTERS = 0 };
 enum { TRANSPOSE_IN_REGISTERS = 1 };
 #endif
 
-// vf v[LANES] = rows x[0 .. LANES - 1] (stride apart), the first n floats
-// of each, transposed: v[i] holds element i of every row, a row in each
-// lane (v[n ..] zero); and back, the first n floats of each row.
-GG_ALWAYS_INLINE void lanes_from_rows(vf v[LANES], const float *x, size_t stride, int n) {
-    for (int r = 0; r < LANES; r++) vf_get(&v[r], x + r * stride, n);
+// vf v[LANES] = rows x[0 .. nr - 1] (stride apart; the lanes of the rest
+// zero), the first n floats of each, transposed: v[i] holds element i of
+// every row, a row in each lane (v[n ..] zero); lanes_from_rows takes all
+// LANES rows; and back, the first n floats of each row.
+GG_ALWAYS_INLINE void lanes_from_first_rows(vf v[LANES], const float *x, size_t stride, int nr,
+                                            int n) {
+    for (int r = 0; r < LANES; r++) {
+        if (r < nr) vf_get(&v[r], x + r * stride, n);
+        else v[r] = (vf){0};
+    }
     transpose_lanes(v);
+}
+GG_ALWAYS_INLINE void lanes_from_rows(vf v[LANES], const float *x, size_t stride, int n) {
+    lanes_from_first_rows(v, x, stride, LANES, n);
 }
 GG_ALWAYS_INLINE void lanes_to_rows(float *x, size_t stride, vf v[LANES], int n) {
     transpose_lanes(v);
@@ -1019,11 +1027,7 @@ GG_ALWAYS_INLINE void decode_scores(float *row, const float *q, const float *k, 
         vf acc = {0}, kv[LANES];
         for (int i0 = 0; i0 < hs; i0 += LANES) {
             int ni = hs - i0 < LANES ? hs - i0 : LANES;
-            for (int r = 0; r < LANES; r++) {
-                if (r < nk) vf_get(&kv[r], k + (size_t)(k0 + r) * C + i0, ni);
-                else kv[r] = (vf){0};
-            }
-            transpose_lanes(kv);
+            lanes_from_first_rows(kv, k + (size_t)k0 * C + i0, (size_t)C, nk, ni);
             for (int i = 0; i < ni; i++) acc += q[i0 + i] * kv[i];
         }
         acc *= scale;

@@ -37,10 +37,14 @@ async function waitFor(page, fn, arg, timeout = 60000) {
       `inference: ${await line("#infer-backend-line")}`);
   }
 }
+// A new learning rate, as the reader types it: the chapter makes a fresh model.
+async function setLearningRate(page, lr) {
+  await page.fill("#train-lr", lr);
+  await page.dispatchEvent("#train-lr", "change");
+}
 // A learning rate of 1e30 makes training diverge: it must stop, and say so.
 async function diverges(page, what) {
-  await page.fill("#train-lr", "1e30");
-  await page.dispatchEvent("#train-lr", "change");
+  await setLearningRate(page, "1e30");
   await waitFor(page, () => document.querySelector("#train-step-count").textContent === "0");
   await page.click("#train-start");
   await waitFor(page, () => document.querySelector("#train-problem"));
@@ -111,8 +115,7 @@ try {
     await page.evaluate(() => window.glassgpt.page.setBackend("gpu"));
     const lr = await page.$eval("#train-lr", (e) => e.value);
     await diverges(page, "on the GPU");
-    await page.fill("#train-lr", lr);
-    await page.dispatchEvent("#train-lr", "change");
+    await setLearningRate(page, lr);
     await waitFor(page, () => document.querySelector("#train-step-count").textContent === "0");
 
     // a GPU lost mid-training: the CPU goes on
@@ -150,19 +153,17 @@ try {
     await diverges(page, "on the CPU");
     // a sound learning rate again: the fresh model takes the problem away,
     // and Start, pressed at once, while it may still be being made, trains it
-    await page.fill("#train-lr", lr);
-    await page.dispatchEvent("#train-lr", "change");
+    await setLearningRate(page, lr);
     await page.click("#train-start");
     await waitSteps(page, 20, 60000);
     check(Number(await page.$eval("#train-loss", (e) => e.textContent)) < Math.log(768),
       "Start, pressed while a new learning rate's model is made, trains that model");
     await page.click("#train-start");
     await diverges(page, "on the CPU, again");
-    await page.fill("#train-lr", lr);
-    await page.dispatchEvent("#train-lr", "change");
+    await setLearningRate(page, lr);
     const cleared = await page.waitForFunction(() => !document.querySelector("#train-problem"), null, { timeout: 30000 })
       .then(() => true, () => false);
-    check(cleared && await page.$eval("#train-step-count", (e) => e.textContent) === "0",
+    check(cleared && await stepCount(page) === 0,
       "a fresh model takes away the problem of the one that diverged");
     check(errors.length === 0, `no errors on the page: ${errors.join("; ")}`);
   } finally {
